@@ -1,0 +1,282 @@
+using Parquet;
+using Parquet.Data;
+using Parquet.Schema;
+using PeTools.Core.Errors;
+
+namespace PeTools.Core.Tables;
+
+/// <summary>Maps schema columns to Parquet fields: flat required columns, and LIST&lt;INT32&gt; for int lists.</summary>
+internal static class ParquetFields
+{
+    public static Field For(ColumnSpec c) => c.Type switch
+    {
+        ColumnType.Int32 => new DataField<int>(c.Name),
+        ColumnType.Int64 => new DataField<long>(c.Name),
+        ColumnType.Float64 => new DataField<double>(c.Name),
+        ColumnType.String => new DataField(c.Name, typeof(string), false),
+        ColumnType.Int32List => new ListField(c.Name, new DataField<int>("element")),
+        _ => throw new ArgumentOutOfRangeException(nameof(c)),
+    };
+}
+
+internal sealed class ParquetTableWriter : TableWriter
+{
+    /// <summary>Rows buffered per row group: big enough for good compression, small enough to stream.</summary>
+    private const int RowGroupRows = 65_536;
+
+    private readonly ParquetWriter _writer;
+    private readonly Field[] _fields;
+    private readonly List<TableBatch> _pending = [];
+    private int _pendingRows;
+
+    public ParquetTableWriter(string path, TableSchema schema, IReadOnlyDictionary<string, string>? metadata, Stream? stdout)
+        : base(path, schema, stdout, spoolStdout: true)
+    {
+        _fields = schema.Columns.Select(ParquetFields.For).ToArray();
+        var options = new ParquetOptions { CompressionMethod = CompressionMethod.Snappy };
+        _writer = ParquetWriter.CreateAsync(new ParquetSchema(_fields), Sink, options).GetAwaiter().GetResult();
+        var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { ["pe_tools.kind"] = schema.Kind };
+        _writer.CustomMetadata = meta;
+    }
+
+    protected override void WriteRows(TableBatch batch)
+    {
+        _pending.Add(batch);
+        _pendingRows += batch.RowCount;
+        if (_pendingRows >= RowGroupRows) FlushRowGroup();
+    }
+
+    private void FlushRowGroup()
+    {
+        if (_pending.Count == 0) return;
+        var batch = TableBatch.Concat(Schema, _pending);
+        _pending.Clear();
+        _pendingRows = 0;
+        using var rg = _writer.CreateRowGroup();
+        for (int k = 0; k < _fields.Length; k++)
+        {
+            var spec = Schema.Columns[k];
+            var data = batch.Column(spec.Name);
+            switch (spec.Type)
+            {
+                case ColumnType.Int32: rg.WriteAsync<int>((DataField)_fields[k], (int[])data, null, null, default).GetAwaiter().GetResult(); break;
+                case ColumnType.Int64: rg.WriteAsync<long>((DataField)_fields[k], (long[])data, null, null, default).GetAwaiter().GetResult(); break;
+                case ColumnType.Float64: rg.WriteAsync<double>((DataField)_fields[k], (double[])data, null, null, default).GetAwaiter().GetResult(); break;
+                case ColumnType.String: rg.WriteAsync((DataField)_fields[k], (string[])data, null).GetAwaiter().GetResult(); break;
+                case ColumnType.Int32List: WriteList(rg, (DataField)((ListField)_fields[k]).Item, (int[][])data); break;
+            }
+        }
+    }
+
+    /// <summary>Flattens lists into values plus Dremel repetition/definition levels.</summary>
+    private static void WriteList(ParquetRowGroupWriter rg, DataField item, int[][] rows)
+    {
+        int total = rows.Sum(r => Math.Max(1, r.Length));
+        var values = new int[rows.Sum(r => r.Length)];
+        var rep = new int[total];
+        var def = new int[total];
+        int maxDef = item.MaxDefinitionLevel, v = 0, l = 0;
+        foreach (var row in rows)
+        {
+            if (row.Length == 0)
+            {
+                rep[l] = 0;
+                def[l++] = maxDef - 1; // list present, no elements
+                continue;
+            }
+            for (int i = 0; i < row.Length; i++)
+            {
+                rep[l] = i == 0 ? 0 : 1;
+                def[l++] = maxDef;
+                values[v++] = row[i];
+            }
+        }
+        rg.WriteAllPartsAsync<int>(item, values, def, rep, default).GetAwaiter().GetResult();
+    }
+
+    protected override void Finish()
+    {
+        FlushRowGroup();
+        _writer.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    public override void Dispose()
+    {
+        try { _writer.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+        catch (ObjectDisposedException) { }
+        catch (InvalidOperationException) { }
+        base.Dispose();
+    }
+}
+
+internal sealed class ParquetTableReader : TableReader
+{
+    private readonly Stream _stream;
+    private readonly ParquetReader _reader;
+    private readonly IReadOnlyList<string> _columns;
+
+    private ParquetTableReader(string displayName, Stream stream, ParquetReader reader, TableSchema schema)
+        : base(displayName, schema)
+    {
+        _stream = stream;
+        _reader = reader;
+        _columns = reader.Schema.Fields.Select(f => f.Name).ToList();
+        Metadata = reader.CustomMetadata ?? new Dictionary<string, string>();
+        CheckColumns(_columns);
+        foreach (var c in Schema.Columns.Where(c => _columns.Contains(c.Name))) CheckType(c);
+    }
+
+    public override IReadOnlyDictionary<string, string> Metadata { get; }
+    public override IReadOnlyList<string> FileColumns => _columns;
+
+    public static ParquetTableReader Open(string displayName, Stream stream, TableSchema schema)
+    {
+        if (!stream.CanSeek)
+        {
+            // Parquet's footer is at the end: spool a pipe to a temporary file first.
+            var spool = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None,
+                1 << 16, FileOptions.DeleteOnClose);
+            stream.CopyTo(spool);
+            stream.Dispose();
+            spool.Position = 0;
+            stream = spool;
+        }
+        ParquetReader reader;
+        try
+        {
+            reader = ParquetReader.CreateAsync(stream, new ParquetOptions { TreatByteArrayAsString = true })
+                .GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or
+                                        InvalidOperationException or NotSupportedException or EndOfStreamException)
+        {
+            stream.Dispose();
+            throw new InputError(displayName, "file", "a readable Parquet file", $"a damaged file ({FirstLine(e.Message)})");
+        }
+        return new ParquetTableReader(displayName, stream, reader, schema);
+    }
+
+    private static string FirstLine(string s) => s.Split('\n')[0].TrimEnd('.');
+
+    private DataField Leaf(ColumnSpec c) => _reader.Schema.Fields.First(f => f.Name == c.Name) switch
+    {
+        ListField { Item: DataField item } => item,
+        DataField d => d,
+        var other => throw new InputError(DisplayName, $"column '{c.Name}'", c.Type.Describe(), other.SchemaType.ToString().ToLowerInvariant()),
+    };
+
+    private void CheckType(ColumnSpec c)
+    {
+        var f = Leaf(c);
+        var t = f.ClrType;
+        bool list = f.MaxRepetitionLevel > 0;
+        bool ok = c.Type switch
+        {
+            ColumnType.Int32 or ColumnType.Int64 => !list && (t == typeof(int) || t == typeof(long) || t == typeof(short)),
+            ColumnType.Float64 => !list && (t == typeof(double) || t == typeof(float) || t == typeof(int) || t == typeof(long)),
+            ColumnType.String => !list && (t == typeof(string) || t == typeof(ReadOnlyMemory<char>)),
+            ColumnType.Int32List => list && f.MaxRepetitionLevel == 1 && (t == typeof(int) || t == typeof(long) || t == typeof(short)),
+            _ => false,
+        };
+        if (!ok)
+            throw new InputError(DisplayName, $"column '{c.Name}'", c.Type.Describe(),
+                (list ? "list<" : "") + t.Name.ToLowerInvariant() + (list ? ">" : ""));
+    }
+
+    public override IEnumerable<TableBatch> ReadBatches(int maxRows = DefaultBatchRows)
+    {
+        // Row groups are the streaming unit; maxRows only matters for CSV.
+        long rowBase = 0;
+        for (int g = 0; g < _reader.RowGroupCount; g++)
+        {
+            using var rg = _reader.OpenRowGroupReader(g);
+            var cols = new Dictionary<string, Array>();
+            foreach (var c in Schema.Columns.Where(c => _columns.Contains(c.Name)))
+                cols[c.Name] = ReadColumn(rg, c, rowBase);
+            rowBase += rg.RowCount;
+            yield return new TableBatch(Schema, cols);
+        }
+    }
+
+    private Array ReadColumn(ParquetRowGroupReader rg, ColumnSpec c, long rowBase)
+    {
+        var f = Leaf(c);
+        int rows = checked((int)rg.RowCount);
+        using var raw = rg.ReadRawColumnDataBaseAsync(f, default).AsTask().GetAwaiter().GetResult();
+        var defs = raw.DefinitionLevels.ToArray();
+        var reps = raw.RepetitionLevels.ToArray();
+        var values = ValuesOf(raw);
+        if (c.Type == ColumnType.Int32List) return ReadList(values, defs, reps, f, rows, c, rowBase);
+
+        var result = Array.CreateInstance(c.Type.ClrArrayType().GetElementType()!, rows);
+        int v = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            if (defs.Length > 0 && defs[r] < f.MaxDefinitionLevel)
+                throw InputError.AtRow(DisplayName, rowBase + r + 1, c.Name, c.Type.Describe(), "null");
+            result.SetValue(Convert(values[v++], c, rowBase + r + 1), r);
+        }
+        return result;
+    }
+
+    private int[][] ReadList(object?[] values, int[] defs, int[] reps, DataField f, int rows, ColumnSpec c, long rowBase)
+    {
+        var result = new int[rows][];
+        var current = new List<int>();
+        int row = -1, v = 0;
+        int valueDef = f.MaxDefinitionLevel;
+        int repeatedDef = f.IsNullable ? valueDef - 1 : valueDef; // def level where an element slot exists
+        for (int l = 0; l < reps.Length; l++)
+        {
+            if (reps[l] == 0)
+            {
+                if (row >= 0) result[row] = current.ToArray();
+                current.Clear();
+                row++;
+            }
+            int d = defs.Length > 0 ? defs[l] : valueDef;
+            if (d == valueDef) current.Add((int)Convert(values[v++], c, rowBase + row + 1));
+            else if (d >= repeatedDef) throw InputError.AtRow(DisplayName, rowBase + row + 1, c.Name, "list<int32> without nulls", "a null element");
+            else if (d < repeatedDef - 1) throw InputError.AtRow(DisplayName, rowBase + row + 1, c.Name, "list<int32>", "null");
+        }
+        if (row >= 0) result[row] = current.ToArray();
+        if (row + 1 != rows)
+            throw new InputError(DisplayName, $"column '{c.Name}'", $"{rows} lists", $"{row + 1}");
+        return result;
+    }
+
+    private static object?[] ValuesOf(RawColumnData raw) => raw switch
+    {
+        RawColumnData<int> d => d.Values.ToArray().Select(x => (object?)x).ToArray(),
+        RawColumnData<long> d => d.Values.ToArray().Select(x => (object?)x).ToArray(),
+        RawColumnData<short> d => d.Values.ToArray().Select(x => (object?)(int)x).ToArray(),
+        RawColumnData<double> d => d.Values.ToArray().Select(x => (object?)x).ToArray(),
+        RawColumnData<float> d => d.Values.ToArray().Select(x => (object?)(double)x).ToArray(),
+        RawColumnData<ReadOnlyMemory<char>> d => d.Values.ToArray().Select(x => (object?)x.ToString()).ToArray(),
+        _ => throw new NotSupportedException($"unsupported Parquet column data {raw.GetType().Name}"),
+    };
+
+    private object Convert(object? value, ColumnSpec c, long row)
+    {
+        switch (c.Type)
+        {
+            case ColumnType.Int32:
+            case ColumnType.Int32List:
+                var l = System.Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+                if (l is < int.MinValue or > int.MaxValue)
+                    throw InputError.AtRow(DisplayName, row, c.Name, "a value that fits in int32", l.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                return (int)l;
+            case ColumnType.Int64: return System.Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+            case ColumnType.Float64: return System.Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture);
+            case ColumnType.String: return value as string ?? throw InputError.AtRow(DisplayName, row, c.Name, "string", "null");
+            default: throw new ArgumentOutOfRangeException(nameof(c));
+        }
+    }
+
+    public override void Dispose()
+    {
+        _reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _stream.Dispose();
+        base.Dispose();
+    }
+}

@@ -48,7 +48,7 @@ public sealed class StderrLog(ToolContext context, bool quiet) : IRunLog
 
     private sealed class PlainProgress(StderrLog? log, string label, long total) : IProgressReport
     {
-        private DateTime _last = DateTime.MinValue;
+        private DateTime _last = DateTime.UtcNow;
 
         public void Report(long done, string? status = null)
         {

@@ -1,0 +1,40 @@
+namespace PeTools.Torch.Training;
+
+public enum Precision
+{
+    Fp32,
+    /// <summary>bf16 compute with fp32 master weights and optimizer state (TorchSharp has no autocast).</summary>
+    Bf16,
+}
+
+/// <summary>
+/// Optimisation settings. Defaults are the paper's reference code (shared/paper/README.md, reference-code.md §4):
+/// AdamW lr 1e-4, weight decay 1e-5, betas (0.98, 0.9) as written there (β1 &gt; β2 looks swapped; try
+/// (0.9, 0.98) too), batch 512, 100 epochs, 6% linear warm-up then cosine to 0 per step, no clipping,
+/// cross-entropy ignoring class 0.
+/// </summary>
+public sealed record TrainConfig
+{
+    public int Epochs { get; init; } = 100;
+    public int BatchSize { get; init; } = 512;
+    public double Lr { get; init; } = 1e-4;
+    public double WeightDecay { get; init; } = 1e-5;
+    public double Beta1 { get; init; } = 0.98;
+    public double Beta2 { get; init; } = 0.9;
+    public double Eps { get; init; } = 1e-8;
+    public double WarmupFraction { get; init; } = 0.06;
+    /// <summary>Max global gradient norm; 0 = no clipping (the reference clips nothing).</summary>
+    public double ClipNorm { get; init; }
+    /// <summary>Class ignored by the loss and accuracy (the reference ignores 0); null = none.</summary>
+    public int? IgnoreClass { get; init; } = 0;
+    public long Seed { get; init; }
+    public Precision Precision { get; init; } = Precision.Fp32;
+    /// <summary>Evaluate every this many epochs (the last epoch always).</summary>
+    public int EvalEveryEpochs { get; init; } = 1;
+    /// <summary>Keep a snapshot checkpoint every this many steps (for pe-heads dynamics); 0 = only the resume point.</summary>
+    public long SaveEverySteps { get; init; }
+    /// <summary>Write the resumable checkpoint every this many epochs.</summary>
+    public int CheckpointEveryEpochs { get; init; } = 1;
+    /// <summary>Stop after this many epochs of this invocation (for running long jobs in chunks); 0 = no limit.</summary>
+    public int MaxEpochsThisRun { get; init; }
+}

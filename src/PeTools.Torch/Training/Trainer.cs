@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using PeTools.Core;
+using PeTools.Core.Logging;
+using PeTools.Torch.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PeTools.Torch.Training;
+
+/// <summary>
+/// The training loop: AdamW + warm-up/cosine per step, per-epoch evaluation of every split, resumable checkpoints.
+/// Determinism: parameters are initialised from seeds.For("init") (by the caller), the data order of epoch e is a
+/// permutation drawn from seeds.For("order/e"), and dropout is reseeded from seeds.For("dropout/e") at each epoch
+/// start. Nothing in the step loop reads values back to the host; epoch statistics are read once per epoch.
+/// </summary>
+public sealed class Trainer(Transformer model, RunConfig config, RunDirectory run, IReadOnlyDictionary<string, SplitTensors> data,
+    Device device, IRunLog log)
+{
+    private readonly TrainConfig _cfg = config.Train;
+    private readonly SeedSequence _seeds = new(config.Train.Seed);
+
+    /// <summary>Called after each completed epoch with all metrics so far (the CLI streams them out).</summary>
+    public Action<IReadOnlyList<MetricRow>>? EpochCompleted { get; init; }
+
+    public long StepsPerEpoch => (data[DatasetTensors.TrainSplit].Count + _cfg.BatchSize - 1) / _cfg.BatchSize;
+
+    /// <summary>Trains from the start, or from the run's checkpoint when <paramref name="resume"/> and one exists.</summary>
+    public TrainerState Run(bool resume)
+    {
+        var train = data[DatasetTensors.TrainSplit];
+        long totalSteps = StepsPerEpoch * _cfg.Epochs;
+        var schedule = LrSchedule.WarmupCosine(_cfg.Lr, _cfg.WarmupFraction, totalSteps);
+        using var optimizer = new AdamW(model.named_parameters(), _cfg.Beta1, _cfg.Beta2, _cfg.Eps, _cfg.WeightDecay);
+
+        var state = new TrainerState(0, 0, []);
+        if (resume && Checkpoint.Latest(run) is { } dir)
+        {
+            state = Checkpoint.Load(dir, model, optimizer);
+            log.Info($"resuming {run.Root} at epoch {state.EpochsDone}, step {state.Step}");
+        }
+        var metrics = state.Metrics.ToList();
+        int epochsThisRun = 0;
+
+        for (int epoch = state.EpochsDone; epoch < _cfg.Epochs; epoch++)
+        {
+            if (_cfg.MaxEpochsThisRun > 0 && epochsThisRun == _cfg.MaxEpochsThisRun) break;
+            var (rows, step) = log.WithProgress($"epoch {epoch + 1}/{_cfg.Epochs}", StepsPerEpoch,
+                progress => TrainEpoch(epoch, state.Step, train, optimizer, schedule, progress));
+            metrics.AddRange(rows);
+            bool last = epoch == _cfg.Epochs - 1;
+            if ((epoch + 1) % _cfg.EvalEveryEpochs == 0 || last)
+                metrics.AddRange(EvaluateSplits(step, epoch + 1, rows[^1].Lr));
+            state = new TrainerState(epoch + 1, step, metrics.ToList());
+            log.Info(Summary(metrics, epoch + 1));
+            if ((epoch + 1) % _cfg.CheckpointEveryEpochs == 0 || last)
+                Checkpoint.Save(run, config, model, optimizer, state);
+            EpochCompleted?.Invoke(metrics);
+            epochsThisRun++;
+        }
+        if (state.EpochsDone == _cfg.Epochs)
+            SafeTensors.Save(run.ModelPath, model.state_dict(), new Dictionary<string, string> { ["config"] = config.ToJson() });
+        return state;
+    }
+
+    private (List<MetricRow> Rows, long Step) TrainEpoch(int epoch, long step, SplitTensors train, AdamW optimizer,
+        LrSchedule schedule, IProgressReport progress)
+    {
+        model.train();
+        random.manual_seed(_seeds.For($"dropout/{epoch}"));
+        if (device.type == DeviceType.CUDA) cuda.manual_seed_all(_seeds.For($"dropout/{epoch}"));
+        var order = Permutation(train.Count, _seeds.Random($"order/{epoch}"));
+        using var orderTensor = tensor(order, dtype: ScalarType.Int64).to(device);
+
+        using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
+        using var correct = zeros(1, dtype: ScalarType.Int64, device: device);
+        using var count = zeros(1, dtype: ScalarType.Int64, device: device);
+        var clock = Stopwatch.StartNew();
+        double lr = 0;
+        for (long b = 0; b < StepsPerEpoch; b++)
+        {
+            using var scope = NewDisposeScope();
+            long start = b * _cfg.BatchSize, n = Math.Min(_cfg.BatchSize, train.Count - start);
+            var idx = orderTensor.narrow(0, start, n);
+            var x = train.Tokens.index_select(0, idx);  // (B, T)
+            var y = train.Targets.index_select(0, idx); // (B)
+            var logits = model.call(x).to(ScalarType.Float32);
+            var loss = F.cross_entropy(logits, y, ignore_index: _cfg.IgnoreClass ?? -100);
+            optimizer.ZeroGrad();
+            loss.backward();
+            if (_cfg.ClipNorm > 0) ClipGradNorm(_cfg.ClipNorm);
+            lr = schedule.At(step);
+            optimizer.Step(lr);
+            step++;
+            using (no_grad())
+            {
+                var (l, c, k) = Evaluator.BatchStats(logits.detach(), y, _cfg.IgnoreClass);
+                lossSum.add_(l);
+                correct.add_(c);
+                count.add_(k);
+            }
+            progress.Report(b + 1);
+        }
+        long counted = count.item<long>(); // the epoch's one host sync
+        double seconds = clock.Elapsed.TotalSeconds;
+        double tokensPerSecond = StepsPerEpoch * (double)_cfg.BatchSize * train.Length / Math.Max(seconds, 1e-9);
+        var row = new MetricRow(step, epoch + 1, DatasetTensors.TrainSplit, lossSum.item<double>() / Math.Max(1, counted),
+            (double)correct.item<long>() / Math.Max(1, counted), lr, tokensPerSecond);
+        return ([row], step);
+    }
+
+    /// <summary>Every split but train, in eval mode (train's row is the running train-mode average, as the paper's).</summary>
+    private IEnumerable<MetricRow> EvaluateSplits(long step, double epoch, double lr)
+    {
+        foreach (var (name, split) in data)
+        {
+            if (name == DatasetTensors.TrainSplit) continue;
+            var (loss, acc) = Evaluator.Evaluate(model, split, _cfg.BatchSize, _cfg.IgnoreClass);
+            yield return new MetricRow(step, epoch, name, loss, acc, lr, 0);
+        }
+    }
+
+    /// <summary>Global-norm clipping without a host sync (PyTorch's clip_grad_norm_ semantics).</summary>
+    private void ClipGradNorm(double maxNorm)
+    {
+        using var _ = no_grad();
+        var grads = model.parameters().Select(p => p.grad).OfType<Tensor>().ToList();
+        if (grads.Count == 0) return;
+        var total = stack(grads.Select(g => g.norm()).ToArray()).norm();
+        var coef = (maxNorm / (total + 1e-6)).clamp_max(1.0);
+        foreach (var g in grads) g.mul_(coef);
+    }
+
+    private static long[] Permutation(long n, Random rng)
+    {
+        var p = new long[n];
+        for (long i = 0; i < n; i++) p[i] = i;
+        for (long i = n - 1; i > 0; i--)
+        {
+            long j = rng.NextInt64(i + 1);
+            (p[i], p[j]) = (p[j], p[i]);
+        }
+        return p;
+    }
+
+    private static string Summary(IReadOnlyList<MetricRow> metrics, int epoch) =>
+        $"epoch {epoch}: " + string.Join("  ", metrics.Where(r => Math.Abs(r.Epoch - epoch) < 1e-9)
+            .Select(r => $"{r.Split} loss {r.Loss:F4} acc {r.Accuracy:F4}")) +
+        (metrics.LastOrDefault(r => r.TokensPerSecond > 0) is { } t ? $"  {t.TokensPerSecond / 1e3:F1}k tok/s" : "");
+}

@@ -1,0 +1,115 @@
+using System.CommandLine;
+using PeTools.Cli;
+using PeTools.Core.Errors;
+using PeTools.Torch.Model;
+using PeTools.Torch.Training;
+
+namespace PeTools.Train.Commands;
+
+/// <summary>
+/// pe-train's options and their binding to <see cref="TransformerConfig"/> and <see cref="TrainConfig"/>. Every default
+/// comes from those records (the paper's reference code), so help text and behaviour cannot drift apart.
+/// </summary>
+internal sealed class TrainOptions
+{
+    private static readonly TransformerConfig M = new();
+    private static readonly TrainConfig T = new();
+
+    public readonly Option<string> Data = new("--data", "-d") { Description = "dataset table from pe-gen-task (.parquet/.csv, - for stdin)", Required = true, HelpName = "FILE" };
+    public readonly Option<string?> Format = CommonOptions.Format();
+    public readonly Option<string> Out = new("--out") { Description = "run directory: config.json, checkpoint/, model.safetensors, metrics.parquet", Required = true, HelpName = "DIR" };
+    public readonly Option<string?> Metrics = new("--metrics") { Description = "metrics table (default DIR/metrics.parquet; - for stdout as CSV)", HelpName = "FILE" };
+    public readonly Option<bool> Resume = new("--resume") { Description = "continue the run in --out from its checkpoint (bit-exact on CPU)" };
+
+    public readonly Option<string> Pe = new("--pe") { Description = "positional encoding (see pe-train list-pe)", DefaultValueFactory = _ => M.Pe };
+    public readonly Option<string> Arch = new("--arch") { Description = "reference (the paper's code, exactly) or standard (pre-LN, masked padding)", DefaultValueFactory = _ => "reference" };
+    public readonly Option<string> Attention = new("--attention") { Description = "mha or mla (DeepSeek-V3 latent attention, decoupled RoPE)", DefaultValueFactory = _ => "mha" };
+    public readonly Option<int> Vocab = new("--vocab") { Description = "token ids 0..vocab-1 (0 = padding)", DefaultValueFactory = _ => M.Vocab };
+    public readonly Option<int> Classes = new("--classes") { Description = "output classes (the reference uses the vocabulary size)", DefaultValueFactory = _ => M.Classes };
+    public readonly Option<int> DModel = new("--d-model") { DefaultValueFactory = _ => M.DModel };
+    public readonly Option<int> DFF = new("--d-ff") { DefaultValueFactory = _ => M.DFF };
+    public readonly Option<int> Heads = new("--heads") { DefaultValueFactory = _ => M.Heads };
+    public readonly Option<int> Layers = new("--layers") { DefaultValueFactory = _ => M.Layers };
+    public readonly Option<double> Dropout = new("--dropout") { DefaultValueFactory = _ => M.Dropout };
+    public readonly Option<int> MaxLen = new("--max-len") { Description = "padded length / largest position", DefaultValueFactory = _ => M.MaxLen };
+    public readonly Option<int> DCompress = new("--d-compress") { Description = "MLA latent width", DefaultValueFactory = _ => M.DCompress };
+    public readonly Option<bool> Causal = new("--causal") { Description = "causal mask (standard architecture)" };
+    public readonly Option<double> RopeBase = new("--rope-base") { DefaultValueFactory = _ => M.PeOptions.RopeBase };
+    public readonly Option<double> RotaryFraction = new("--rotary-fraction") { Description = "share of head dims that rotate", DefaultValueFactory = _ => M.PeOptions.RotaryFraction };
+    public readonly Option<int?> RopeHeads = new("--rope-heads") { Description = "RoPE on the first K heads only (the paper's partial RoPE)", HelpName = "K" };
+    public readonly Option<string?> PeLayers = new("--pe-layers") { Description = "layers whose attention gets the PE, e.g. 0-2 or 1,3 (default all)", HelpName = "LIST" };
+
+    public readonly Option<int> Epochs = new("--epochs") { DefaultValueFactory = _ => T.Epochs };
+    public readonly Option<int> BatchSize = new("--batch-size") { DefaultValueFactory = _ => T.BatchSize };
+    public readonly Option<double> Lr = new("--lr") { DefaultValueFactory = _ => T.Lr };
+    public readonly Option<double> WeightDecay = new("--weight-decay") { DefaultValueFactory = _ => T.WeightDecay };
+    public readonly Option<double> Beta1 = new("--beta1") { DefaultValueFactory = _ => T.Beta1 };
+    public readonly Option<double> Beta2 = new("--beta2") { DefaultValueFactory = _ => T.Beta2 };
+    public readonly Option<double> Warmup = new("--warmup") { Description = "warm-up share of all steps", DefaultValueFactory = _ => T.WarmupFraction };
+    public readonly Option<double> Clip = new("--clip") { Description = "max global gradient norm (0 = off)", DefaultValueFactory = _ => T.ClipNorm };
+    public readonly Option<int> IgnoreClass = new("--ignore-class") { Description = "class left out of loss and accuracy (-1 = none)", DefaultValueFactory = _ => T.IgnoreClass ?? -1 };
+    public readonly Option<long> Seed = CommonOptions.Seed();
+    public readonly Option<int> EvalEvery = new("--eval-every") { Description = "evaluate every N epochs", DefaultValueFactory = _ => T.EvalEveryEpochs };
+    public readonly Option<long> SaveEvery = new("--save-every") { Description = "keep a weights snapshot every N steps (0 = none)", DefaultValueFactory = _ => T.SaveEverySteps };
+    public readonly Option<int> StopAfter = new("--stop-after-epochs") { Description = "stop this invocation after N epochs (resume later)", DefaultValueFactory = _ => 0 };
+
+    public readonly Option<string> Device = CommonOptions.Device();
+    public readonly Option<string?> LibTorch = new("--libtorch") { Description = "libtorch lib folder (default: PE_LIBTORCH, PyTorch via python3, bundled CPU)", HelpName = "DIR" };
+    public readonly Option<int> Threads = new("--threads") { Description = "CPU threads for libtorch (0 = its default)", DefaultValueFactory = _ => 0 };
+    public readonly Option<bool> Quiet = CommonOptions.Quiet();
+
+    public IEnumerable<Option> All => GetType().GetFields().Select(f => f.GetValue(this)).OfType<Option>();
+
+    public TransformerConfig Model(ParseResult p) => new()
+    {
+        Vocab = Positive(p, Vocab), Classes = Positive(p, Classes), DModel = Positive(p, DModel), DFF = Positive(p, DFF),
+        Heads = Positive(p, Heads), Layers = Positive(p, Layers), Dropout = Probability(p, Dropout), MaxLen = Positive(p, MaxLen),
+        Arch = p.GetValue(Arch) switch
+        {
+            "reference" => Architecture.Reference,
+            "standard" => Architecture.Standard,
+            var other => throw UsageError.Option("--arch", "reference or standard", other),
+        },
+        Attention = p.GetValue(Attention) switch
+        {
+            "mha" => AttentionKind.Mha,
+            "mla" => AttentionKind.Mla,
+            var other => throw UsageError.Option("--attention", "mha or mla", other),
+        },
+        Pe = p.GetValue(Pe)!,
+        PeOptions = new PeOptions(RopeBase: p.GetValue(RopeBase), RotaryFraction: p.GetValue(RotaryFraction), RopeHeads: p.GetValue(RopeHeads)),
+        Causal = p.GetValue(Causal),
+        DCompress = Positive(p, DCompress),
+        PeLayers = p.GetValue(PeLayers) is { } list ? ParseLayers(list) : null,
+    };
+
+    public TrainConfig Train(ParseResult p) => new()
+    {
+        Epochs = Positive(p, Epochs), BatchSize = Positive(p, BatchSize), Lr = p.GetValue(Lr), WeightDecay = p.GetValue(WeightDecay),
+        Beta1 = Probability(p, Beta1), Beta2 = Probability(p, Beta2), WarmupFraction = Probability(p, Warmup),
+        ClipNorm = p.GetValue(Clip), IgnoreClass = p.GetValue(IgnoreClass) is var c && c >= 0 ? c : null,
+        Seed = p.GetValue(Seed), EvalEveryEpochs = Positive(p, EvalEvery), SaveEverySteps = p.GetValue(SaveEvery),
+        MaxEpochsThisRun = p.GetValue(StopAfter),
+    };
+
+    private static int Positive(ParseResult p, Option<int> o) =>
+        p.GetValue(o) is var v && v > 0 ? v : throw UsageError.Option(o.Name, "a positive integer", v);
+
+    private static double Probability(ParseResult p, Option<double> o) =>
+        p.GetValue(o) is var v && v is >= 0 and < 1 ? v : throw UsageError.Option(o.Name, "a number in [0, 1)", v);
+
+    /// <summary>Parses "0-2" or "1,3,5" (0-based layer indices).</summary>
+    public static IReadOnlyList<int> ParseLayers(string text)
+    {
+        var layers = new SortedSet<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var ends = part.Split('-');
+            if (ends.Length is < 1 or > 2 || !ends.All(e => int.TryParse(e, out var x) && x >= 0))
+                throw UsageError.Option("--pe-layers", "layer indices like 0-2 or 1,3", text);
+            int a = int.Parse(ends[0]), b = int.Parse(ends[^1]);
+            for (int l = Math.Min(a, b); l <= Math.Max(a, b); l++) layers.Add(l);
+        }
+        return layers.ToList();
+    }
+}

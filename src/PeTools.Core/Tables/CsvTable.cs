@@ -94,11 +94,19 @@ internal sealed class CsvTableWriter : TableWriter
         }
     }
 
-    protected override void Finish() => _csv.Flush();
+    private bool _closed;
+
+    protected override void Finish()
+    {
+        _csv.Flush();
+        _csv.Dispose(); // before the sink closes: CsvWriter flushes on dispose
+        _closed = true;
+    }
 
     public override void Dispose()
     {
-        _csv.Dispose();
+        if (!_closed) _csv.Dispose();
+        _closed = true;
         base.Dispose();
     }
 }

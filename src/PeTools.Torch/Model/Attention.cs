@@ -27,6 +27,9 @@ public abstract class Attention : nn.Module
     /// <summary>Per-head output A·V before the output projection, (B, H, T, dh): zero head h here to ablate it.</summary>
     public HookPoint Z => z;
 
+    /// <summary>The projection that makes values; head h owns rows [h·dh, (h+1)·dh) of its weight (and bias, if any).</summary>
+    public abstract TorchSharp.Modules.Linear ValueProjection { get; }
+
     /// <summary>
     /// queryInput (B, T, D) makes queries, keyValueInput (B, S, D) keys and values; mask is additive, broadcastable
     /// to (B, H, T, S) (0 or −inf), or null. Returns (B, T, D).

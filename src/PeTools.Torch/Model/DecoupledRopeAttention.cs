@@ -47,7 +47,7 @@ public sealed class DecoupledRopeAttention : Attention
     }
 
     /// <summary>W_UV; head h owns rows [h·dh, (h+1)·dh): zeroing them is the correct MLA head ablation.</summary>
-    public Linear ValueProjection => v_up;
+    public override Linear ValueProjection => v_up;
 
     public override Tensor forward(Tensor queryInput, Tensor keyValueInput, Tensor? mask)
     {

@@ -34,7 +34,7 @@ public sealed class MultiHeadAttention : Attention
     }
 
     /// <summary>The value projection; head h owns rows [h·dh, (h+1)·dh) of its weight and bias.</summary>
-    public Linear ValueProjection => v_proj;
+    public override Linear ValueProjection => v_proj;
 
     public override Tensor forward(Tensor queryInput, Tensor keyValueInput, Tensor? mask)
     {

@@ -181,6 +181,54 @@ public class ClosedFormTests
         Assert.Equal(Enumerable.Range(0, 32).Where(b => b != 16).Select(b => (long)b), buckets.Distinct().Order());
     }
 
+    [Fact]
+    public void Xpos_multiplies_each_rope_pair_logit_by_zeta_to_the_offset_over_gamma()
+    {
+        // Given xPos and RoPE on the same config, and random q, k
+        using var scope = NewDisposeScope();
+        using var xpos = PositionalEncodings.Create(Tiny.Config("xpos"));
+        using var rope = PositionalEncodings.Create(Tiny.Config("rope"));
+        xpos.to(ScalarType.Float64);
+        rope.to(ScalarType.Float64);
+        var q = randn(1, Tiny.Heads, T, Tiny.HeadDim, dtype: float64);
+        var k = randn(1, Tiny.Heads, T, Tiny.HeadDim, dtype: float64);
+
+        // When both form logits
+        var (xq, xk) = xpos.RotateQueryKey(0, q, k);
+        var (rq, rk) = rope.RotateQueryKey(0, q, k);
+        var logits = xq.matmul(xk.transpose(-2, -1));                                        // (1, H, T, T)
+
+        // Then logit(m, n) = Σ_i ζ_i^((m−n)/γ) · (RoPE's pair-i term), ζ_i = (2i/d + 0.4)/1.4, γ = 512
+        var pairs = Tiny.HeadDim / 2;
+        var perPair = (rq.view(1, Tiny.Heads, T, 1, pairs, 2) * rk.view(1, Tiny.Heads, 1, T, pairs, 2)).sum(-1);
+        var scale = new double[T * T * pairs];
+        for (var m = 0; m < T; m++)
+            for (var n = 0; n < T; n++)
+                for (var i = 0; i < pairs; i++)
+                    scale[(m * T + n) * pairs + i] = Math.Pow((2.0 * i / Tiny.HeadDim + 0.4) / 1.4, (m - n) / 512.0);
+        var expected = (perPair * tensor(scale).view(T, T, pairs)).sum(-1);
+        Assert.True(Tiny.MaxAbsDiff(logits, expected) < 1e-12);
+    }
+
+    [Fact]
+    public void Kerple_starts_as_minus_log_of_one_plus_rate_times_distance()
+    {
+        // Given a freshly built KERPLE bias (r1 = 1, r2_h = 2^(−8h/H))
+        using var scope = NewDisposeScope();
+        using var pe = PositionalEncodings.Create(Tiny.Config("kerple"));
+
+        // When the bias of layer 1 is taken
+        var bias = pe.LogitBias(1, T, T)!;
+
+        // Then bias[h, i, j] = −log(1 + r2_h·|i − j|)
+        var expected = new float[Tiny.Heads * T * T];
+        for (var h = 0; h < Tiny.Heads; h++)
+            for (var i = 0; i < T; i++)
+                for (var j = 0; j < T; j++)
+                    expected[(h * T + i) * T + j] = (float)-Math.Log(1 + Math.Pow(2, -8.0 * h / Tiny.Heads) * Math.Abs(i - j));
+        Assert.True(Tiny.MaxAbsDiff(bias, tensor(expected).view(Tiny.Heads, T, T)) < 1e-5);
+    }
+
     private static long T5Bucket(long offset)
     {
         const int half = 16, exact = 8, maxDistance = 128;

@@ -81,9 +81,11 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
             var future = ones(t, t, dtype: ScalarType.Bool, device: tokens.device).triu(1); // (T, T)
             forbidden = forbidden is null ? future.view(1, 1, t, t) : forbidden.logical_or(future); // (B|1, 1, T, T)
         }
-        return forbidden is null
-            ? null
-            : zeros(forbidden.shape, dtype, tokens.device).masked_fill(forbidden, double.NegativeInfinity);
+        if (forbidden is null) return null;
+        // A row with every key forbidden (an all-padding sequence) would softmax to NaN; let it see all keys instead.
+        // Its output never matters: masked pooling gives such a sequence the zero vector.
+        forbidden = forbidden.logical_and(forbidden.all(-1, keepdim: true).logical_not());       // (B|1, 1, T|1, T)
+        return zeros(forbidden.shape, dtype, tokens.device).masked_fill(forbidden, double.NegativeInfinity);
     }
 
     /// <summary>Reference: mean over all positions. Standard: mean over non-padding positions.</summary>

@@ -68,4 +68,25 @@ public class StandardArchitectureTests
         Assert.Equal(0.0, pattern[0, TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(6)].abs().sum().item<double>());
         Assert.True(Tiny.MaxAbsDiff(pattern.sum(-1), ones_like(pattern.sum(-1))) < 1e-12);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void An_all_padding_sequence_gives_finite_logits_and_finite_gradients(bool composite)
+    {
+        // Given a causal standard model (fused, or composite via a pattern hook) and a batch whose second row is all padding
+        using var scope = NewDisposeScope();
+        using var model = new Transformer(Tiny.Config("rope", Architecture.Standard) with { Causal = true });
+        var tokens = Tiny.Tokens(2, 6, seed: 13);
+        tokens[1] = zeros(6, dtype: int64);
+        if (composite) model.Hook("blocks.0.attn.pattern").register_forward_hook((_, _, o) => o);
+
+        // When it runs forward and backward
+        var logits = model.call(tokens);
+        logits.sum().backward();
+
+        // Then nothing is NaN: such a row attends everywhere rather than nowhere, and pools to zero
+        Assert.True(logits.isfinite().all().item<bool>());
+        Assert.All(model.parameters(), p => Assert.True(p.grad!.isfinite().all().item<bool>()));
+    }
 }

@@ -43,6 +43,8 @@ public abstract class Attention : nn.Module
     /// </summary>
     protected Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask)
     {
+        // paper.md §2: content and position meet in q·kᵀ + B, on both paths below. Multiplicative PEs are already
+        // inside q and k (L_RoPE = Re{(·) ∘ G_e}); bias PEs are B (L_Add); absolute PEs entered at the embeddings.
         var p = training ? dropout : 0.0;
         bias = bias?.to(q.dtype);
         if (!logits.HasHooks && !pattern.HasHooks)
@@ -50,9 +52,7 @@ public abstract class Attention : nn.Module
             var additive = bias is null ? mask : mask is null ? bias : bias + mask; // (B|1, H|1, T, S)
             return z.call(nn.functional.scaled_dot_product_attention(q, k, v, additive, p)); // (B, H, T, dv)
         }
-        // paper.md §2: content and position meet here. Multiplicative PEs are already inside q and k (L_RoPE);
-        // additive-bias PEs enter as B (L_Add); absolute PEs entered the embeddings.
-        var scores = q.matmul(k.transpose(-2, -1)).div(Math.Sqrt(q.shape[^1]));     // (B, H, T, S)
+        var scores = q.matmul(k.transpose(-2, -1)).div(Math.Sqrt(q.shape[^1]));     // (B, H, T, S), paper.md §2
         var l = logits.call(bias is null ? scores : scores + bias);                  // (B, H, T, S)
         var a = pattern.call(nn.functional.softmax(mask is null ? l : l + mask, -1)); // (B, H, T, S)
         return z.call(nn.functional.dropout(a, p, training).matmul(v));              // (B, H, T, dv)

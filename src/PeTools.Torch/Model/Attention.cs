@@ -1,0 +1,60 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PeTools.Torch.Model;
+
+/// <summary>
+/// What every attention kind shares: the three hook points (their field names are the hook names under
+/// <c>blocks.{l}.attn</c>) and the scaled-dot-product step with its two paths. Subclasses project, apply the PE
+/// and project out.
+/// </summary>
+public abstract class Attention : nn.Module
+{
+    // Field names are the hook names: blocks.{l}.attn.logits / .pattern / .z.
+    private readonly HookPoint logits = new("logits");
+    private readonly HookPoint pattern = new("pattern");
+    private readonly HookPoint z = new("z");
+    private readonly double dropout;
+
+    protected Attention(string name, TransformerConfig config) : base(name) => dropout = config.Dropout;
+
+    /// <summary>Pre-softmax logits QKᵀ/√d + PE bias, (B, H, T, S), BEFORE the padding/causal mask (the paper's L).</summary>
+    public HookPoint Logits => logits;
+
+    /// <summary>Softmax of the masked logits, (B, H, T, S), before attention dropout.</summary>
+    public HookPoint Pattern => pattern;
+
+    /// <summary>Per-head output A·V before the output projection, (B, H, T, dh): zero head h here to ablate it.</summary>
+    public HookPoint Z => z;
+
+    /// <summary>The projection that makes values; head h owns rows [h·dh, (h+1)·dh) of its weight (and bias, if any).</summary>
+    public abstract TorchSharp.Modules.Linear ValueProjection { get; }
+
+    /// <summary>
+    /// queryInput (B, T, D) makes queries, keyValueInput (B, S, D) keys and values; mask is additive, broadcastable
+    /// to (B, H, T, S) (0 or −inf), or null. Returns (B, T, D).
+    /// </summary>
+    public abstract Tensor forward(Tensor queryInput, Tensor keyValueInput, Tensor? mask);
+
+    /// <summary>
+    /// softmax(q·kᵀ/√d_q + bias + mask)·v with dropout on the weights in training; returns z (B, H, T, dv) after its hook.
+    /// Fused (scaled_dot_product_attention) unless a hook watches logits or pattern; then the composite path, which
+    /// computes the same thing and calls those hooks.
+    /// </summary>
+    protected Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask)
+    {
+        // paper.md §2: content and position meet in q·kᵀ + B, on both paths below. Multiplicative PEs are already
+        // inside q and k (L_RoPE = Re{(·) ∘ G_e}); bias PEs are B (L_Add); absolute PEs entered at the embeddings.
+        var p = training ? dropout : 0.0;
+        bias = bias?.to(q.dtype);
+        if (!logits.HasHooks && !pattern.HasHooks)
+        {
+            var additive = bias is null ? mask : mask is null ? bias : bias + mask; // (B|1, H|1, T, S)
+            return z.call(nn.functional.scaled_dot_product_attention(q, k, v, additive, p)); // (B, H, T, dv)
+        }
+        var scores = q.matmul(k.transpose(-2, -1)).div(Math.Sqrt(q.shape[^1]));     // (B, H, T, S), paper.md §2
+        var l = logits.call(bias is null ? scores : scores + bias);                  // (B, H, T, S)
+        var a = pattern.call(nn.functional.softmax(mask is null ? l : l + mask, -1)); // (B, H, T, S)
+        return z.call(nn.functional.dropout(a, p, training).matmul(v));              // (B, H, T, dv)
+    }
+}

@@ -1,0 +1,50 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace PeTools.Torch.Model;
+
+/// <summary>
+/// One pre-LN block. Reference (trans.py): x += drop(attn(LN1(x), memory)), memory = the layer-0 embeddings,
+/// un-normalised; x += drop(FFN_ReLU(LN2(x))). Standard: x += drop(attn(LN1(x), LN1(x))); x += drop(FFN_GELU(LN2(x))).
+/// State-dict keys: <c>blocks.{l}.{ln1,ln2}.{weight,bias}</c>, <c>blocks.{l}.attn.*</c>,
+/// <c>blocks.{l}.ffn.{fc1,fc2}.{weight,bias}</c>. Hook: <c>blocks.{l}.resid_pre</c> (B, T, D), the block's input.
+/// </summary>
+public sealed class Block : nn.Module
+{
+    private readonly HookPoint resid_pre = new("resid_pre");
+    private readonly LayerNorm ln1;
+    private readonly Attention attn;
+    private readonly LayerNorm ln2;
+    private readonly Sequential ffn;
+    private readonly Dropout dropout;
+    private readonly bool keysFromMemory;
+
+    public Block(TransformerConfig config, Attention attention) : base(nameof(Block))
+    {
+        keysFromMemory = config.Arch == Architecture.Reference;
+        ln1 = nn.LayerNorm(config.DModel);
+        attn = attention;
+        ln2 = nn.LayerNorm(config.DModel);
+        nn.Module<Tensor, Tensor> activation = keysFromMemory ? nn.ReLU() : nn.GELU();
+        ffn = nn.Sequential(
+            ("fc1", nn.Linear(config.DModel, config.DFF)),
+            ("act", activation),
+            ("fc2", nn.Linear(config.DFF, config.DModel)));
+        dropout = nn.Dropout(config.Dropout);
+        RegisterComponents();
+    }
+
+    public Attention Attention => attn;
+    public HookPoint ResidPre => resid_pre;
+
+    /// <summary>x (B, T, D), memory (B, T, D) the layer-0 embeddings, mask additive or null. Returns (B, T, D).</summary>
+    public Tensor forward(Tensor x, Tensor memory, Tensor? mask)
+    {
+        x = resid_pre.call(x);                                          // (B, T, D)
+        var h = ln1.call(x);                                            // (B, T, D)
+        var attended = attn.forward(h, keysFromMemory ? memory : h, mask); // (B, T, D)
+        x = x + dropout.call(attended);                                 // (B, T, D)
+        return x + dropout.call(ffn.call(ln2.call(x)));                 // (B, T, D)
+    }
+}

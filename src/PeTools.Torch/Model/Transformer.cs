@@ -1,0 +1,98 @@
+using PeTools.Core.Errors;
+using PeTools.Torch.Positional;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace PeTools.Torch.Model;
+
+/// <summary>
+/// The classifier the paper trains: tokens (B, T) int64, right-padded with PadId → logits (B, Classes).
+/// <para>Reference (reference-code.md §3.1, exactly): x0 = Emb(tokens) + PE.AddToEmbedding; memory = x0; every block
+/// takes K and V from memory; no causal mask unless asked, NO padding mask; mean over ALL T positions (padding
+/// included); no final LN; Linear(d_model, Classes). 3,457,086 parameters at the defaults for PEs without parameters.</para>
+/// <para>Standard: pre-LN self-attention, key-padding mask (PadId is never attended to), optional causal mask, GELU,
+/// final LN, mean over non-padding positions.</para>
+/// The model opens no dispose scope of its own: callers open one per step (STYLE.md §12), and hooked tensors live
+/// until it ends. State-dict keys (PyTorch-style, for a later Python loader): <c>embedding.weight</c>, <c>pe.*</c> (see
+/// each PE), <c>blocks.{l}.*</c> (see <see cref="Block"/>), <c>ln_f.{weight,bias}</c> (Standard only),
+/// <c>classifier.{weight,bias}</c>. No buffer is persistent.
+/// </summary>
+public sealed class Transformer : nn.Module<Tensor, Tensor>
+{
+    private readonly Embedding embedding;
+    private readonly PositionalEncoding pe;
+    private readonly ModuleList<Block> blocks;
+    private readonly LayerNorm? ln_f;
+    private readonly Linear classifier;
+    private readonly Dictionary<string, HookPoint> hooks;
+    private readonly Block[] blockArray; // a plain array (not registered): ModuleList is no IReadOnlyList
+
+    /// <exception cref="UsageError">A bad config: see <see cref="TransformerConfig.Validate"/>, each PE, and MLA's PE rule.</exception>
+    public Transformer(TransformerConfig config) : base(nameof(Transformer))
+    {
+        config.Validate();
+        Config = config;
+        embedding = nn.Embedding(config.Vocab, config.DModel);
+        pe = PositionalEncodings.Create(config);
+        var attention = Attentions.For(config.Attention);
+        blocks = nn.ModuleList(Enumerable.Range(0, config.Layers)
+            .Select(l => new Block(config, attention.Create(config, new LayerPositionalEncoding(pe, l, config.PeActiveIn(l)))))
+            .ToArray());
+        blockArray = [.. blocks];
+        ln_f = config.Arch == Architecture.Standard ? nn.LayerNorm(config.DModel) : null;
+        classifier = nn.Linear(config.DModel, config.Classes);
+        RegisterComponents();
+        hooks = named_modules().Where(m => m.module is HookPoint).ToDictionary(m => m.name, m => (HookPoint)m.module);
+        foreach (var (name, hook) in hooks) hook.Path = name;
+    }
+
+    public TransformerConfig Config { get; }
+    public IReadOnlyList<Block> Blocks => blockArray;
+    public PositionalEncoding PositionalEncoding => pe;
+
+    /// <summary>Every hook point by name: <c>blocks.{l}.resid_pre</c>, <c>blocks.{l}.attn.{logits,pattern,z}</c>.</summary>
+    public IReadOnlyDictionary<string, HookPoint> HookPoints => hooks;
+
+    /// <summary>The hook point called <paramref name="name"/>; a <see cref="UsageError"/> listing the names otherwise.</summary>
+    public HookPoint Hook(string name) => hooks.TryGetValue(name, out var hook)
+        ? hook
+        : throw UsageError.Option("--hook", $"a hook point such as blocks.0.attn.z ({hooks.Count} exist)", name);
+
+    public override Tensor forward(Tensor tokens)
+    {
+        var x = pe.AddToEmbedding(embedding.call(tokens));      // (B, T, D)
+        var memory = x;                                          // (B, T, D): K/V source of every Reference block
+        var mask = Mask(tokens, x.dtype);                        // (B, 1, T, T) additive, or null
+        foreach (var block in blocks) x = block.forward(x, memory, mask);
+        if (ln_f is not null) x = ln_f.call(x);                  // (B, T, D)
+        return classifier.call(Pool(tokens, x));                 // (B, Classes)
+    }
+
+    /// <summary>−inf where attention is forbidden: padding keys (Standard) and future keys (Causal); null when nothing is.</summary>
+    private Tensor? Mask(Tensor tokens, ScalarType dtype)
+    {
+        long b = tokens.shape[0], t = tokens.shape[1];
+        var forbidden = Config.Arch == Architecture.Standard
+            ? tokens.eq(Config.PadId).view(b, 1, 1, t)           // (B, 1, 1, T)
+            : null;
+        if (Config.Causal)
+        {
+            var future = ones(t, t, dtype: ScalarType.Bool, device: tokens.device).triu(1); // (T, T)
+            forbidden = forbidden is null ? future.view(1, 1, t, t) : forbidden.logical_or(future); // (B|1, 1, T, T)
+        }
+        if (forbidden is null) return null;
+        // A row with every key forbidden (an all-padding sequence) would softmax to NaN; let it see all keys instead.
+        // Its output never matters: masked pooling gives such a sequence the zero vector.
+        forbidden = forbidden.logical_and(forbidden.all(-1, keepdim: true).logical_not());       // (B|1, 1, T|1, T)
+        return zeros(forbidden.shape, dtype, tokens.device).masked_fill(forbidden, double.NegativeInfinity);
+    }
+
+    /// <summary>Reference: mean over all positions. Standard: mean over non-padding positions.</summary>
+    private Tensor Pool(Tensor tokens, Tensor x)
+    {
+        if (Config.Arch == Architecture.Reference) return x.mean([1]);      // (B, D)
+        var keep = tokens.ne(Config.PadId).unsqueeze(-1).to(x.dtype);        // (B, T, 1)
+        return (x * keep).sum(1) / keep.sum(1).clamp_min(1);                 // (B, D)
+    }
+}

@@ -1,0 +1,55 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PeTools.Torch.Positional;
+
+/// <summary>How position enters the attention logits (paper.md §3: the PE taxonomy).</summary>
+public enum Coupling
+{
+    /// <summary>Position never enters (NoPE): only data and architecture can supply it.</summary>
+    None,
+
+    /// <summary>Position is added: to the embeddings (absolute PEs) or to the logits as a Toeplitz bias B (paper.md §2, L_Add).</summary>
+    Additive,
+
+    /// <summary>Position multiplies every content interaction through the Toeplitz kernel G_e (paper.md §2, L_RoPE).</summary>
+    Multiplicative,
+}
+
+/// <summary>
+/// One positional encoding. The three hooks are the three places a PE can couple to content (STYLE.md §2);
+/// attention calls all three unconditionally, so a PE is a class and never a string switch in the model.
+/// Positions are implicit: token t of a sequence sits at position t (0-based), padding included, as in the reference.
+/// </summary>
+/// <remarks>
+/// Non-learned tables (frequencies, slopes) are registered with <c>register_buffer(field, t, persistent: false)</c>
+/// before <c>RegisterComponents()</c>, so they follow <c>.to(device)</c> but never land in checkpoints.
+/// Hooks return new tensors (or <c>alias()</c>) and never dispose their inputs (STYLE.md §12).
+/// </remarks>
+public abstract class PositionalEncoding(string name) : nn.Module(name)
+{
+    public abstract Coupling Coupling { get; }
+
+    /// <summary>Adds position to the token embeddings x (B, T, D). Absolute PEs override this.</summary>
+    public virtual Tensor AddToEmbedding(Tensor x) => x.alias();
+
+    /// <summary>Rotates/scales per-head queries and keys (B, H, T, dh) of attention layer <paramref name="layer"/>.</summary>
+    public virtual (Tensor Q, Tensor K) RotateQueryKey(int layer, Tensor q, Tensor k) => (q.alias(), k.alias());
+
+    /// <summary>
+    /// The bias (H, Tq, Tk) added to the logits of layer <paramref name="layer"/>, after the 1/sqrt(dh) scaling
+    /// as the reference does; null when the PE has none.
+    /// </summary>
+    public virtual Tensor? LogitBias(int layer, long queryLength, long keyLength) => null;
+
+    /// <summary>Positions 0..length-1 on the device of <paramref name="like"/>, as float64 (exact for any length we meet).</summary>
+    protected static Tensor Positions(long length, Tensor like) => arange(length, dtype: float64, device: like.device);
+
+    /// <summary>The signed offsets j - i, (Tq, Tk) int64, on the device of <paramref name="like"/>.</summary>
+    protected static Tensor Offsets(long queryLength, long keyLength, Tensor like)
+    {
+        var i = arange(queryLength, dtype: int64, device: like.device).unsqueeze(1); // (Tq, 1)
+        var j = arange(keyLength, dtype: int64, device: like.device).unsqueeze(0);   // (1, Tk)
+        return j - i;                                                                 // (Tq, Tk)
+    }
+}

@@ -59,6 +59,8 @@ public class PeTrainTests
     [InlineData("split,tokens,target\ntest,3 1 4 2 5,3\n", "", "column 'split': expected rows in a 'train' split, found splits test")]
     [InlineData("split,tokens,target\ntrain,3 x 4,3\n", "", "row 1, column 'tokens': expected list<int32>, found '3 x 4'")]
     [InlineData("split,tokens,target\ntrain,3 1 4 2 5,3\n", "--dropout 1.5", "option --dropout: expected a number in [0, 1), found 1.5")]
+    [InlineData("split,tokens,target\ntrain,3 1 4 2 5,3\n", "--pe foo", "option --pe: expected one of nope, sinusoidal")]
+    [InlineData("split,tokens,target\ntrain,3 1 4 2 5,3\n", "--d-model 30", "option --heads: expected a divisor of --d-model 30, found 4")]
     public void Bad_input_is_one_line_on_stderr_and_exit_2(string csv, string extra, string expected)
     {
         // Given a malformed dataset or option
@@ -66,7 +68,7 @@ public class PeTrainTests
         w.Write("bad.csv", csv);
 
         // When training on it
-        var o = w.Run($"pe-train --data bad.csv --epochs 1 {TinyData.SmallModel} {extra} --out r");
+        var o = w.Run($"pe-train --data bad.csv --epochs 1 {TinyData.SmallModelWith(extra)} --out r");
 
         // Then exit 2, exactly one line naming the problem, no stack trace, no run directory left behind
         Assert.Equal(2, o.ExitCode);

@@ -20,6 +20,20 @@ public static class TinyData
         return sb.ToString();
     }
 
+    /// <summary><see cref="SmallModel"/> with the options named in <paramref name="extra"/> replaced by extra's values.</summary>
+    public static string SmallModelWith(string extra)
+    {
+        var given = extra.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(t => t.StartsWith("--")).ToHashSet();
+        var parts = SmallModel.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList();
+        for (int i = 0; i < parts.Count; i++)
+            if (given.Contains(parts[i]))
+            {
+                parts.RemoveRange(i, i + 1 < parts.Count && !parts[i + 1].StartsWith("-") ? 2 : 1);
+                i--;
+            }
+        return string.Join(' ', parts) + " " + extra;
+    }
+
     private static IEnumerable<int> Fill(Random rng, int n) => Enumerable.Range(0, n).Select(_ => rng.Next(3, 40)).ToList();
 
     /// <summary>pe-train options for a model small enough to train in about a second on CPU.</summary>

@@ -35,8 +35,10 @@ public sealed record RunConfig(TransformerConfig Model, TrainConfig Train, strin
     }
 
     /// <summary>True when resuming a run saved with <paramref name="saved"/> is the same experiment as this one.</summary>
+    /// Compared as JSON: records holding lists (PeLayers) compare those by reference.
     public bool SameExperimentAs(RunConfig saved) =>
-        Model == saved.Model && Train with { MaxEpochsThisRun = 0 } == saved.Train with { MaxEpochsThisRun = 0 };
+        (this with { Train = Train with { MaxEpochsThisRun = 0 } }).ToJson() ==
+        (saved with { Train = saved.Train with { MaxEpochsThisRun = 0 } }).ToJson();
 }
 
 /// <summary>

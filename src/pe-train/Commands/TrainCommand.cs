@@ -34,6 +34,8 @@ internal static class TrainCommand
     {
         var log = new StderrLog(context, parse.GetValue(o.Quiet));
         var model = o.Model(parse);
+        model.Validate(); // bad sizes and unknown PEs fail before any data is read
+        PeTools.Torch.Positional.PositionalEncodings.Find(model.Pe);
         var train = o.Train(parse);
         var dataPath = parse.GetValue(o.Data)!;
         var run = new RunDirectory(parse.GetValue(o.Out)!);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using PeTools.Cli;
 using PeTools.Core.Errors;
 using PeTools.Torch.Model;
+using PeTools.Torch.Positional;
 using PeTools.Torch.Training;
 
 namespace PeTools.Train.Commands;

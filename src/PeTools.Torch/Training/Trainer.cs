@@ -92,6 +92,7 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
             lr = schedule.At(step);
             optimizer.Step(lr);
             step++;
+            if (_cfg.SaveEverySteps > 0 && step % _cfg.SaveEverySteps == 0) SaveSnapshot(step);
             using (no_grad())
             {
                 var (l, c, k) = Evaluator.BatchStats(logits.detach(), y, _cfg.IgnoreClass);
@@ -107,6 +108,15 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         var row = new MetricRow(step, epoch + 1, DatasetTensors.TrainSplit, lossSum.item<double>() / Math.Max(1, counted),
             (double)correct.item<long>() / Math.Max(1, counted), lr, tokensPerSecond);
         return ([row], step);
+    }
+
+    /// <summary>Weights after <paramref name="step"/> steps, for training-dynamics analysis (pe-heads dynamics).</summary>
+    private void SaveSnapshot(long step)
+    {
+        var dir = run.SnapshotDir(step);
+        Directory.CreateDirectory(dir);
+        SafeTensors.Save(Path.Combine(dir, "model.safetensors"), model.state_dict(),
+            new Dictionary<string, string> { ["step"] = step.ToString(System.Globalization.CultureInfo.InvariantCulture) });
     }
 
     /// <summary>Every split but train, in eval mode (train's row is the running train-mode average, as the paper's).</summary>

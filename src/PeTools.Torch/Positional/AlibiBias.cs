@@ -40,7 +40,8 @@ public sealed class AlibiBias : PositionalEncoding
 
     public override Tensor? LogitBias(int layer, long queryLength, long keyLength)
     {
-        var distance = Offsets(queryLength, keyLength, slopes).abs().to(float32); // (Tq, Tk) = |i − j|
-        return slopes.view(-1, 1, 1).mul(distance).neg();                          // (H, Tq, Tk)
+        var m = Buffer(nameof(slopes));                                  // the moved buffer (see base class)
+        var distance = Offsets(queryLength, keyLength, m).abs().to(float32); // (Tq, Tk) = |i − j|
+        return m.view(-1, 1, 1).mul(distance).neg();                          // (H, Tq, Tk)
     }
 }

@@ -23,7 +23,8 @@ public enum Coupling
 /// </summary>
 /// <remarks>
 /// Non-learned tables (frequencies, slopes) are registered with <c>register_buffer(field, t, persistent: false)</c>
-/// before <c>RegisterComponents()</c>, so they follow <c>.to(device)</c> but never land in checkpoints.
+/// before <c>RegisterComponents()</c>, so they follow <c>.to(device)</c> but never land in checkpoints. Read them with
+/// <c>get_buffer(name)</c>, never through the field: <c>.to(cuda)</c> moves the registered buffer, the field keeps the CPU copy.
 /// Hooks return new tensors (or <c>alias()</c>) and never dispose their inputs (STYLE.md §12).
 /// </remarks>
 public abstract class PositionalEncoding(string name) : nn.Module(name)
@@ -43,6 +44,10 @@ public abstract class PositionalEncoding(string name) : nn.Module(name)
     public virtual Tensor? LogitBias(int layer, long queryLength, long keyLength) => null;
 
     /// <summary>Positions 0..length-1 on the device of <paramref name="like"/>, as float64 (exact for any length we meet).</summary>
+    /// <summary>A registered buffer as it is now (on the module's device), not the field's original tensor.</summary>
+    protected Tensor Buffer(string name) =>
+        get_buffer(name) ?? throw new InvalidOperationException($"{GetType().Name} registered no buffer '{name}'");
+
     protected static Tensor Positions(long length, Tensor like) => arange(length, dtype: float64, device: like.device);
 
     /// <summary>The signed offsets j - i, (Tq, Tk) int64, on the device of <paramref name="like"/>.</summary>

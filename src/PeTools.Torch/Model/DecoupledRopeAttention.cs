@@ -62,7 +62,7 @@ public sealed class DecoupledRopeAttention : Attention
 
         // Position enters only the shared rotary half, multiplicatively (paper.md §2, L_RoPE on that subspace).
         var (qRot, kRot) = positional.RotateQueryKey(qR, kR);                           // (B, 1, T|S, dh)
-        var bias = positional.LogitBias(t, s);                                          // null for multiplicative PEs
+        var bias = positional.LogitBias(t, s, qC.device);                   // null for multiplicative PEs
         var q = cat([qC, qRot.expand(b, heads, t, headDim)], dim: -1);                  // (B, H, T, 2dh)
         var k = cat([kC, kRot.expand(b, heads, s, headDim)], dim: -1);                  // (B, H, S, 2dh)
 

@@ -18,6 +18,6 @@ public sealed class LayerPositionalEncoding(PositionalEncoding pe, int layer, bo
     public (Tensor Q, Tensor K) RotateQueryKey(Tensor q, Tensor k) =>
         active ? pe.RotateQueryKey(layer, q, k) : (q.alias(), k.alias());
 
-    public Tensor? LogitBias(long queryLength, long keyLength) =>
-        active ? pe.LogitBias(layer, queryLength, keyLength) : null;
+    public Tensor? LogitBias(long queryLength, long keyLength, Device device) =>
+        active ? pe.LogitBias(layer, queryLength, keyLength, device) : null;
 }

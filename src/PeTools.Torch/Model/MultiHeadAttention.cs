@@ -45,7 +45,7 @@ public sealed class MultiHeadAttention : Attention
 
         // Multiplicative coupling rotates q and k; additive coupling returns a bias (paper.md §2-§3).
         var (qp, kp) = positional.RotateQueryKey(q, k);                                 // (B, H, T|S, dh)
-        var bias = positional.LogitBias(t, s);                                          // (H, T, S) or null
+        var bias = positional.LogitBias(t, s, q.device);                                // (H, T, S) or null
 
         var perHead = Attend(qp, kp, v, bias, mask);                                     // (B, H, T, dh)
         var merged = perHead.transpose(1, 2).reshape(b, t, heads * headDim);             // (B, T, D)

@@ -38,9 +38,9 @@ public sealed class AlibiBias : PositionalEncoding
 
     public override Coupling Coupling => Coupling.Additive;
 
-    public override Tensor? LogitBias(int layer, long queryLength, long keyLength)
+    public override Tensor? LogitBias(int layer, long queryLength, long keyLength, Device? device = null)
     {
-        var m = Buffer(nameof(slopes));                                  // the moved buffer (see base class)
+        var m = Table(nameof(slopes), device ?? CPU);                                  // the moved buffer (see base class)
         var distance = Offsets(queryLength, keyLength, m).abs().to(float32); // (Tq, Tk) = |i − j|
         return m.view(-1, 1, 1).mul(distance).neg();                          // (H, Tq, Tk)
     }

@@ -30,7 +30,7 @@ public sealed class KerpleBias : PositionalEncoding
 
     public override Coupling Coupling => Coupling.Additive;
 
-    public override Tensor? LogitBias(int layer, long queryLength, long keyLength)
+    public override Tensor? LogitBias(int layer, long queryLength, long keyLength, Device? device = null)
     {
         var distance = Offsets(queryLength, keyLength, r1).abs().to(r1.dtype);               // (Tq, Tk)
         var scale = nn.functional.softplus(r1[layer]).view(-1, 1, 1);                         // (H, 1, 1)

@@ -41,12 +41,25 @@ public abstract class PositionalEncoding(string name) : nn.Module(name)
     /// The bias (H, Tq, Tk) added to the logits of layer <paramref name="layer"/>, after the 1/sqrt(dh) scaling
     /// as the reference does; null when the PE has none.
     /// </summary>
-    public virtual Tensor? LogitBias(int layer, long queryLength, long keyLength) => null;
+    public virtual Tensor? LogitBias(int layer, long queryLength, long keyLength, Device? device = null) => null;
 
     /// <summary>Positions 0..length-1 on the device of <paramref name="like"/>, as float64 (exact for any length we meet).</summary>
-    /// <summary>A registered buffer as it is now (on the module's device), not the field's original tensor.</summary>
-    protected Tensor Buffer(string name) =>
-        get_buffer(name) ?? throw new InvalidOperationException($"{GetType().Name} registered no buffer '{name}'");
+    private readonly Dictionary<string, Tensor> _tableCopies = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A registered non-learned table on <paramref name="device"/>, copied there once and cached. TorchSharp 0.107's
+    /// <c>Module.to(cuda)</c> moves parameters but leaves these buffers where they were (seen on the H100), so the
+    /// tables follow the device of the tensors they meet instead.
+    /// </summary>
+    protected Tensor Table(string name, Device device)
+    {
+        var t = get_buffer(name) ?? throw new InvalidOperationException($"{GetType().Name} registered no buffer '{name}'");
+        if (t.device_type == device.type && t.device_index == device.index) return t;
+        var key = $"{name}@{device.type}:{device.index}";
+        if (!_tableCopies.TryGetValue(key, out var copy))
+            _tableCopies[key] = copy = t.to(device).DetachFromDisposeScope();
+        return copy;
+    }
 
     protected static Tensor Positions(long length, Tensor like) => arange(length, dtype: float64, device: like.device);
 

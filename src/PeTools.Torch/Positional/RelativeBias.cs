@@ -26,7 +26,7 @@ public sealed class RelativeBias : PositionalEncoding
 
     public override Coupling Coupling => Coupling.Additive;
 
-    public override Tensor? LogitBias(int layer, long queryLength, long keyLength)
+    public override Tensor? LogitBias(int layer, long queryLength, long keyLength, Device? device = null)
     {
         var longest = Math.Max(queryLength, keyLength);
         if (longest > maxLen)

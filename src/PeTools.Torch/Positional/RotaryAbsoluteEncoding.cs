@@ -26,7 +26,7 @@ public sealed class RotaryAbsoluteEncoding : RotaryEncoding
 
     public override Tensor AddToEmbedding(Tensor x)
     {
-        var angles = Positions(x.shape[1], x).outer(Buffer(nameof(abs_freq)));                 // (T, D/2)
+        var angles = Positions(x.shape[1], x).outer(Table(nameof(abs_freq), x.device));                 // (T, D/2)
         var table = cat([angles.sin(), angles.cos()], dim: -1).to(x.dtype);    // (T, D): sin block ‖ cos block
         return x + table;                                                       // (B, T, D)
     }

@@ -54,7 +54,7 @@ public class RotaryEncoding : PositionalEncoding
     }
 
     /// <summary>The angles p·θ_i for the positions of x (B, H, T, dh), as float64 (T, d_rot/2).</summary>
-    protected Tensor Angles(Tensor x) => Positions(x.shape[2], x).outer(Buffer(nameof(inv_freq)));
+    protected Tensor Angles(Tensor x) => Positions(x.shape[2], x).outer(Table(nameof(inv_freq), x.device));
 
     private (Tensor Cos, Tensor Sin) CosSin(Tensor x)
     {

@@ -27,7 +27,7 @@ public sealed class SinusoidalEncoding : PositionalEncoding
 
     public override Tensor AddToEmbedding(Tensor x)
     {
-        var angles = Positions(x.shape[1], x).outer(Buffer(nameof(inv_freq)));                            // (T, D/2)
+        var angles = Positions(x.shape[1], x).outer(Table(nameof(inv_freq), x.device));                            // (T, D/2)
         var table = stack([angles.sin(), angles.cos()], dim: -1).flatten(-2).to(x.dtype); // (T, D): sin even, cos odd
         return x + table;                                                                  // (B, T, D)
     }

@@ -34,7 +34,7 @@ public sealed class T5RelativeBias : PositionalEncoding
 
     public override Coupling Coupling => Coupling.Additive;
 
-    public override Tensor? LogitBias(int layer, long queryLength, long keyLength)
+    public override Tensor? LogitBias(int layer, long queryLength, long keyLength, Device? device = null)
     {
         var index = Bucket(Offsets(queryLength, keyLength, relative_attention_bias.weight!)); // (Tq, Tk)
         return relative_attention_bias.call(index).permute(2, 0, 1);                          // (H, Tq, Tk)

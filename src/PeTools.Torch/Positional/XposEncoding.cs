@@ -35,7 +35,7 @@ public sealed class XposEncoding : RotaryEncoding
         {
             var angles = Angles(x);                                                  // (T, d_rot/2)
             var exponent = Positions(x.shape[2], x).unsqueeze(1).mul(sign / gamma);  // (T, 1)
-            var scale = Buffer(nameof(zeta)).unsqueeze(0).pow(exponent);                             // (T, d_rot/2)
+            var scale = Table(nameof(zeta), x.device).unsqueeze(0).pow(exponent);                             // (T, d_rot/2)
             return Rotate(x, (angles.cos() * scale).to(x.dtype), (angles.sin() * scale).to(x.dtype));
         }
     }

@@ -1,0 +1,98 @@
+namespace PeTools.Core.Spectral;
+
+/// <summary>
+/// What a solver measured for one real n×n matrix A. Eigenvalues are those of the Hermitian part (A + Aᵀ)/2;
+/// the full spectra (and what needs them: condition numbers, rank) exist only when the solver was dense.
+/// </summary>
+public sealed record SpectrumSummary(
+    double LambdaMin,
+    double LambdaMax,
+    double SigmaMax,
+    double[]? Eigenvalues,
+    double[]? SingularValues,
+    int Iterations)
+{
+    public double Spread => LambdaMax - LambdaMin;
+
+    /// <summary>max|λ| / min|λ| of the Hermitian part; +∞ when it is numerically singular (min|λ| ≤ n ε max|λ|).</summary>
+    public double? ConditionHermitian => Eigenvalues is { } ev ? Condition(ev.Select(Math.Abs).ToArray()) : null;
+
+    /// <summary>σ_max / σ_min; +∞ when numerically singular.</summary>
+    public double? ConditionSingular => SingularValues is { } sv ? Condition(sv) : null;
+
+    /// <summary>The number of singular values above n ε σ_max.</summary>
+    public int? NumericalRank => SingularValues is { } sv ? sv.Count(s => s > Threshold(sv)) : null;
+
+    private static double Threshold(double[] magnitudes) => magnitudes.Length * 2.220446049250313e-16 * magnitudes.Max();
+
+    private static double Condition(double[] magnitudes)
+    {
+        double max = magnitudes.Max(), min = magnitudes.Min();
+        return min <= Threshold(magnitudes) ? double.PositiveInfinity : max / min;
+    }
+}
+
+/// <summary>Turns an operator into a <see cref="SpectrumSummary"/>; one implementation per method (registry below).</summary>
+public interface ISpectrumSolver
+{
+    string Name { get; }
+    SpectrumSummary Analyse(ILinearOperator a);
+}
+
+/// <summary>Forms the matrix and runs MathNet's EVD and SVD: every eigenvalue, O(n³), the oracle.</summary>
+public sealed class DenseSpectrumSolver : ISpectrumSolver
+{
+    public string Name => "dense";
+
+    public SpectrumSummary Analyse(ILinearOperator a)
+    {
+        var m = Operators.ToDense(a);
+        var ev = DenseEigen.SymmetricEigenvalues(m);
+        var sv = DenseEigen.SingularValues(m);
+        return new SpectrumSummary(ev[0], ev[^1], sv[0], ev, sv, 0);
+    }
+}
+
+/// <summary>
+/// Lanczos on the Hermitian part for λ_min, λ_max, and on AᵀA for σ_max: O(n log n) or O(n r) per product,
+/// so n = 2^20 fits. Interior quantities (condition numbers, the full spectrum) are not estimated.
+/// </summary>
+public sealed class StructuredSpectrumSolver(Random random, LanczosOptions? options = null) : ISpectrumSolver
+{
+    public string Name => "structured";
+
+    public SpectrumSummary Analyse(ILinearOperator a)
+    {
+        var h = Lanczos.Extremes(Operators.HermitianPart(a), random, options);
+        double sigmaMax;
+        int iterations = h.Iterations;
+        if (a.IsSymmetric)
+        {
+            sigmaMax = Math.Max(Math.Abs(h.Min), Math.Abs(h.Max));
+        }
+        else
+        {
+            var normal = Lanczos.Extremes(Operators.Normal(a), random, options);
+            sigmaMax = Math.Sqrt(Math.Max(0, normal.Max));
+            iterations += normal.Iterations;
+        }
+        return new SpectrumSummary(h.Min, h.Max, sigmaMax, null, null, iterations);
+    }
+}
+
+/// <summary>The solver registry: the keys of --solver.</summary>
+public static class SpectrumSolvers
+{
+    /// <summary>Largest n the auto choice sends to the dense solver (MathNet managed EVD: ~30 s at 2048).</summary>
+    public const int AutoDenseLimit = 1024;
+
+    public static readonly IReadOnlyList<string> Keys = ["dense", "structured", "auto"];
+
+    public static ISpectrumSolver Create(string key, int n, Random random) => key switch
+    {
+        "dense" => new DenseSpectrumSolver(),
+        "structured" => new StructuredSpectrumSolver(random),
+        "auto" => n <= AutoDenseLimit ? new DenseSpectrumSolver() : new StructuredSpectrumSolver(random),
+        _ => throw new ArgumentException($"unknown solver '{key}'"),
+    };
+}

@@ -168,6 +168,25 @@ public sealed class LowRankOperator : ILinearOperator
     public int Rank => _u.GetLength(1);
     public double Scale { get; }
 
+    /// <summary>‖s U Vᵀ‖_F = |s| √tr((UᵀU)(VᵀV)), in O(n r²) without forming the matrix.</summary>
+    public double FrobeniusNorm()
+    {
+        int n = Size, r = Rank;
+        double sum = 0;
+        for (int a = 0; a < r; a++)
+            for (int b = 0; b < r; b++)
+            {
+                double uu = 0, vv = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    uu += _u[i, a] * _u[i, b];
+                    vv += _v[i, a] * _v[i, b];
+                }
+                sum += uu * vv;
+            }
+        return Math.Abs(Scale) * Math.Sqrt(Math.Max(0, sum));
+    }
+
     public void Apply(ReadOnlySpan<double> x, Span<double> y) => Multiply(_u, _v, x, y);
     public void ApplyTranspose(ReadOnlySpan<double> x, Span<double> y) => Multiply(_v, _u, x, y);
 

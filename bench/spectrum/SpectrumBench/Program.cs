@@ -12,12 +12,20 @@ public static class Program
     {
         string only = args.Length > 0 ? args[0] : "all";
         Console.Error.WriteLine($"provider: {NumericsProvider.Select()}");
+        if (only == "householder")
+            foreach (int n in new[] { 512, 1024, 2048 })
+            {
+                var (th, eh) = Time(() => HouseholderEigenvalues.Compute(SinMatrix(n), Environment.ProcessorCount), 3);
+                Emit($"eigvalsh-householder-{n}", th, eh[0], eh[^1], "probe");
+            }
         if (only is "all" or "eigvalsh")
             foreach (int n in new[] { 512, 1024, 2048 })
             {
                 var a = SinMatrix(n);
                 var (t, ev) = Time(() => DenseEigen.SymmetricEigenvalues(a), n <= 1024 ? 3 : 1);
                 Emit($"eigvalsh-{n}", t, ev[0], ev[^1], "MathNet managed EVD (computes eigenvectors too)");
+                var (th, eh) = Time(() => HouseholderEigenvalues.Compute(a, Environment.ProcessorCount), 3);
+                Emit($"eigvalsh-householder-{n}", th, eh[0], eh[^1], $"PeTools Householder+QL, eigenvalues only, {Environment.ProcessorCount} threads");
             }
         if (only is "all" or "toeplitz")
         {

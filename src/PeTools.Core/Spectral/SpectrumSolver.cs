@@ -39,15 +39,18 @@ public interface ISpectrumSolver
     SpectrumSummary Analyse(ILinearOperator a);
 }
 
-/// <summary>Forms the matrix and runs MathNet's EVD and SVD: every eigenvalue, O(n³), the oracle.</summary>
-public sealed class DenseSpectrumSolver : ISpectrumSolver
+/// <summary>
+/// Forms the matrix: every eigenvalue of the Hermitian part by <see cref="HouseholderEigenvalues"/> (tested against
+/// MathNet's EVD, ~8× faster at n = 2048), every singular value by MathNet's SVD. O(n³).
+/// </summary>
+public sealed class DenseSpectrumSolver(int threads = 1) : ISpectrumSolver
 {
     public string Name => "dense";
 
     public SpectrumSummary Analyse(ILinearOperator a)
     {
         var m = Operators.ToDense(a);
-        var ev = DenseEigen.SymmetricEigenvalues(m);
+        var ev = HouseholderEigenvalues.Compute(m, threads);
         var sv = DenseEigen.SingularValues(m);
         return new SpectrumSummary(ev[0], ev[^1], sv[0], ev, sv, 0);
     }
@@ -83,16 +86,16 @@ public sealed class StructuredSpectrumSolver(Random random, LanczosOptions? opti
 /// <summary>The solver registry: the keys of --solver.</summary>
 public static class SpectrumSolvers
 {
-    /// <summary>Largest n the auto choice sends to the dense solver (MathNet managed EVD: ~30 s at 2048).</summary>
+    /// <summary>Largest n the auto choice sends to the dense solver (MathNet's managed SVD alone takes ~15 s at 2048).</summary>
     public const int AutoDenseLimit = 1024;
 
     public static readonly IReadOnlyList<string> Keys = ["dense", "structured", "auto"];
 
     public static ISpectrumSolver Create(string key, int n, Random random) => key switch
     {
-        "dense" => new DenseSpectrumSolver(),
+        "dense" => new DenseSpectrumSolver(Environment.ProcessorCount),
         "structured" => new StructuredSpectrumSolver(random),
-        "auto" => n <= AutoDenseLimit ? new DenseSpectrumSolver() : new StructuredSpectrumSolver(random),
+        "auto" => n <= AutoDenseLimit ? new DenseSpectrumSolver(Environment.ProcessorCount) : new StructuredSpectrumSolver(random),
         _ => throw new ArgumentException($"unknown solver '{key}'"),
     };
 }

@@ -13,8 +13,14 @@ fi
 dotnet build -c Release bench/spectrum/SpectrumBench -nologo -v q >/dev/null
 ours=$(mktemp) peer=$(mktemp)
 trap 'rm -f "$ours" "$peer"' EXIT
-dotnet bench/spectrum/SpectrumBench/bin/Release/net10.0/SpectrumBench.dll "$which" >"$ours"
-"$python" bench/spectrum/peer.py "$which" >"$peer"
+# Ours and the peer alternate case group by case group, so a change in machine load hits both sides alike.
+groups=$([ "$which" = all ] && echo "eigvalsh toeplitz" || echo "$which")
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+for g in $groups; do
+  dotnet bench/spectrum/SpectrumBench/bin/Release/net10.0/SpectrumBench.dll "$g" >>"$ours"
+  "$python" bench/spectrum/peer.py "$g" >>"$peer"
+done
+load_after=$(cut -d' ' -f1 /proc/loadavg)
 commit=$(git rev-parse --short HEAD)$(git diff --quiet -- src bench || echo "+dirty")
-machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), .NET $(dotnet --version)"
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), .NET $(dotnet --version), load $load_before→$load_after"
 "$python" bench/spectrum/report.py "$ours" "$peer" BENCHMARKS.md "$(date -u +%Y-%m-%d)" "$machine" "$commit"

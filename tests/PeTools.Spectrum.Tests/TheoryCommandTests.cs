@@ -73,13 +73,15 @@ public class TheoryCommandTests
         Assert.NotEqual(a.Stdout, c.Stdout);
     }
 
-    [Fact]
-    public void Output_to_a_file_is_written_whole()
+    [Theory]
+    [InlineData("rope.parquet")]
+    [InlineData("rope.csv")]
+    public void Output_to_a_file_is_written_whole(string name)
     {
         var dir = Directory.CreateTempSubdirectory("pe-spectrum-test");
         try
         {
-            var path = Path.Combine(dir.FullName, "rope.parquet");
+            var path = Path.Combine(dir.FullName, name);
             var run = Of("theory", "--pe", "rope", "--n", "16", "-q", "-o", path);
             Assert.Equal(0, run.ExitCode);
             Assert.Equal("", run.Stdout);

@@ -94,11 +94,20 @@ internal sealed class CsvTableWriter : TableWriter
         }
     }
 
-    protected override void Finish() => _csv.Flush();
+    private bool _finished;
+
+    // Dispose the CSV writer here, while the sink is open: Commit closes a file sink right after Finish, and a
+    // later CsvWriter.Dispose would flush into the closed stream (ObjectDisposedException, exit 1 after a good write).
+    protected override void Finish()
+    {
+        _csv.Flush();
+        _csv.Dispose();
+        _finished = true;
+    }
 
     public override void Dispose()
     {
-        _csv.Dispose();
+        if (!_finished) _csv.Dispose();
         base.Dispose();
     }
 }

@@ -48,10 +48,13 @@ def pairs(ours, peer):
     s, k = "toeplitz-structured-16384", "toeplitz-dense-16384-extrapolated"
     if s in ours and k in ours:
         yield ("Toeplitz extremes n=16384 (ours structured vs ours dense, extrapolated)", ours[s][0], ours[k][0], ours[k][3])
+    h = "toeplitz-householder-16384-extrapolated"
+    if s in ours and h in ours:
+        yield ("Toeplitz extremes n=16384 (ours structured vs ours Householder dense, extrapolated)", ours[s][0], ours[h][0], ours[h][3])
     if s in ours and k in peer:
         yield ("Toeplitz extremes n=16384 (ours structured vs numpy dense, extrapolated)", ours[s][0], peer[k][0], peer[k][3])
     for name, (t, _, _, note) in ours.items():
-        if name.startswith("toeplitz-dense-") and "extrapolated" not in name:
+        if name.startswith(("toeplitz-dense-", "toeplitz-householder-")) and "extrapolated" not in name:
             yield (f"{name} (ours, measured)", t, math.nan, note)
     for name, (t, _, _, note) in peer.items():
         if name.startswith("toeplitz-dense-") and "extrapolated" not in name:

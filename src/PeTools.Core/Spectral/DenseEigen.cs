@@ -29,13 +29,6 @@ public static class DenseEigen
         return values;
     }
 
-    /// <summary>Eigenvalues of a general complex matrix, in MathNet's order (for circulant tests).</summary>
-    public static Complex[] GeneralEigenvalues(Complex[,] a)
-    {
-        _ = NumericsProvider.Current;
-        return Matrix<Complex>.Build.DenseOfArray(a).Evd(Symmetricity.Asymmetric).EigenValues.ToArray();
-    }
-
     /// <summary>Singular values, descending.</summary>
     public static double[] SingularValues(double[,] a)
     {

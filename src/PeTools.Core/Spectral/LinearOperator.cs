@@ -18,7 +18,10 @@ public interface ILinearOperator
     bool IsSymmetric => false;
 }
 
-/// <summary>Operator algebra: sums, scaling, the Hermitian part (A + Aᵀ)/2 and the normal operator AᵀA.</summary>
+/// <summary>
+/// Operator algebra: sums, scaling, the Hermitian part (A + Aᵀ)/2 and the normal operator AᵀA. Like the operators
+/// they wrap, these reuse work buffers and are not thread-safe: one operator per thread.
+/// </summary>
 public static class Operators
 {
     public static ILinearOperator Sum(params ILinearOperator[] terms) => new SumOperator(terms);
@@ -63,9 +66,11 @@ public static class Operators
         public void Apply(ReadOnlySpan<double> x, Span<double> y) => Accumulate(x, y, transpose: false);
         public void ApplyTranspose(ReadOnlySpan<double> x, Span<double> y) => Accumulate(x, y, transpose: true);
 
+        private double[]? _tmp; // reused: at n = 2^20 a fresh 8 MB buffer per product is pure GC churn
+
         private void Accumulate(ReadOnlySpan<double> x, Span<double> y, bool transpose)
         {
-            var tmp = new double[Size];
+            var tmp = _tmp ??= new double[Size];
             y.Clear();
             foreach (var t in _terms)
             {
@@ -88,9 +93,11 @@ public static class Operators
         public int Size => a.Size;
         public bool IsSymmetric => true;
 
+        private double[]? _t;
+
         public void Apply(ReadOnlySpan<double> x, Span<double> y)
         {
-            var t = new double[Size];
+            var t = _t ??= new double[Size];
             a.Apply(x, y);
             a.ApplyTranspose(x, t);
             Blas.Axpy(1.0, t, y);
@@ -105,9 +112,11 @@ public static class Operators
         public int Size => a.Size;
         public bool IsSymmetric => true;
 
+        private double[]? _t;
+
         public void Apply(ReadOnlySpan<double> x, Span<double> y)
         {
-            var t = new double[Size];
+            var t = _t ??= new double[Size];
             a.Apply(x, t);
             a.ApplyTranspose(t, y);
         }

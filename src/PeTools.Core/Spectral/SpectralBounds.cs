@@ -98,7 +98,4 @@ public static class SpectralBounds
         for (int k = 0; k < s.Length; k++) s[k] = 0.5 * (column[k] + row[k]);
         return s;
     }
-
-    /// <summary>The trivial bound |λ| ≤ σ_max ≤ ‖A‖_F.</summary>
-    public static Interval Frobenius(double frobeniusNorm) => new(-frobeniusNorm, frobeniusNorm);
 }

@@ -64,6 +64,16 @@ public class TheoryCommandTests
     }
 
     [Fact]
+    public void Structured_rows_carry_the_lanczos_certificate()
+    {
+        var rows = Of("theory", "--pe", "alibi", "--n", "300", "--solver", "structured", "-q", "-o", "-").Rows();
+        var certificates = rows.Where(r => r["quantity"] == "residual_bound").ToList();
+        Assert.Equal(["kernel", "content", "logit"], certificates.Select(r => r["matrix"]));
+        Assert.All(certificates, r => Assert.True(Number(r["value"]) <= 1e-12, r["value"]));
+        Assert.DoesNotContain(rows, r => r["quantity"] == "eigenvalue");
+    }
+
+    [Fact]
     public void Same_seed_gives_identical_bytes_and_another_seed_does_not()
     {
         var a = Of("theory", "--pe", "t5", "--n", "20", "--seed", "3", "-q", "-o", "-");

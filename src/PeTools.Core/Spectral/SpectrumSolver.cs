@@ -3,6 +3,8 @@ namespace PeTools.Core.Spectral;
 /// <summary>
 /// What a solver measured for one real n×n matrix A. Eigenvalues are those of the Hermitian part (A + Aᵀ)/2;
 /// the full spectra (and what needs them: condition numbers, rank) exist only when the solver was dense.
+/// A structured result carries Lanczos' certificate: every reported extreme is within ResidualBound (relative to
+/// max|λ|) of an eigenvalue; Converged is false when the iteration cap was hit first.
 /// </summary>
 public sealed record SpectrumSummary(
     double LambdaMin,
@@ -10,7 +12,9 @@ public sealed record SpectrumSummary(
     double SigmaMax,
     double[]? Eigenvalues,
     double[]? SingularValues,
-    int Iterations)
+    int Iterations,
+    double ResidualBound = 0,
+    bool Converged = true)
 {
     public double Spread => LambdaMax - LambdaMin;
 
@@ -69,6 +73,8 @@ public sealed class StructuredSpectrumSolver(Random random, LanczosOptions? opti
         var h = Lanczos.Extremes(Operators.HermitianPart(a), random, options);
         double sigmaMax;
         int iterations = h.Iterations;
+        double residual = Relative(h);
+        bool converged = h.Converged;
         if (a.IsSymmetric)
         {
             sigmaMax = Math.Max(Math.Abs(h.Min), Math.Abs(h.Max));
@@ -78,8 +84,16 @@ public sealed class StructuredSpectrumSolver(Random random, LanczosOptions? opti
             var normal = Lanczos.Extremes(Operators.Normal(a), random, options);
             sigmaMax = Math.Sqrt(Math.Max(0, normal.Max));
             iterations += normal.Iterations;
+            residual = Math.Max(residual, Relative(normal));
+            converged &= normal.Converged;
         }
-        return new SpectrumSummary(h.Min, h.Max, sigmaMax, null, null, iterations);
+        return new SpectrumSummary(h.Min, h.Max, sigmaMax, null, null, iterations, residual, converged);
+    }
+
+    private static double Relative(LanczosResult r)
+    {
+        double scale = Math.Max(Math.Abs(r.Min), Math.Abs(r.Max));
+        return scale == 0 ? 0 : Math.Max(r.ResidualMin, r.ResidualMax) / scale;
     }
 }
 

@@ -70,7 +70,7 @@ public static class Schemas
         new(SpectrumColumns.Seed, ColumnType.Int64, "--seed of the random content and T5 bucket values"),
         new(SpectrumColumns.Solver, ColumnType.String, "dense (MathNet EVD/SVD, every eigenvalue) or structured (FFT/low-rank products + Lanczos, extremes only)"),
         new(SpectrumColumns.Matrix, ColumnType.String, "kernel (the PE's positional matrix), content (Q Kᵀ/√d, the NoPE logit) or logit (the PE's logit)"),
-        new(SpectrumColumns.Quantity, ColumnType.String, "eigenvalue, singular_value, lambda_min, lambda_max, spread, spectral_norm, frobenius_norm, condition_hermitian, condition_singular, numerical_rank, similarity_defect; eigenvalues are of the Hermitian part"),
+        new(SpectrumColumns.Quantity, ColumnType.String, "eigenvalue, singular_value, lambda_min, lambda_max, spread, spectral_norm, frobenius_norm, condition_hermitian, condition_singular, numerical_rank, similarity_defect, residual_bound and iterations (structured: Lanczos certificate relative to max|λ|); eigenvalues are of the Hermitian part"),
         new(SpectrumColumns.Index, ColumnType.Int32, "0-based position in the ascending eigenvalues / descending singular values, the frequency t for similarity_defect, −1 for a scalar"),
         new(SpectrumColumns.Value, ColumnType.Float64, "the measured value (+∞ for the condition number of a numerically singular matrix)"),
         new(SpectrumColumns.Bound, ColumnType.String, "none, or the theorem whose bound is in bound_value: schur_per_frequency, weyl, grenander_szego, gershgorin, frobenius"),

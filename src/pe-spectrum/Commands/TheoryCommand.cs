@@ -82,19 +82,19 @@ internal static class TheoryCommand
         if (m.Kernel is not null)
         {
             var k = solver.Analyse(m.Kernel);
-            rows.Summary("kernel", k);
+            rows.Summary("kernel", k, log);
             var symbol = m.KernelSymmetricSymbol!;
             rows.Bounds("kernel", k, "grenander_szego", SpectralBounds.GrenanderSzego(symbol));
             rows.Bounds("kernel", k, "gershgorin", SpectralBounds.GershgorinToeplitz(symbol));
         }
 
         var content = solver.Analyse(m.Content);
-        rows.Summary("content", content);
+        rows.Summary("content", content, log);
         var frequencyBound = ContentLogits.FrequencyBound(m.ContentParts);
         rows.Bounds("content", content, "schur_per_frequency", frequencyBound);
 
         var logit = solver.Analyse(m.Logit);
-        rows.Summary("logit", logit);
+        rows.Summary("logit", logit, log);
         switch (encoding.Coupling)
         {
             case Coupling.Multiplicative:
@@ -137,8 +137,15 @@ internal sealed class SpectrumRows(string pe, TheorySetup setup, long seed, stri
             (C.Solver, solver), (C.Matrix, matrix), (C.Quantity, quantity), (C.Index, index), (C.Value, value),
             (C.Bound, bound), (C.BoundValue, boundValue));
 
-    public void Summary(string matrix, SpectrumSummary s)
+    public void Summary(string matrix, SpectrumSummary s, PeTools.Core.Logging.IRunLog log)
     {
+        if (s.Eigenvalues is null)
+        {
+            // Structured: the Lanczos certificate, so a reader can tell a converged extreme from a capped one.
+            Scalar(matrix, "residual_bound", -1, s.ResidualBound);
+            Scalar(matrix, "iterations", -1, s.Iterations);
+            if (!s.Converged) log.Warn($"{matrix}: Lanczos hit its iteration cap; extremes are certified only to {s.ResidualBound:E1} relative");
+        }
         Scalar(matrix, "lambda_min", -1, s.LambdaMin);
         Scalar(matrix, "lambda_max", -1, s.LambdaMax);
         Scalar(matrix, "spread", -1, s.Spread);

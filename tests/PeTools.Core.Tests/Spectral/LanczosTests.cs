@@ -91,4 +91,20 @@ public class LanczosTests
             Close(dense.SigmaMax, structured.SigmaMax, 1e-8, $"σ_max n={n}");
         }
     }
+
+    [Fact]
+    public void Structured_summary_carries_the_certificate_and_flags_a_capped_run()
+    {
+        var rng = new Random(45);
+        var a = new DenseOperator(Symmetric(rng, 120));
+        var capped = new StructuredSpectrumSolver(new Random(1), new LanczosOptions(MaxIterations: 4)).Analyse(a);
+        Assert.False(capped.Converged);
+        Assert.True(capped.ResidualBound > 1e-6, $"{capped.ResidualBound}");
+        var full = new StructuredSpectrumSolver(new Random(1), new LanczosOptions(MaxIterations: 120)).Analyse(a);
+        Assert.True(full.Converged);
+        var dense = DenseEigen.SymmetricEigenvalues(a.Matrix);
+        // The certificate is honest: the capped extremes are within ResidualBound · max|λ| of true eigenvalues.
+        double scale = Math.Max(Math.Abs(capped.LambdaMin), Math.Abs(capped.LambdaMax));
+        Assert.True(Math.Abs(capped.LambdaMax - dense[^1]) <= capped.ResidualBound * scale + 1e-12);
+    }
 }

@@ -97,7 +97,7 @@ def check_roundtrip(cfg, device):
         errors.append(f"output shape {tuple(y.shape)} or non-finite values")
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.safetensors")
-        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, path)
+        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, path)
         torch.manual_seed(2)
         fresh = pe_model.Transformer(cfg)
         pe_model.load_weights_strict(fresh, load_file(path), path)

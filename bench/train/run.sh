@@ -10,11 +10,13 @@
 # logits against examples/pytorch/pe_model.py's on the same weights; (2) pe-train bench for every case that
 # torch_bench.py lists; (3) torch_bench.py (eager fp32, eager bf16, torch.compile bf16). Rows go to
 # bench/train/results.csv (or $OUT); a Markdown table with ratios goes to stdout. --quick: 2 PEs, paper config, few
-# steps. DEVICE (default cuda) picks the GPU.
+# steps. DEVICE (default cuda) picks the GPU. BENCH_ARGS go to torch_bench.py for both sides, to split a long run
+# into calls, e.g. BENCH_ARGS="--configs paper" OUT=paper.csv, then BENCH_ARGS="--configs d1024-t512" OUT=big.csv.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 quick=()
+read -r -a extra <<<"${BENCH_ARGS:-}"
 equivalence=1
 while [[ $# -gt 0 && $1 == --* ]]; do
   case $1 in
@@ -52,11 +54,11 @@ while read -r args; do
     echo "pe-train,fp32,$pe,$label,NaN,NaN,NaN,failed: $(tail -1 "$tmp.err" | tr ',' ';')" >>"$tmp"
   fi
   tail -1 "$tmp" >&2
-done < <(python3 "$here/torch_bench.py" "${quick[@]}" --pe-train-args)
+done < <(python3 "$here/torch_bench.py" "${quick[@]}" "${extra[@]}" --pe-train-args)
 rm -f "$tmp.err"
 
 echo "== PyTorch (torch_bench.py)" >&2
-python3 "$here/torch_bench.py" "${quick[@]}" --device "$device" --no-header >>"$tmp" ||
+python3 "$here/torch_bench.py" "${quick[@]}" "${extra[@]}" --device "$device" --no-header >>"$tmp" ||
   echo "run.sh: torch_bench.py exited $? (3: some cases failed, their rows say why)" >&2
 mv "$tmp" "$out"
 trap - EXIT

@@ -6,5 +6,7 @@ return ToolApp.Run("pe-train", context =>
 {
     var root = TrainCommand.Create(context);
     root.Add(ListPeCommand.Create(context));
+    root.Add(PredictCommand.Create(context));
+    root.Add(BenchCommand.Create(context));
     return root;
 }, args);

@@ -61,6 +61,13 @@ internal sealed class TrainOptions
 
     public IEnumerable<Option> All => GetType().GetFields().Select(f => f.GetValue(this)).OfType<Option>();
 
+    /// <summary>
+    /// What <c>pe-train bench</c> shares with training: the model, the optimizer's constants, batch size, seed and device.
+    /// Left out: data, run directory, schedule and evaluation, which a benchmark on a synthetic batch has no use for.
+    /// </summary>
+    public IEnumerable<Option> ForBench =>
+        All.Except([Data, Format, Out, Metrics, Resume, Epochs, Warmup, Clip, IgnoreClass, EvalEvery, SaveEvery, StopAfter]);
+
     public TransformerConfig Model(ParseResult p) => new()
     {
         Vocab = Positive(p, Vocab), Classes = Positive(p, Classes), DModel = Positive(p, DModel), DFF = Positive(p, DFF),
@@ -93,10 +100,10 @@ internal sealed class TrainOptions
         MaxEpochsThisRun = p.GetValue(StopAfter),
     };
 
-    private static int Positive(ParseResult p, Option<int> o) =>
+    public static int Positive(ParseResult p, Option<int> o) =>
         p.GetValue(o) is var v && v > 0 ? v : throw UsageError.Option(o.Name, "a positive integer", v);
 
-    private static double Probability(ParseResult p, Option<double> o) =>
+    public static double Probability(ParseResult p, Option<double> o) =>
         p.GetValue(o) is var v && v is >= 0 and < 1 ? v : throw UsageError.Option(o.Name, "a number in [0, 1)", v);
 
     /// <summary>Parses "0-2" or "1,3,5" (0-based layer indices).</summary>

@@ -1,0 +1,51 @@
+namespace PeTools.Core.Tables;
+
+/// <summary>Tables of pe-train besides metrics: predictions and benchmarks.</summary>
+public static partial class Schemas
+{
+    public static class PredictionColumns
+    {
+        public const string Row = "row";
+        public const string Split = "split";
+        public const string Target = "target";
+        public const string Predicted = "predicted";
+        public const string Correct = "correct";
+        public const string Loss = "loss";
+    }
+
+    /// <summary>Per-row predictions of a trained run on the first rows of one split (pe-train predict).</summary>
+    public static readonly TableSchema Predictions = new("predictions", "per-row predictions of a run (pe-train predict)",
+    [
+        new(PredictionColumns.Row, ColumnType.Int64, "0-based index of the row within its split, in dataset order"),
+        new(PredictionColumns.Split, ColumnType.String, "the split the row belongs to"),
+        new(PredictionColumns.Target, ColumnType.Int32, "the true class"),
+        new(PredictionColumns.Predicted, ColumnType.Int32, "argmax of the logits"),
+        new(PredictionColumns.Correct, ColumnType.Int32, "1 when predicted equals target, else 0"),
+        new(PredictionColumns.Loss, ColumnType.Float64, "cross-entropy of this row (no class ignored)"),
+    ]);
+
+    public static class BenchmarkColumns
+    {
+        public const string Impl = "impl";
+        public const string Precision = "precision";
+        public const string Pe = "pe";
+        public const string Config = "config";
+        public const string TokensPerSecond = "tokens_per_s";
+        public const string StepMs = "step_ms";
+        public const string PeakMemMb = "peak_mem_mb";
+        public const string Note = "note";
+    }
+
+    /// <summary>Training-step throughput, one row per (implementation, precision, PE, model size) (bench/train).</summary>
+    public static readonly TableSchema Benchmark = new("benchmark", "training throughput (pe-train bench, bench/train/torch_bench.py)",
+    [
+        new(BenchmarkColumns.Impl, ColumnType.String, "pe-train, torch-eager or torch-compile"),
+        new(BenchmarkColumns.Precision, ColumnType.String, "fp32 or bf16 (autocast)"),
+        new(BenchmarkColumns.Pe, ColumnType.String, "the --pe key, with /mla for latent attention"),
+        new(BenchmarkColumns.Config, ColumnType.String, "model size label, e.g. paper or d1024-t512"),
+        new(BenchmarkColumns.TokensPerSecond, ColumnType.Float64, "batch x sequence length per step time"),
+        new(BenchmarkColumns.StepMs, ColumnType.Float64, "time of one training step (forward, loss, backward, AdamW)"),
+        new(BenchmarkColumns.PeakMemMb, ColumnType.Float64, "peak allocated GPU memory in MiB (NaN when unknown)"),
+        new(BenchmarkColumns.Note, ColumnType.String, "how it was measured, or why it failed"),
+    ]);
+}

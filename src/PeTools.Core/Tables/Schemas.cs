@@ -44,8 +44,42 @@ public static class Schemas
         new(MetricsColumns.TokensPerSecond, ColumnType.Float64, "training throughput since the last row (0 for eval rows)"),
     ]);
 
+    public static class TaskListColumns
+    {
+        public const string Name = "name";
+        public const string ContentPosition = "content_position";
+        public const string Description = "description";
+    }
+
+    /// <summary>The registered synthetic tasks (pe-gen-task list).</summary>
+    public static readonly TableSchema TaskList = new("tasks", "the synthetic tasks pe-gen-task can generate",
+    [
+        new(TaskListColumns.Name, ColumnType.String, "task key, also the pe-gen-task subcommand"),
+        new(TaskListColumns.ContentPosition, ColumnType.String, "dependent (needs content and position) or independent"),
+        new(TaskListColumns.Description, ColumnType.String, "what the target is"),
+    ]);
+
+    public static class SchemaListColumns
+    {
+        public const string Kind = "kind";
+        public const string Column = "column";
+        public const string Type = "type";
+        public const string Required = "required";
+        public const string Description = "description";
+    }
+
+    /// <summary>Every column of every schema (pe-gen-task schema), the source of the README schema tables.</summary>
+    public static readonly TableSchema SchemaList = new("schemas", "the columns of every pe-tools table kind",
+    [
+        new(SchemaListColumns.Kind, ColumnType.String, "table kind"),
+        new(SchemaListColumns.Column, ColumnType.String, "column name"),
+        new(SchemaListColumns.Type, ColumnType.String, "int32, int64, float64, string or list<int32>"),
+        new(SchemaListColumns.Required, ColumnType.String, "yes, or no when readers accept its absence"),
+        new(SchemaListColumns.Description, ColumnType.String, "what the column holds"),
+    ]);
+
     /// <summary>All schemas, for kind detection (pe-report) and the README tables.</summary>
-    public static IReadOnlyList<TableSchema> All => [Dataset, Metrics];
+    public static IReadOnlyList<TableSchema> All => [Dataset, Metrics, TaskList, SchemaList];
 
     /// <summary>The schema whose required columns a file with <paramref name="columns"/> satisfies, most specific first.</summary>
     public static TableSchema? Recognise(IReadOnlyList<string> columns) =>

@@ -68,28 +68,36 @@ internal sealed class ParquetTableWriter : TableWriter
         }
     }
 
-    /// <summary>Flattens lists into values plus Dremel repetition/definition levels.</summary>
+    /// <summary>
+    /// Flattens lists into values plus Dremel repetition/definition levels. Whole rows are block-copied and levels
+    /// block-filled: this loop runs once per token of a dataset, so it is written for speed.
+    /// </summary>
     private static void WriteList(ParquetRowGroupWriter rg, DataField item, int[][] rows)
     {
-        int total = rows.Sum(r => Math.Max(1, r.Length));
-        var values = new int[rows.Sum(r => r.Length)];
-        var rep = new int[total];
-        var def = new int[total];
-        int maxDef = item.MaxDefinitionLevel, v = 0, l = 0;
+        long valueCount = 0, levelCount = 0;
         foreach (var row in rows)
         {
+            valueCount += row.Length;
+            levelCount += Math.Max(1, row.Length);
+        }
+        var values = new int[checked((int)valueCount)];
+        var rep = new int[checked((int)levelCount)];
+        var def = new int[rep.Length];
+        int maxDef = item.MaxDefinitionLevel;
+        def.AsSpan().Fill(maxDef);
+        rep.AsSpan().Fill(1);
+        int v = 0, l = 0;
+        foreach (var row in rows)
+        {
+            rep[l] = 0; // a new row starts
             if (row.Length == 0)
             {
-                rep[l] = 0;
                 def[l++] = maxDef - 1; // list present, no elements
                 continue;
             }
-            for (int i = 0; i < row.Length; i++)
-            {
-                rep[l] = i == 0 ? 0 : 1;
-                def[l++] = maxDef;
-                values[v++] = row[i];
-            }
+            row.AsSpan().CopyTo(values.AsSpan(v));
+            v += row.Length;
+            l += row.Length;
         }
         rg.WriteAllPartsAsync<int>(item, values, def, rep, default).GetAwaiter().GetResult();
     }
@@ -180,8 +188,15 @@ internal sealed class ParquetTableReader : TableReader
         };
         if (!ok)
             throw new InputError(DisplayName, $"column '{c.Name}'", c.Type.Describe(),
-                (list ? "list<" : "") + t.Name.ToLowerInvariant() + (list ? ">" : ""));
+                (list ? "list<" : "") + Describe(t) + (list ? ">" : ""));
     }
+
+    /// <summary>A CLR leaf type in the vocabulary of <see cref="ColumnTypes.Describe"/> (not "readonlymemory`1").</summary>
+    private static string Describe(Type t) =>
+        t == typeof(int) ? "int32" : t == typeof(long) ? "int64" : t == typeof(short) ? "int16" :
+        t == typeof(double) ? "float64" : t == typeof(float) ? "float32" : t == typeof(bool) ? "bool" :
+        t == typeof(string) || t == typeof(ReadOnlyMemory<char>) ? "string" : t == typeof(byte[]) ? "bytes" :
+        t.Name.ToLowerInvariant();
 
     public override IEnumerable<TableBatch> ReadBatches(int maxRows = DefaultBatchRows)
     {
@@ -203,8 +218,9 @@ internal sealed class ParquetTableReader : TableReader
         var f = Leaf(c);
         int rows = checked((int)rg.RowCount);
         using var raw = rg.ReadRawColumnDataBaseAsync(f, default).AsTask().GetAwaiter().GetResult();
-        var defs = raw.DefinitionLevels.ToArray();
-        var reps = raw.RepetitionLevels.ToArray();
+        // Parquet.Net throws when asked for levels a column does not have (a required flat column has neither).
+        var defs = f.MaxDefinitionLevel > 0 ? raw.DefinitionLevels.ToArray() : [];
+        var reps = f.MaxRepetitionLevel > 0 ? raw.RepetitionLevels.ToArray() : [];
         var values = ValuesOf(raw);
         if (c.Type == ColumnType.Int32List) return ReadList(values, defs, reps, f, rows, c, rowBase);
 

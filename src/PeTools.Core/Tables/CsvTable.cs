@@ -94,11 +94,22 @@ internal sealed class CsvTableWriter : TableWriter
         }
     }
 
-    protected override void Finish() => _csv.Flush();
+    private bool _closed;
+
+    // CsvWriter.Dispose flushes the sink even with leaveOpen, and Commit has closed the file by then: close the
+    // CSV writer while its sink is still open, and only once.
+    protected override void Finish() => Close();
+
+    private void Close()
+    {
+        if (_closed) return;
+        _closed = true;
+        _csv.Dispose();
+    }
 
     public override void Dispose()
     {
-        _csv.Dispose();
+        Close();
         base.Dispose();
     }
 }

@@ -29,11 +29,12 @@ internal sealed class ParquetTableWriter : TableWriter
     private readonly List<TableBatch> _pending = [];
     private int _pendingRows;
 
-    public ParquetTableWriter(string path, TableSchema schema, IReadOnlyDictionary<string, string>? metadata, Stream? stdout)
+    public ParquetTableWriter(string path, TableSchema schema, IReadOnlyDictionary<string, string>? metadata, Stream? stdout,
+        bool compress)
         : base(path, schema, stdout, spoolStdout: true)
     {
         _fields = schema.Columns.Select(ParquetFields.For).ToArray();
-        var options = new ParquetOptions { CompressionMethod = CompressionMethod.Snappy };
+        var options = new ParquetOptions { CompressionMethod = compress ? CompressionMethod.Snappy : CompressionMethod.None };
         _writer = ParquetWriter.CreateAsync(new ParquetSchema(_fields), Sink, options).GetAwaiter().GetResult();
         var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { ["pe_tools.kind"] = schema.Kind };
         _writer.CustomMetadata = meta;
@@ -68,11 +69,14 @@ internal sealed class ParquetTableWriter : TableWriter
         }
     }
 
+    // Flattened-list buffers, reused across row groups: fresh ones cost page faults on ~12 bytes per token.
+    private int[] _values = [], _rep = [], _def = [];
+
     /// <summary>
     /// Flattens lists into values plus Dremel repetition/definition levels. Whole rows are block-copied and levels
     /// block-filled: this loop runs once per token of a dataset, so it is written for speed.
     /// </summary>
-    private static void WriteList(ParquetRowGroupWriter rg, DataField item, int[][] rows)
+    private void WriteList(ParquetRowGroupWriter rg, DataField item, int[][] rows)
     {
         long valueCount = 0, levelCount = 0;
         foreach (var row in rows)
@@ -80,22 +84,26 @@ internal sealed class ParquetTableWriter : TableWriter
             valueCount += row.Length;
             levelCount += Math.Max(1, row.Length);
         }
-        var values = new int[checked((int)valueCount)];
-        var rep = new int[checked((int)levelCount)];
-        var def = new int[rep.Length];
+        if (_values.Length < valueCount) _values = new int[checked((int)valueCount)];
+        if (_rep.Length < levelCount) (_rep, _def) = (new int[checked((int)levelCount)], new int[levelCount]);
+        var values = _values.AsMemory(0, (int)valueCount);
+        var rep = _rep.AsMemory(0, (int)levelCount);
+        var def = _def.AsMemory(0, (int)levelCount);
         int maxDef = item.MaxDefinitionLevel;
-        def.AsSpan().Fill(maxDef);
-        rep.AsSpan().Fill(1);
+        def.Span.Fill(maxDef);
+        rep.Span.Fill(1);
         int v = 0, l = 0;
+        var repSpan = rep.Span;
+        var defSpan = def.Span;
         foreach (var row in rows)
         {
-            rep[l] = 0; // a new row starts
+            repSpan[l] = 0; // a new row starts
             if (row.Length == 0)
             {
-                def[l++] = maxDef - 1; // list present, no elements
+                defSpan[l++] = maxDef - 1; // list present, no elements
                 continue;
             }
-            row.AsSpan().CopyTo(values.AsSpan(v));
+            row.AsSpan().CopyTo(values.Span[v..]);
             v += row.Length;
             l += row.Length;
         }

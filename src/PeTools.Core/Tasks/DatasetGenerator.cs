@@ -26,9 +26,15 @@ public static class DatasetGenerator
     /// </summary>
     public const int MaxConsecutiveRepeats = 100_000;
 
-    public static IEnumerable<TableBatch> Generate(SyntheticTask task, Action<long>? progress = null, int? threads = null)
+    /// <summary>
+    /// Chunks drawn ahead on the thread pool by default: enough to keep every core drawing while the caller's
+    /// thread writes a Parquet row group (64 chunks = one 65,536-row group).
+    /// </summary>
+    public static int DefaultChunksAhead => Math.Max(64, 2 * Environment.ProcessorCount);
+
+    public static IEnumerable<TableBatch> Generate(SyntheticTask task, Action<long>? progress = null, int? chunksAhead = null)
     {
-        int ahead = 2 * Math.Max(1, threads ?? Environment.ProcessorCount);
+        int ahead = Math.Max(1, chunksAhead ?? DefaultChunksAhead);
         var earlier = new List<SequenceSet>();
         long done = 0;
         foreach (var split in task.Splits)

@@ -94,6 +94,22 @@ public class RoundTripTests
     }
 
     [Fact]
+    public void Uncompressed_parquet_holds_the_same_rows_in_more_bytes()
+    {
+        var snappy = Generated.Write(Task, ".parquet");
+        var plain = Generated.TempFile(".parquet");
+        using (var w = TableWriter.Create(plain, Dataset, metadata: Task.Metadata(), compress: false))
+        {
+            foreach (var b in DatasetGenerator.Generate(Task)) w.Write(b);
+            w.Commit();
+        }
+        Assert.True(new FileInfo(plain).Length > new FileInfo(snappy).Length * 1.2);
+        using var a = TableReader.Open(snappy, Dataset);
+        using var b2 = TableReader.Open(plain, Dataset);
+        AssertSameRows(a.ReadAll(), b2.ReadAll());
+    }
+
+    [Fact]
     public void An_uncommitted_writer_leaves_no_file_behind()
     {
         var path = Generated.TempFile(".parquet");

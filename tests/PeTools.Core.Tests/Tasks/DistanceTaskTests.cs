@@ -128,10 +128,10 @@ public class DistanceTaskTests
     }
 
     [Fact]
-    public void Output_does_not_depend_on_the_thread_count()
+    public void Output_does_not_depend_on_how_many_chunks_are_drawn_in_parallel()
     {
-        var one = Rows(Build(nTrain: 5000, nTest: 100), threads: 1);
-        var many = Rows(Build(nTrain: 5000, nTest: 100), threads: 8);
+        var one = Rows(Build(nTrain: 5000, nTest: 100), chunksAhead: 1);
+        var many = Rows(Build(nTrain: 5000, nTest: 100), chunksAhead: 8);
         Assert.Equal(one.Select(r => string.Join(' ', r.Tokens)), many.Select(r => string.Join(' ', r.Tokens)));
     }
 

@@ -10,8 +10,8 @@ internal static class Generated
 {
     public sealed record Row(string Split, int[] Tokens, int Target);
 
-    public static List<Row> Rows(SyntheticTask task, int? threads = null) =>
-        DatasetGenerator.Generate(task, threads: threads).SelectMany(RowsOf).ToList();
+    public static List<Row> Rows(SyntheticTask task, int? chunksAhead = null) =>
+        DatasetGenerator.Generate(task, chunksAhead: chunksAhead).SelectMany(RowsOf).ToList();
 
     public static IEnumerable<Row> RowsOf(TableBatch b) =>
         Enumerable.Range(0, b.RowCount).Select(i => new Row(

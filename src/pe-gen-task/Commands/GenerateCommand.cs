@@ -22,6 +22,10 @@ public static class GenerateCommand
         {
             Description = "reproduce the reference generator with its quirks (see reference-code.md §2)",
         };
+        var uncompressed = new Option<bool>("--uncompressed")
+        {
+            Description = "Parquet pages without Snappy: ~1.6x larger (token ids barely compress), several times faster",
+        };
         var testSeqLen = new Option<string[]>("--test-seq-len")
         {
             Description = "add a held-out split test-N of --n-test rows per length N > --seq-len " +
@@ -39,7 +43,7 @@ public static class GenerateCommand
 
         var cmd = new Command(task.Key, $"Generate the '{task.Key}' dataset: {task.Description}.")
         {
-            output, format, seed, quiet, faithful, testSeqLen,
+            output, format, seed, quiet, faithful, testSeqLen, uncompressed,
         };
         foreach (var (_, option) in parameters) cmd.Options.Add(option);
 
@@ -51,7 +55,7 @@ public static class GenerateCommand
             var path = parse.GetValue(output)!;
             var log = new StderrLog(context, parse.GetValue(quiet));
             using var writer = TableWriter.Create(path, Schemas.Dataset, CommonOptions.FormatOf(parse, format),
-                generator.Metadata(), context.Stdout);
+                generator.Metadata(), context.Stdout, compress: !parse.GetValue(uncompressed));
             log.WithProgress($"{task.Key} rows", generator.TotalRows, progress =>
             {
                 foreach (var batch in DatasetGenerator.Generate(generator, done => progress.Report(done)))

@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""numpy peer of `pe-gen-task distance` (clean mode) for bench/gen-task/run.sh.
+
+Same task, same sizes, same work: trigger pair, per-row M ~ U{1..70}, L, R ~ U{1..25}, fillers drawn without
+replacement inside each segment from ids 1..vocab-1 minus the triggers, rows cut at 120, target M+1, exact
+duplicate rows dropped, first 70% train / last 30% test. It is vectorised over blocks of rows (no Python loop
+per row or per token):
+
+* sampling without replacement: draw every slot with replacement, then redraw the later copy of any repeated
+  value (found with a stable argsort per row) until none is left; the procedure commutes with relabelling the
+  values, so every ordered sample of distinct values is equally likely, as with Python's random.sample;
+* rows are written straight into one flat token array by masked scatters, one per segment;
+* duplicates are found with a 64-bit row fingerprint (np.add.reduceat) and np.unique.
+
+pyarrow is not installed here (and PyPI is unreachable), so the peer writes an uncompressed .npz of .npy arrays
+(flat tokens, row offsets, targets, train row count) instead of Parquet. That is less work than our Snappy
+Parquet, which favours the peer.
+
+Usage: distance_numpy.py ROWS OUT.npz [REPEATS]
+"""
+import sys
+import time
+
+import numpy as np
+
+SEQ_LEN, MAX_BETWEEN, MAX_SIDE, VOCAB = 120, 70, 25, 574
+BLOCK = 65536
+WEIGHTS = np.random.default_rng(12345).integers(0, 2**63, SEQ_LEN, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+
+
+def sample_without_replacement(rng, counts, k, pool):
+    """Indices into a pool of `pool` ids: row i gets counts[i] distinct values in its first counts[i] slots."""
+    rows = len(counts)
+    # int16 on purpose: numpy's stable argsort is a radix sort for 16-bit keys, 3x faster than for int64.
+    x = rng.integers(0, pool, size=(rows, k), dtype=np.int16)
+    cols = np.arange(k)
+    unused = cols[None, :] >= counts[:, None]
+    x[unused] = (pool + cols[None, :].repeat(rows, 0))[unused].astype(np.int16)  # unique sentinels never collide
+    todo = np.arange(rows)
+    while todo.size:
+        sub = x[todo]
+        order = np.argsort(sub, axis=1, kind="stable")
+        s = np.take_along_axis(sub, order, 1)
+        dup = s[:, 1:] == s[:, :-1]
+        any_dup = dup.any(axis=1)
+        if not any_dup.any():
+            break
+        r, c = np.nonzero(dup)
+        pos = order[r, c + 1]  # the later copy in draw order
+        x[todo[r], pos] = rng.integers(0, pool, size=r.size, dtype=np.int16)
+        todo = todo[any_dup]
+    return x
+
+
+def scatter(flat, starts, counts, values, width):
+    """Writes row i's first counts[i] values to flat[starts[i]:starts[i] + counts[i]] (one masked scatter)."""
+    cols = np.arange(width)[None, :]
+    mask = cols < counts[:, None]
+    flat[(starts[:, None] + cols)[mask]] = values[mask]
+
+
+def block(rng, n, fillers, w1, w2):
+    m = rng.integers(1, MAX_BETWEEN + 1, n)
+    left_n = rng.integers(1, MAX_SIDE + 1, n)
+    right_n = rng.integers(1, MAX_SIDE + 1, n)
+    p = fillers.size
+    left = fillers[np.minimum(sample_without_replacement(rng, left_n, MAX_SIDE, p), p - 1)]
+    mid = fillers[np.minimum(sample_without_replacement(rng, m, MAX_BETWEEN, p), p - 1)]
+    right = fillers[np.minimum(sample_without_replacement(rng, right_n, MAX_SIDE, p), p - 1)]
+
+    # Rows go straight into one flat array; the cut at SEQ_LEN only ever shortens the right segment.
+    length = np.minimum(left_n + m + right_n + 2, SEQ_LEN)
+    starts = np.zeros(n, np.int64)
+    np.cumsum(length[:-1], out=starts[1:])
+    flat = np.empty(int(length.sum()), np.int32)
+    scatter(flat, starts, left_n, left, MAX_SIDE)
+    flat[starts + left_n] = w1
+    scatter(flat, starts + left_n + 1, m, mid, MAX_BETWEEN)
+    flat[starts + left_n + m + 1] = w2
+    scatter(flat, starts + left_n + m + 2, length - left_n - m - 2, right, MAX_SIDE)
+
+    # Row fingerprint: sum of token * odd random weight of its position (mod 2^64), mixed with the length.
+    pos = np.arange(flat.size) - np.repeat(starts, length)
+    h = np.add.reduceat(flat.astype(np.uint64) * WEIGHTS[pos], starts)
+    h ^= length.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    return flat, length, m + 1, h
+
+
+def generate(rows, path, seed):
+    rng = np.random.default_rng(seed)
+    w1, w2 = rng.choice(np.arange(1, VOCAB), 2, replace=False)
+    fillers = np.setdiff1d(np.arange(1, VOCAB), [w1, w2])
+    parts = [block(rng, min(BLOCK, rows - s), fillers, w1, w2) for s in range(0, rows, BLOCK)]
+    tokens = np.concatenate([p[0] for p in parts])
+    lengths = np.concatenate([p[1] for p in parts])
+    targets = np.concatenate([p[2] for p in parts]).astype(np.int32)
+    hashes = np.concatenate([p[3] for p in parts])
+    _, first = np.unique(hashes, return_index=True)
+    keep = np.zeros(rows, bool)
+    keep[first] = True
+    tokens = tokens[np.repeat(keep, lengths)]
+    lengths, targets = lengths[keep], targets[keep]
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    with open(path, "wb") as f:
+        np.savez(f, tokens=tokens, offsets=offsets, targets=targets, n_train=np.int64(len(lengths) * 7 // 10))
+    return int(tokens.size)
+
+
+def main():
+    rows, path = int(sys.argv[1]), sys.argv[2]
+    repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    best = 0.0
+    for r in range(repeats):
+        start = time.perf_counter()
+        tokens = generate(rows, path, r)
+        seconds = time.perf_counter() - start
+        best = max(best, tokens / seconds)
+        print(f"repeat {r}: {rows} rows, {tokens} tokens, {seconds:.3f} s, {tokens / seconds:.0f} tokens/s")
+    print(f"best tokens/s {best:.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Benchmarks `pe-gen-task distance` against its numpy peer in one run and appends one row to BENCHMARKS.md.
+#
+# Both sides generate the same task (clean distance, paper defaults) at the same size (ROWS sequences of length
+# <= 120, split 70/30), deduplicate, and write a file; each reports the best tokens/s over REPEATS in-process
+# repeats, so process start-up and JIT/import time are left out alike. The like-for-like ratio is ours with
+# uncompressed Parquet against the peer's uncompressed .npz (pyarrow is not available here); our default
+# Snappy Parquet figure goes in the notes column. The 1-minute load average is recorded because this machine
+# may be shared: a loaded host mostly hurts our multi-threaded side.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROWS=${ROWS:-1000000}
+REPEATS=${REPEATS:-3}
+PYTHON=${PYTHON:-/usr/bin/python3}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+dotnet build -c Release bench/gen-task/GenTaskBench.csproj -nologo -v q >/dev/null
+bench() { dotnet bench/gen-task/bin/Release/net10.0/GenTaskBench.dll "$ROWS" "$tmp/ours.parquet" "$REPEATS" "$@"; }
+best() { tee /dev/stderr | awk '/^best tokens\/s/ {print $3}'; }
+
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+ours=$(bench --uncompressed | best)
+peer=$("$PYTHON" bench/gen-task/distance_numpy.py "$ROWS" "$tmp/peer.npz" "$REPEATS" | best)
+snappy=$(bench | best)
+load_after=$(cut -d' ' -f1 /proc/loadavg)
+
+ratio=$(awk -v a="$ours" -v b="$peer" 'BEGIN { printf "%.1f", a / b }')
+mtok() { awk -v x="$1" 'BEGIN { printf "%.1fM", x / 1e6 }'; }
+machine="$(nproc) cores, $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
+commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench || echo '+dirty')"
+numpy=$("$PYTHON" -c 'import numpy; print(numpy.__version__)')
+
+[ -f BENCHMARKS.md ] || { echo "BENCHMARKS.md is missing (run from a checkout)" >&2; exit 1; }
+printf '| %s | %s | %s | gen-task distance, %s rows | %s | %s | %sx | Snappy Parquet %s tokens/s; numpy %s; load %s→%s |\n' \
+  "$(date -u +%Y-%m-%d)" "$machine" "$commit" "$ROWS" "$(mtok "$ours")" "$(mtok "$peer")" "$ratio" \
+  "$(mtok "$snappy")" "$numpy" "$load_before" "$load_after" | tee -a BENCHMARKS.md

@@ -33,7 +33,9 @@ for (int r = 0; r < repeats; r++)
         writer?.Commit();
     }
     double seconds = clock.Elapsed.TotalSeconds;
+    double cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
     best = Math.Max(best, tokens / seconds);
-    Console.WriteLine(string.Create(inv, $"repeat {r}: {task.TotalRows} rows, {tokens} tokens, {seconds:F3} s, {tokens / seconds:F0} tokens/s"));
+    Console.WriteLine(string.Create(inv, $"repeat {r}: {task.TotalRows} rows, {tokens} tokens, {seconds:F3} s, {tokens / seconds:F0} tokens/s, " +
+        $"CPU {cpu:F1} s, GC pauses {GC.GetTotalPauseDuration().TotalSeconds:F2} s (gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)})"));
 }
 Console.WriteLine(string.Create(inv, $"best tokens/s {best:F0}"));

@@ -28,9 +28,9 @@ public static class DatasetGenerator
 
     /// <summary>
     /// Chunks drawn ahead on the thread pool by default: enough to keep every core drawing while the caller's
-    /// thread writes a Parquet row group (64 chunks = one 65,536-row group).
+    /// thread writes a Parquet row group (16 chunks = one 16,384-row group), few enough to keep the live set small.
     /// </summary>
-    public static int DefaultChunksAhead => Math.Max(64, 2 * Environment.ProcessorCount);
+    public static int DefaultChunksAhead => Math.Max(16, 2 * Environment.ProcessorCount);
 
     public static IEnumerable<TableBatch> Generate(SyntheticTask task, Action<long>? progress = null, int? chunksAhead = null)
     {

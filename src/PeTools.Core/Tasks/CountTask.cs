@@ -26,6 +26,7 @@ public sealed class CountTask : SyntheticTask
         ],
         "test-N: rows of exactly N tokens, --max-count times N/--seq-len (rounded half away from zero, at most N), " +
         "--min-count kept; trigger density keeps its training range",
+        "repeated rows within a split are kept (the reference did not deduplicate); sampling is unchanged",
         s => new CountTask(s));
 
     private readonly int[] _triggers;

@@ -27,6 +27,7 @@ public sealed class DistanceTask : SyntheticTask
         ],
         "test-N: --max-side and --max-between times N/--seq-len (rounded half away from zero), minima kept, cut at N; " +
         "distances beyond the training range appear",
+        "fillers come from all ids 1..vocab-1, triggers included, so ~16% of rows admit a second (w1, w2) parse",
         s => new DistanceTask(s));
 
     private readonly int[] _triggers;

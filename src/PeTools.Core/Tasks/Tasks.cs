@@ -4,7 +4,8 @@ namespace PeTools.Core.Tasks;
 
 /// <summary>
 /// A registry row (STYLE.md §1): the key the CLI and metadata use, whether the task couples content with
-/// position, a one-line description, the parameters with the paper's defaults, and the factory.
+/// position, a one-line description, the parameters with the paper's defaults, what a test-N split and
+/// --faithful change (for help texts), and the factory.
 /// </summary>
 public sealed record TaskInfo(
     string Key,
@@ -12,6 +13,7 @@ public sealed record TaskInfo(
     string Description,
     IReadOnlyList<TaskParameter> Parameters,
     string LengthRule,
+    string FaithfulRule,
     Func<TaskSettings, SyntheticTask> Create)
 {
     /// <summary>Resolves settings (defaults filled, each value checked) and builds the task (cross-checks).</summary>

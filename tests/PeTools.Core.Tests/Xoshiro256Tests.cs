@@ -31,6 +31,19 @@ public class Xoshiro256Tests
     }
 
     [Fact]
+    public void NextUInt32_uses_the_high_then_the_low_half_of_each_output()
+    {
+        var wide = new Xoshiro256(1, 2, 3, 4);
+        var narrow = new Xoshiro256(1, 2, 3, 4);
+        for (int i = 0; i < 4; i++)
+        {
+            ulong x = wide.NextUInt64();
+            Assert.Equal((uint)(x >> 32), narrow.NextUInt32());
+            Assert.Equal((uint)x, narrow.NextUInt32());
+        }
+    }
+
+    [Fact]
     public void All_zero_state_is_refused_because_the_generator_would_emit_zeros_forever()
     {
         Assert.Throws<ArgumentException>(() => new Xoshiro256(0, 0, 0, 0));

@@ -17,6 +17,7 @@ pyarrow is not installed here (and PyPI is unreachable), so the peer writes an u
 Parquet, which favours the peer.
 
 Usage: distance_numpy.py ROWS OUT.npz [REPEATS]
+       distance_numpy.py --check OUT.npz   (re-derives every target from the tokens; exit 1 on any bad row)
 """
 import sys
 import time
@@ -106,10 +107,34 @@ def generate(rows, path, seed):
     return int(tokens.size)
 
 
+def check(path):
+    """Independent checker, one row at a time in plain Python: the two triggers (the two ids in every row)
+    each occur once, w1 before w2, target = their distance, segments have distinct fillers, no padding id,
+    length <= 120, and no row repeats."""
+    d = np.load(path)
+    tokens, offsets, targets = d["tokens"], d["offsets"], d["targets"]
+    rows = [tokens[offsets[i]:offsets[i + 1]].tolist() for i in range(len(targets))]
+    w1, w2 = sorted(set(rows[0]).intersection(*map(set, rows[1:50])), key=rows[0].index)
+    bad = 0
+    for r, target in zip(rows, targets):
+        ok = r.count(w1) == 1 and r.count(w2) == 1 and 0 not in r and len(r) <= SEQ_LEN
+        if ok:
+            p1, p2 = r.index(w1), r.index(w2)
+            segments = (r[:p1], r[p1 + 1:p2], r[p2 + 1:])
+            ok = p1 < p2 and p2 - p1 == target and all(len(set(s)) == len(s) > 0 for s in segments)
+        bad += not ok
+    repeats = len(rows) - len(set(map(tuple, rows)))
+    print(f"{len(rows)} rows, {bad} bad, {repeats} repeated")
+    return 1 if bad or repeats else 0
+
+
 def main():
+    if sys.argv[1] == "--check":
+        sys.exit(check(sys.argv[2]))
     rows, path = int(sys.argv[1]), sys.argv[2]
     repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     best = 0.0
+    generate(100_000, path, 99)  # untimed warm-up, as the C# side warms its JIT
     for r in range(repeats):
         start = time.perf_counter()
         tokens = generate(rows, path, r)

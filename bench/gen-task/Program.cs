@@ -26,6 +26,8 @@ for (int r = 0; r < repeats; r++)
 {
     var task = DistanceTask.Info.Build(values, seed: r);
     long tokens = 0;
+    var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    var pauseBefore = GC.GetTotalPauseDuration();
     var clock = Stopwatch.StartNew();
     using (var writer = write ? TableWriter.Create(path, Schemas.Dataset, metadata: task.Metadata(), compress: compress) : null)
     {
@@ -37,9 +39,10 @@ for (int r = 0; r < repeats; r++)
         writer?.Commit();
     }
     double seconds = clock.Elapsed.TotalSeconds;
-    double cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+    double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+    double pauses = (GC.GetTotalPauseDuration() - pauseBefore).TotalSeconds;
     best = Math.Max(best, tokens / seconds);
     Console.WriteLine(string.Create(inv, $"repeat {r}: {task.TotalRows} rows, {tokens} tokens, {seconds:F3} s, {tokens / seconds:F0} tokens/s, " +
-        $"CPU {cpu:F1} s, GC pauses {GC.GetTotalPauseDuration().TotalSeconds:F2} s (gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)})"));
+        $"CPU {cpu:F2} s, GC pauses {pauses:F2} s (gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)})"));
 }
 Console.WriteLine(string.Create(inv, $"best tokens/s {best:F0}"));

@@ -92,6 +92,7 @@ public class GenTaskCliTests
         Assert.Equal(0, md.ExitCode);
         foreach (var s in Schemas.All) Assert.Contains($"### {s.Kind}\n", md.StdoutText);
         Assert.Contains("| `tokens` | list&lt;int32&gt; | yes |", md.StdoutText);
+        Assert.Contains("test-&lt;len&gt;", md.StdoutText);
     }
 
     [Theory]

@@ -60,13 +60,15 @@ public static class SchemaCommand
         var sb = new StringBuilder();
         foreach (var s in All)
         {
-            sb.Append("### ").Append(s.Kind).Append("\n\n").Append(s.Description).Append("\n\n");
+            sb.Append("### ").Append(s.Kind).Append("\n\n").Append(Escape(s.Description)).Append("\n\n");
             sb.Append("| column | type | required | description |\n|---|---|---|---|\n");
             foreach (var c in s.Columns)
-                sb.Append($"| `{c.Name}` | {c.Type.Describe().Replace("<", "&lt;").Replace(">", "&gt;")} | " +
-                          $"{(c.Required ? "yes" : "no")} | {c.Description} |\n");
+                sb.Append($"| `{c.Name}` | {Escape(c.Type.Describe())} | {(c.Required ? "yes" : "no")} | {Escape(c.Description)} |\n");
             sb.Append('\n');
         }
         return sb.ToString();
     }
+
+    // "list<int32>" or "test-<len>" would read as HTML tags, and a bare | would end a table cell.
+    private static string Escape(string text) => text.Replace("<", "&lt;").Replace(">", "&gt;").Replace("|", "\\|");
 }

@@ -58,7 +58,7 @@ public static class DatasetGenerator
                 for (int i = 0; i < chunk.Rows.Length && accepted + keep.Count < split.Rows; i++)
                 {
                     ulong h = chunk.Hashes[i];
-                    bool repeat = (task.DedupWithinSplit && current.Contains(h)) || earlier.Exists(s => s.Contains(h));
+                    bool repeat = (task.DedupWithinSplit && current.Contains(h)) || SeenIn(earlier, h);
                     if (repeat)
                     {
                         if (++repeats >= MaxConsecutiveRepeats)
@@ -78,6 +78,14 @@ public static class DatasetGenerator
             }
             earlier.Add(current);
         }
+    }
+
+    // A loop, not List.Exists: a lambda capturing the fingerprint would allocate once per row.
+    private static bool SeenIn(List<SequenceSet> sets, ulong h)
+    {
+        foreach (var s in sets)
+            if (s.Contains(h)) return true;
+        return false;
     }
 
     /// <summary>

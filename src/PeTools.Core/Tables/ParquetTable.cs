@@ -32,11 +32,16 @@ internal sealed class ParquetTableWriter : TableWriter
     private readonly List<TableBatch> _pending = [];
     private int _pendingRows;
 
+    // One array per column holding a row group, reused across row groups: concatenating into fresh arrays put
+    // 2-3 large-object-heap arrays per row group on the GC, and each LOH overrun costs a full collection.
+    private readonly Array[] _groupColumns;
+
     public ParquetTableWriter(string path, TableSchema schema, IReadOnlyDictionary<string, string>? metadata, Stream? stdout,
         bool compress)
         : base(path, schema, stdout, spoolStdout: true)
     {
         _fields = schema.Columns.Select(ParquetFields.For).ToArray();
+        _groupColumns = schema.Columns.Select(c => Array.CreateInstance(c.Type.ClrArrayType().GetElementType()!, 0)).ToArray();
         var options = new ParquetOptions { CompressionMethod = compress ? CompressionMethod.Snappy : CompressionMethod.None };
         _writer = ParquetWriter.CreateAsync(new ParquetSchema(_fields), Sink, options).GetAwaiter().GetResult();
         var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { ["pe_tools.kind"] = schema.Kind };
@@ -53,22 +58,35 @@ internal sealed class ParquetTableWriter : TableWriter
     private void FlushRowGroup()
     {
         if (_pending.Count == 0) return;
-        var batch = TableBatch.Concat(Schema, _pending);
+        int rows = _pendingRows;
+        for (int k = 0; k < _fields.Length; k++)
+        {
+            var name = Schema.Columns[k].Name;
+            if (_groupColumns[k].Length < rows)
+                _groupColumns[k] = Array.CreateInstance(_groupColumns[k].GetType().GetElementType()!, rows);
+            int at = 0;
+            foreach (var b in _pending)
+            {
+                Array.Copy(b.Column(name), 0, _groupColumns[k], at, b.RowCount);
+                at += b.RowCount;
+            }
+        }
         _pending.Clear();
         _pendingRows = 0;
         using var rg = _writer.CreateRowGroup();
         for (int k = 0; k < _fields.Length; k++)
         {
-            var spec = Schema.Columns[k];
-            var data = batch.Column(spec.Name);
-            switch (spec.Type)
+            var data = _groupColumns[k];
+            switch (Schema.Columns[k].Type)
             {
-                case ColumnType.Int32: rg.WriteAsync<int>((DataField)_fields[k], (int[])data, null, null, default).GetAwaiter().GetResult(); break;
-                case ColumnType.Int64: rg.WriteAsync<long>((DataField)_fields[k], (long[])data, null, null, default).GetAwaiter().GetResult(); break;
-                case ColumnType.Float64: rg.WriteAsync<double>((DataField)_fields[k], (double[])data, null, null, default).GetAwaiter().GetResult(); break;
-                case ColumnType.String: rg.WriteAsync((DataField)_fields[k], (string[])data, null).GetAwaiter().GetResult(); break;
-                case ColumnType.Int32List: WriteList(rg, (DataField)((ListField)_fields[k]).Item, (int[][])data); break;
+                case ColumnType.Int32: rg.WriteAsync<int>((DataField)_fields[k], ((int[])data).AsMemory(0, rows), null, null, default).GetAwaiter().GetResult(); break;
+                case ColumnType.Int64: rg.WriteAsync<long>((DataField)_fields[k], ((long[])data).AsMemory(0, rows), null, null, default).GetAwaiter().GetResult(); break;
+                case ColumnType.Float64: rg.WriteAsync<double>((DataField)_fields[k], ((double[])data).AsMemory(0, rows), null, null, default).GetAwaiter().GetResult(); break;
+                case ColumnType.String: rg.WriteAsync((DataField)_fields[k], new ArraySegment<string>((string[])data, 0, rows), null).GetAwaiter().GetResult(); break;
+                case ColumnType.Int32List: WriteList(rg, (DataField)((ListField)_fields[k]).Item, new ArraySegment<int[]>((int[][])data, 0, rows)); break;
             }
+            // Drop references to this group's strings and rows, so the reused buffer does not keep them alive.
+            if (!data.GetType().GetElementType()!.IsValueType) Array.Clear(data, 0, rows);
         }
     }
 
@@ -79,7 +97,7 @@ internal sealed class ParquetTableWriter : TableWriter
     /// Flattens lists into values plus Dremel repetition/definition levels. Whole rows are block-copied and levels
     /// block-filled: this loop runs once per token of a dataset, so it is written for speed.
     /// </summary>
-    private void WriteList(ParquetRowGroupWriter rg, DataField item, int[][] rows)
+    private void WriteList(ParquetRowGroupWriter rg, DataField item, ArraySegment<int[]> rows)
     {
         long valueCount = 0, levelCount = 0;
         foreach (var row in rows)

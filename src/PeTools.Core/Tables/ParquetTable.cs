@@ -250,8 +250,14 @@ internal sealed class ParquetTableReader : TableReader
         // Parquet.Net throws when asked for levels a column does not have (a required flat column has neither).
         var defs = f.MaxDefinitionLevel > 0 ? raw.DefinitionLevels.ToArray() : [];
         var reps = f.MaxRepetitionLevel > 0 ? raw.RepetitionLevels.ToArray() : [];
+        // Typed fast paths for int32 data: boxing every value (the general path) read a 1M-row dataset in ~12 s.
+        if (c.Type == ColumnType.Int32List)
+            return raw is RawColumnData<int> typed
+                ? ReadList(typed.Values.ToArray(), null, defs, reps, f, rows, c, rowBase)
+                : ReadList(null, ValuesOf(raw), defs, reps, f, rows, c, rowBase);
+        if (c.Type == ColumnType.Int32 && defs.Length == 0 && raw is RawColumnData<int> flat && flat.Values.Length == rows)
+            return flat.Values.ToArray();
         var values = ValuesOf(raw);
-        if (c.Type == ColumnType.Int32List) return ReadList(values, defs, reps, f, rows, c, rowBase);
 
         var result = Array.CreateInstance(c.Type.ClrArrayType().GetElementType()!, rows);
         int v = 0;
@@ -264,27 +270,36 @@ internal sealed class ParquetTableReader : TableReader
         return result;
     }
 
-    private int[][] ReadList(object?[] values, int[] defs, int[] reps, DataField f, int rows, ColumnSpec c, long rowBase)
+    /// <summary>
+    /// Rebuilds lists from values and Dremel levels. Values come either typed (<paramref name="ints"/>, copied out
+    /// row by row) or boxed (<paramref name="boxed"/>, converted with range checks that can name the row).
+    /// </summary>
+    private int[][] ReadList(int[]? ints, object?[]? boxed, int[] defs, int[] reps, DataField f, int rows, ColumnSpec c,
+        long rowBase)
     {
         var result = new int[rows][];
-        var current = new List<int>();
-        int row = -1, v = 0;
+        var flat = ints ?? new int[boxed!.Length];
+        int row = -1, v = 0, start = 0;
         int valueDef = f.MaxDefinitionLevel;
         int repeatedDef = f.IsNullable ? valueDef - 1 : valueDef; // def level where an element slot exists
         for (int l = 0; l < reps.Length; l++)
         {
             if (reps[l] == 0)
             {
-                if (row >= 0) result[row] = current.ToArray();
-                current.Clear();
-                row++;
+                if (row >= 0) result[row] = flat[start..v];
+                start = v;
+                if (++row >= rows) throw new InputError(DisplayName, $"column '{c.Name}'", $"{rows} lists", "more");
             }
             int d = defs.Length > 0 ? defs[l] : valueDef;
-            if (d == valueDef) current.Add((int)Convert(values[v++], c, rowBase + row + 1));
+            if (d == valueDef)
+            {
+                if (ints is null) flat[v] = (int)Convert(boxed![v], c, rowBase + row + 1);
+                v++;
+            }
             else if (d >= repeatedDef) throw InputError.AtRow(DisplayName, rowBase + row + 1, c.Name, "list<int32> without nulls", "a null element");
             else if (d < repeatedDef - 1) throw InputError.AtRow(DisplayName, rowBase + row + 1, c.Name, "list<int32>", "null");
         }
-        if (row >= 0) result[row] = current.ToArray();
+        if (row >= 0) result[row] = flat[start..v];
         if (row + 1 != rows)
             throw new InputError(DisplayName, $"column '{c.Name}'", $"{rows} lists", $"{row + 1}");
         return result;

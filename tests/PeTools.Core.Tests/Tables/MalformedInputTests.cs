@@ -109,6 +109,44 @@ public class MalformedInputTests
         AssertOneLine(ReadFails(path), path, "Parquet");
     }
 
+    /// <summary>A dataset whose tokens are list&lt;int64&gt; (as pandas may write), built with Parquet.Net directly.</summary>
+    private static string Int64TokensParquet(long[][] rows)
+    {
+        var path = Generated.TempFile(".parquet");
+        var item = new Parquet.Schema.DataField<long>("element");
+        var split = new Parquet.Schema.DataField<string>(DatasetColumns.Split);
+        var target = new Parquet.Schema.DataField<int>(DatasetColumns.Target);
+        var schema = new Parquet.Schema.ParquetSchema(split, new Parquet.Schema.ListField(DatasetColumns.Tokens, item), target);
+        using var file = File.Create(path);
+        var writer = Parquet.ParquetWriter.CreateAsync(schema, file).GetAwaiter().GetResult();
+        using (var rg = writer.CreateRowGroup())
+        {
+            rg.WriteAsync(split, rows.Select(_ => "train").ToArray(), null).GetAwaiter().GetResult();
+            var values = rows.SelectMany(r => r).ToArray();
+            var rep = rows.SelectMany(r => r.Select((_, i) => i == 0 ? 0 : 1)).ToArray();
+            var def = Enumerable.Repeat(item.MaxDefinitionLevel, values.Length).ToArray();
+            rg.WriteAllPartsAsync<long>(item, values, def, rep, default).GetAwaiter().GetResult();
+            rg.WriteAsync<int>(target, rows.Select(r => r.Length).ToArray(), null, null, default).GetAwaiter().GetResult();
+        }
+        writer.DisposeAsync().AsTask().GetAwaiter().GetResult(); // writes the footer
+        return path;
+    }
+
+    [Fact]
+    public void Int64_token_lists_are_read_as_int32_when_they_fit()
+    {
+        var path = Int64TokensParquet([[1, 2, 3], [4], [5, 6]]);
+        using var r = TableReader.Open(path, Dataset);
+        Assert.Equal([[1, 2, 3], [4], [5, 6]], r.ReadAll().Int32List(DatasetColumns.Tokens));
+    }
+
+    [Fact]
+    public void An_int64_token_too_big_for_int32_names_its_row()
+    {
+        var path = Int64TokensParquet([[1, 2], [3, 4_000_000_000L], [5]]);
+        AssertOneLine(ReadFails(path), path, "row 2", "column 'tokens'", "fits in int32", "4000000000");
+    }
+
     [Fact]
     public void A_missing_file_is_an_input_error()
     {

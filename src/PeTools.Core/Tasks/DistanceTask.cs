@@ -69,7 +69,11 @@ public sealed class DistanceTask : SyntheticTask
     public override IReadOnlyList<int> Triggers => _triggers;
     public override IReadOnlyList<SplitPlan> Splits { get; }
 
-    /// <summary>The reference deduplicated exact repeats (its JSON-level dedup), so faithful mode does too.</summary>
+    /// <summary>
+    /// The reference deduplicated exact repeats (its JSON-level dedup), so faithful mode does too. Its key was text
+    /// plus label, ours is the tokens alone: two equal faithful rows with different labels (one ambiguous sequence
+    /// drawn twice with different parses) keep only the first, which the reference would have kept both of.
+    /// </summary>
     public override bool DedupWithinSplit => true;
 
     /// <summary>

@@ -96,17 +96,20 @@ internal sealed class CsvTableWriter : TableWriter
 
     private bool _closed;
 
-    protected override void Finish()
+    // CsvWriter.Dispose flushes the sink even with leaveOpen, and Commit has closed the file by then: close the
+    // CSV writer while its sink is still open, and only once.
+    protected override void Finish() => Close();
+
+    private void Close()
     {
-        _csv.Flush();
-        _csv.Dispose(); // before the sink closes: CsvWriter flushes on dispose
+        if (_closed) return;
         _closed = true;
+        _csv.Dispose();
     }
 
     public override void Dispose()
     {
-        if (!_closed) _csv.Dispose();
-        _closed = true;
+        Close();
         base.Dispose();
     }
 }

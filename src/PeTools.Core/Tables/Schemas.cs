@@ -44,24 +44,9 @@ public static partial class Schemas
         new(MetricsColumns.TokensPerSecond, ColumnType.Float64, "training throughput since the last row (0 for eval rows)"),
     ]);
 
-    public static class PositionalEncodingColumns
-    {
-        public const string Key = "key";
-        public const string Coupling = "coupling";
-        public const string Description = "description";
-    }
-
-    /// <summary>The PE registry as a table (pe-train list-pe).</summary>
-    public static readonly TableSchema PositionalEncodings = new("positional-encodings", "the --pe registry (pe-train list-pe)",
-    [
-        new(PositionalEncodingColumns.Key, ColumnType.String, "the value --pe takes"),
-        new(PositionalEncodingColumns.Coupling, ColumnType.String, "none, additive or multiplicative (paper §3)"),
-        new(PositionalEncodingColumns.Description, ColumnType.String, "what it is, and its name in the reference code"),
-    ]);
-
     /// <summary>All schemas, for kind detection (pe-report) and the README tables.</summary>
     public static IReadOnlyList<TableSchema> All =>
-        [Dataset, Metrics, PositionalEncodings, Predictions, Benchmark, Spectrum, Contraction];
+        [Dataset, Metrics, TaskList, SchemaList, PositionalEncodings, Predictions, Benchmark, Spectrum, Contraction];
 
     /// <summary>The schema whose required columns a file with <paramref name="columns"/> satisfies, most specific first.</summary>
     public static TableSchema? Recognise(IReadOnlyList<string> columns) =>

@@ -126,7 +126,7 @@ public sealed class HeadAblation(Transformer model, SplitTensors split, int batc
     /// Row i takes row pair[i]: a random cyclic order, each row paired with its successor, so no row keeps its own
     /// value when B &gt; 1 (a plain permutation would leave about one row per batch un-ablated).
     /// </summary>
-    internal static Tensor Pairing(long batch, Random rng, Device device)
+    public static Tensor Pairing(long batch, Random rng, Device device)
     {
         var order = Enumerable.Range(0, (int)batch).ToArray();
         rng.Shuffle(order);

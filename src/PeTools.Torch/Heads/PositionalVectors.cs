@@ -31,7 +31,7 @@ public static class PositionalVectors
         var dtype = model.parameters().First().dtype;
         var zero = zeros(1, length, model.Config.DModel, dtype: dtype, device: device);
         var p = model.PositionalEncoding.AddToEmbedding(zero).squeeze(0);                   // (T, D)
-        return p.abs().max().item<double>() == 0 ? null : p.clone().MoveToOuterDisposeScope();
+        return p.abs().max().to(ScalarType.Float64).item<double>() == 0 ? null : p.clone().MoveToOuterDisposeScope();
     }
 
     /// <summary>Gaussian directions scaled to ‖p_i‖ row by row, drawn on the CPU in float64 so every device gets the same vectors.</summary>

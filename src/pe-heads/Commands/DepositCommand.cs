@@ -16,6 +16,7 @@ internal static class DepositCommand
         var input = CommonOptions.Input("ablation table from pe-heads ablate (.csv or .parquet), - for stdin");
         var output = CommonOptions.Output();
         var format = CommonOptions.Format();
+        var quiet = CommonOptions.Quiet(); // accepted for symmetry with the other subcommands: deposit logs nothing
         var defaults = new DepositThresholds();
         var depositDrop = new Option<double>("--deposit-drop") { Description = "deposit: the top head's accuracy drop is at least this ...", DefaultValueFactory = _ => defaults.DepositDrop };
         var concentration = new Option<double>("--deposit-concentration") { Description = "... and its share of all positive drops at least this", DefaultValueFactory = _ => defaults.DepositConcentration };
@@ -27,7 +28,7 @@ internal static class DepositCommand
             "--shock-median), else spread (top drop >= --deposit-drop: several heads matter, none dominates; not a paper " +
             "label), else average. all-but-head rows get n/a.")
         {
-            input, output, format, depositDrop, concentration, shockMedian,
+            input, output, format, quiet, depositDrop, concentration, shockMedian,
         };
         command.SetAction(parse =>
         {

@@ -17,8 +17,16 @@ internal static class Planted
 
     public static TransformerConfig Config(string pe = "rope", Architecture arch = Architecture.Reference) => new()
     {
-        Vocab = Vocab, Classes = Classes, DModel = DModel, DFF = 16, Heads = Heads, Layers = 2, MaxLen = Length,
-        Dropout = 0, Pe = pe, Arch = arch,
+        Vocab = Vocab,
+        Classes = Classes,
+        DModel = DModel,
+        DFF = 16,
+        Heads = Heads,
+        Layers = 2,
+        MaxLen = Length,
+        Dropout = 0,
+        Pe = pe,
+        Arch = arch,
     };
 
     /// <summary>A float32 model in eval mode with everything the classifier sees coming from <paramref name="head"/> of layer 0.</summary>

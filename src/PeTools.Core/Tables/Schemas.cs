@@ -46,7 +46,10 @@ public static partial class Schemas
 
     /// <summary>All schemas, for kind detection (pe-report) and the README tables.</summary>
     public static IReadOnlyList<TableSchema> All =>
-        [Dataset, Metrics, TaskList, SchemaList, PositionalEncodings, Predictions, Benchmark, Spectrum, Contraction];
+    [
+        Dataset, Metrics, TaskList, SchemaList, PositionalEncodings, Predictions, Benchmark, Spectrum, Contraction,
+        Ablation, Deposit, AttentionMap, HeadStats, PositionalVectors, DynamicsDrops, DynamicsSummary, TriggerAttention,
+    ];
 
     /// <summary>The schema whose required columns a file with <paramref name="columns"/> satisfies, most specific first.</summary>
     public static TableSchema? Recognise(IReadOnlyList<string> columns) =>

@@ -3,21 +3,6 @@ namespace PeTools.Core.Tables;
 /// <summary>Tables of pe-heads.</summary>
 public static partial class Schemas
 {
-    public static class PositionalEncodingColumns
-    {
-        public const string Key = "key";
-        public const string Coupling = "coupling";
-        public const string Description = "description";
-    }
-
-    /// <summary>The PE registry as a table (pe-train list-pe).</summary>
-    public static readonly TableSchema PositionalEncodings = new("positional-encodings", "the --pe registry (pe-train list-pe)",
-    [
-        new(PositionalEncodingColumns.Key, ColumnType.String, "the value --pe takes"),
-        new(PositionalEncodingColumns.Coupling, ColumnType.String, "none, additive or multiplicative (paper §3)"),
-        new(PositionalEncodingColumns.Description, ColumnType.String, "what it is, and its name in the reference code"),
-    ]);
-
     public static class AblationColumns
     {
         public const string Layer = "layer";

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using PeTools.Torch.Native;
 
-namespace PeTools.Torch.Tests;
+namespace PeTools.Torch.Testing;
 
 /// <summary>Binds TorchSharp to the bundled CPU libtorch before any test touches it (the tools do this at start-up).</summary>
 internal static class LibTorchBinding

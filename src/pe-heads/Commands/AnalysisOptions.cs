@@ -55,7 +55,7 @@ internal sealed class AnalysisOptions
         int batch = parse.GetValue(BatchSize) is var b && b > 0 ? b : throw UsageError.Option("--batch-size", "a positive integer", b);
         var device = LibTorchLocator.Initialise(parse.GetValue(Device)!, parse.GetValue(LibTorch), log);
         if (parse.GetValue(Threads) is > 0 and var threads) torch.set_num_threads(threads);
-        var layers = ParseLayers(parse.GetValue(Layers), config.Model.Layers);
+        var layers = LayerList.Parse(parse.GetValue(Layers), config.Model.Layers, "--layers");
         var (model, _) = RunLoader.Load(runDir, device, snapshot);
         try
         {
@@ -80,24 +80,6 @@ internal sealed class AnalysisOptions
             new Dictionary<string, string> { ["pe_tools.run_config"] = config.ToJson() }, context.Stdout);
         w.Write(table);
         w.Commit();
-    }
-
-    /// <summary>"0-2" or "0,3" → layer indices, each checked against the model's <paramref name="layerCount"/>; null = all.</summary>
-    public static IReadOnlyList<int> ParseLayers(string? text, int layerCount, string option = "--layers")
-    {
-        if (text is null) return Enumerable.Range(0, layerCount).ToList();
-        var layers = new SortedSet<int>();
-        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var ends = part.Split('-');
-            if (ends.Length is < 1 or > 2 || !ends.All(e => int.TryParse(e, out _)))
-                throw UsageError.Option(option, "layer indices like 0-2 or 1,3", text);
-            int a = int.Parse(ends[0]), z = int.Parse(ends[^1]);
-            for (int l = Math.Min(a, z); l <= Math.Max(a, z); l++)
-                layers.Add(l >= 0 && l < layerCount ? l : throw UsageError.Option(option, $"layer indices in 0..{layerCount - 1} (the model has {layerCount})", text));
-        }
-        if (layers.Count == 0) throw UsageError.Option(option, "at least one layer index", text);
-        return layers.ToList();
     }
 }
 

@@ -27,7 +27,7 @@ internal static class DynamicsCommand
             var runDir = parse.GetValue(o.Run)!;
             var config = new RunDirectory(runDir).ReadConfig();
             int batch = parse.GetValue(o.BatchSize) is var b && b > 0 ? b : throw UsageError.Option("--batch-size", "a positive integer", b);
-            var layers = AnalysisOptions.ParseLayers(parse.GetValue(o.Layers), config.Model.Layers);
+            var layers = LayerList.Parse(parse.GetValue(o.Layers), config.Model.Layers, "--layers");
             var device = LibTorchLocator.Initialise(parse.GetValue(o.Device)!, parse.GetValue(o.LibTorch), log);
             if (parse.GetValue(o.Threads) is > 0 and var threads) torch.set_num_threads(threads);
 

@@ -22,7 +22,7 @@ internal static class PatternCommand
         command.SetAction(parse =>
         {
             using var s = o.Open(context, parse);
-            int l = AnalysisOptions.ParseLayers(parse.GetValue(layer).ToString(System.Globalization.CultureInfo.InvariantCulture), s.Config.Model.Layers, "--layer")[0];
+            int l = LayerList.Parse(parse.GetValue(layer).ToString(System.Globalization.CultureInfo.InvariantCulture), s.Config.Model.Layers, "--layer")[0];
             int heads = s.Config.Model.Heads;
             var chosen = parse.GetValue(head) is { } h
                 ? (h >= 0 && h < heads ? [h] : throw UsageError.Option("--head", $"a head index in 0..{heads - 1}", h))

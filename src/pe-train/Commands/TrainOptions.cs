@@ -88,7 +88,7 @@ internal sealed class TrainOptions
         PeOptions = new PeOptions(RopeBase: p.GetValue(RopeBase), RotaryFraction: p.GetValue(RotaryFraction), RopeHeads: p.GetValue(RopeHeads)),
         Causal = p.GetValue(Causal),
         DCompress = Positive(p, DCompress),
-        PeLayers = p.GetValue(PeLayers) is { } list ? ParseLayers(list) : null,
+        PeLayers = p.GetValue(PeLayers) is { } list ? LayerList.Parse(list, Positive(p, Layers), "--pe-layers") : null,
     };
 
     public TrainConfig Train(ParseResult p) => new()
@@ -105,19 +105,4 @@ internal sealed class TrainOptions
 
     public static double Probability(ParseResult p, Option<double> o) =>
         p.GetValue(o) is var v && v is >= 0 and < 1 ? v : throw UsageError.Option(o.Name, "a number in [0, 1)", v);
-
-    /// <summary>Parses "0-2" or "1,3,5" (0-based layer indices).</summary>
-    public static IReadOnlyList<int> ParseLayers(string text)
-    {
-        var layers = new SortedSet<int>();
-        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var ends = part.Split('-');
-            if (ends.Length is < 1 or > 2 || !ends.All(e => int.TryParse(e, out var x) && x >= 0))
-                throw UsageError.Option("--pe-layers", "layer indices like 0-2 or 1,3", text);
-            int a = int.Parse(ends[0]), b = int.Parse(ends[^1]);
-            for (int l = Math.Min(a, b); l <= Math.Max(a, b); l++) layers.Add(l);
-        }
-        return layers.ToList();
-    }
 }

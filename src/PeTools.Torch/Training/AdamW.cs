@@ -40,8 +40,11 @@ public sealed class AdamW : IDisposable
         foreach (var (_, p) in _params) p.grad?.zero_();
     }
 
-    /// <summary>One update with learning rate <paramref name="lr"/>. Parameters without a gradient are skipped.</summary>
-    public void Step(double lr)
+    /// <summary>
+    /// One update with learning rate <paramref name="lr"/>, from the parameters' own gradients or from
+    /// <paramref name="grads"/> (fp32 gradients in parameter order, for mixed precision). No gradient: skipped.
+    /// </summary>
+    public void Step(double lr, IReadOnlyList<Tensor?>? grads = null)
     {
         StepCount++;
         double bc1 = 1 - Math.Pow(Beta1, StepCount);
@@ -51,7 +54,7 @@ public sealed class AdamW : IDisposable
         for (int i = 0; i < _params.Length; i++)
         {
             var p = _params[i].P;
-            var g = p.grad;
+            var g = grads is null ? p.grad : grads[i];
             if (g is null) continue;
             p.mul_(1 - lr * WeightDecay);
             _m[i].mul_(Beta1).add_(g, alpha: 1 - Beta1);

@@ -19,6 +19,7 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
 {
     private readonly TrainConfig _cfg = config.Train;
     private readonly SeedSequence _seeds = new(config.Train.Seed);
+    private Bf16Shadow? _shadow;
 
     /// <summary>Called after each completed epoch with all metrics so far (the CLI streams them out).</summary>
     public Action<IReadOnlyList<MetricRow>>? EpochCompleted { get; init; }
@@ -32,6 +33,8 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         long totalSteps = StepsPerEpoch * _cfg.Epochs;
         var schedule = LrSchedule.WarmupCosine(_cfg.Lr, _cfg.WarmupFraction, totalSteps);
         using var optimizer = new AdamW(model.named_parameters(), _cfg.Beta1, _cfg.Beta2, _cfg.Eps, _cfg.WeightDecay);
+        using var shadow = _cfg.Precision == Precision.Bf16 ? new Bf16Shadow(model, device) : null;
+        _shadow = shadow;
 
         var state = new TrainerState(0, 0, []);
         if (resume && Checkpoint.Latest(run) is { } dir)
@@ -67,6 +70,8 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         LrSchedule schedule, IProgressReport progress)
     {
         model.train();
+        var compute = _shadow?.Model ?? model; // the bf16 copy computes in mixed precision, the fp32 model otherwise
+        compute.train();
         random.manual_seed(_seeds.For($"dropout/{epoch}"));
         if (device.type == DeviceType.CUDA) cuda.manual_seed_all(_seeds.For($"dropout/{epoch}"));
         var order = Permutation(train.Count, _seeds.Random($"order/{epoch}"));
@@ -84,13 +89,16 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
             var idx = orderTensor.narrow(0, start, n);
             var x = train.Tokens.index_select(0, idx);  // (B, T)
             var y = train.Targets.index_select(0, idx); // (B)
-            var logits = model.call(x).to(ScalarType.Float32);
+            _shadow?.PullWeights();
+            var logits = compute.call(x).to(ScalarType.Float32);
             var loss = F.cross_entropy(logits, y, ignore_index: _cfg.IgnoreClass ?? -100);
             optimizer.ZeroGrad();
+            _shadow?.ZeroGrad();
             loss.backward();
-            if (_cfg.ClipNorm > 0) ClipGradNorm(_cfg.ClipNorm);
+            var grads = _shadow?.Float32Grads();
+            if (_cfg.ClipNorm > 0) ClipGradNorm(_cfg.ClipNorm, grads);
             lr = schedule.At(step);
-            optimizer.Step(lr);
+            optimizer.Step(lr, grads);
             step++;
             if (_cfg.SaveEverySteps > 0 && step % _cfg.SaveEverySteps == 0) SaveSnapshot(step);
             using (no_grad())
@@ -131,10 +139,10 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
     }
 
     /// <summary>Global-norm clipping without a host sync (PyTorch's clip_grad_norm_ semantics).</summary>
-    private void ClipGradNorm(double maxNorm)
+    private void ClipGradNorm(double maxNorm, IReadOnlyList<Tensor?>? mixedPrecisionGrads)
     {
         using var _ = no_grad();
-        var grads = model.parameters().Select(p => p.grad).OfType<Tensor>().ToList();
+        var grads = (mixedPrecisionGrads ?? model.parameters().Select(p => p.grad).ToArray()).OfType<Tensor>().ToList();
         if (grads.Count == 0) return;
         var total = stack(grads.Select(g => g.norm()).ToArray()).norm();
         var coef = (maxNorm / (total + 1e-6)).clamp_max(1.0);

@@ -54,6 +54,7 @@ internal sealed class TrainOptions
     public readonly Option<long> SaveEvery = new("--save-every") { Description = "keep a weights snapshot every N steps (0 = none)", DefaultValueFactory = _ => T.SaveEverySteps };
     public readonly Option<int> StopAfter = new("--stop-after-epochs") { Description = "stop this invocation after N epochs (resume later)", DefaultValueFactory = _ => 0 };
 
+    public readonly Option<string> Precision = new("--precision") { Description = "fp32, or bf16 (bf16 compute, fp32 master weights and AdamW state)", DefaultValueFactory = _ => "fp32" };
     public readonly Option<string> Device = CommonOptions.Device();
     public readonly Option<string?> LibTorch = new("--libtorch") { Description = "libtorch lib folder (default: PE_LIBTORCH, PyTorch via python3, bundled CPU)", HelpName = "DIR" };
     public readonly Option<int> Threads = new("--threads") { Description = "CPU threads for libtorch (0 = its default)", DefaultValueFactory = _ => 0 };
@@ -98,6 +99,12 @@ internal sealed class TrainOptions
         ClipNorm = p.GetValue(Clip), IgnoreClass = p.GetValue(IgnoreClass) is var c && c >= 0 ? c : null,
         Seed = p.GetValue(Seed), EvalEveryEpochs = Positive(p, EvalEvery), SaveEverySteps = p.GetValue(SaveEvery),
         MaxEpochsThisRun = p.GetValue(StopAfter),
+        Precision = p.GetValue(Precision) switch
+        {
+            "fp32" => Torch.Training.Precision.Fp32,
+            "bf16" => Torch.Training.Precision.Bf16,
+            var other => throw UsageError.Option("--precision", "fp32 or bf16", other),
+        },
     };
 
     public static int Positive(ParseResult p, Option<int> o) =>

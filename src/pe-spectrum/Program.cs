@@ -16,6 +16,7 @@ public static class Program
         var root = new RootCommand("Spectra of positional-encoding kernels and attention logits (paper.md §4.1, claims C19–C20).");
         root.Subcommands.Add(TheoryCommand.Create(context));
         root.Subcommands.Add(ContractionCommand.Create(context));
+        root.Subcommands.Add(LogitsCommand.Create(context));
         return root;
     }
 }

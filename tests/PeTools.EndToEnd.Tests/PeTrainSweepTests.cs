@@ -90,6 +90,25 @@ public class PeTrainSweepTests
         Assert.DoesNotContain("--device", plan["empty"][2]);
     }
 
+    [Theory]
+    [InlineData("--gpus 0,1", 0)]
+    [InlineData("--gpus 1,1", 2)]
+    [InlineData("--gpus x", 2)]
+    public void Gpu_lists_put_every_child_on_cuda_and_bad_lists_are_usage_errors(string gpus, int exit)
+    {
+        // Given a valid grid
+        using var w = WithData();
+        w.Write("g.csv", "pe,data,seed\nrope,d.csv,0\nnope,d.csv,0\n");
+
+        // When planning it on GPUs
+        var o = w.Run($"pe-train sweep --grid g.csv --out-root runs {gpus} --dry-run");
+
+        // Then a good list sends every child to cuda; a bad one is one line naming --gpus, exit 2
+        Assert.Equal(exit, o.ExitCode);
+        if (exit == 0) Assert.All(o.Stdout.TrimEnd('\n').Split('\n').Skip(1), l => Assert.EndsWith("--device cuda", l));
+        else Assert.Equal("pe-train: option --gpus: expected distinct GPU ids like 0,1 or auto, found '" + gpus[7..] + "'", Assert.Single(o.StderrLines));
+    }
+
     [Fact]
     public void A_sweep_of_two_tiny_cpu_runs_summarises_both_and_a_second_sweep_skips_both()
     {

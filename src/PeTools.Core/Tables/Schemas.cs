@@ -50,6 +50,7 @@ public static partial class Schemas
         Dataset, Metrics, TaskList, SchemaList, PositionalEncodings, Predictions, Benchmark, Spectrum, Contraction,
         Ablation, Deposit, AttentionMap, HeadStats, PositionalVectors, DynamicsDrops, DynamicsSummary, TriggerAttention,
         LogitSpectrum,
+        Grid, SweepPlan, SweepSummary,
     ];
 
     /// <summary>The schema whose required columns a file with <paramref name="columns"/> satisfies, most specific first.</summary>

@@ -48,7 +48,7 @@ public static partial class Schemas
     public static IReadOnlyList<TableSchema> All =>
     [
         Dataset, Metrics, TaskList, SchemaList, PositionalEncodings, Predictions, Benchmark, Spectrum, Contraction,
-        Ablation, Deposit, AttentionMap, HeadStats, PositionalVectors, DynamicsDrops, DynamicsSummary, TriggerAttention,
+        Ablation, Deposit, AttentionMap, HeadStats, PositionalVectors, DynamicsDrops, DynamicsSummary, TriggerAttention, Probes,
         LogitSpectrum,
         Grid, SweepPlan, SweepSummary,
     ];

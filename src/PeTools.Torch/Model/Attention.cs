@@ -30,6 +30,12 @@ public abstract class Attention : nn.Module
     /// <summary>The projection that makes values; head h owns rows [h·dh, (h+1)·dh) of its weight (and bias, if any).</summary>
     public abstract TorchSharp.Modules.Linear ValueProjection { get; }
 
+    /// <summary>The projection whose rows [h·dh, (h+1)·dh) are head h's W_Q (MLA: W_UQ, the per-head up-projection).</summary>
+    public abstract TorchSharp.Modules.Linear QueryProjection { get; }
+
+    /// <summary>The projection whose rows [h·dh, (h+1)·dh) are head h's W_K (MLA: W_UK, the per-head up-projection).</summary>
+    public abstract TorchSharp.Modules.Linear KeyProjection { get; }
+
     /// <summary>
     /// queryInput (B, T, D) makes queries, keyValueInput (B, S, D) keys and values; mask is additive, broadcastable
     /// to (B, H, T, S) (0 or −inf), or null. Returns (B, T, D).

@@ -49,6 +49,10 @@ public sealed class DecoupledRopeAttention : Attention
     /// <summary>W_UV; head h owns rows [h·dh, (h+1)·dh): zeroing them is the correct MLA head ablation.</summary>
     public override Linear ValueProjection => v_up;
 
+    /// <summary>W_UQ and W_UK: the per-head rows; the shared rotary branch (q_rope, k_rope) belongs to no single head.</summary>
+    public override Linear QueryProjection => q_up;
+    public override Linear KeyProjection => k_up;
+
     public override Tensor forward(Tensor queryInput, Tensor keyValueInput, Tensor? mask)
     {
         long b = queryInput.shape[0], t = queryInput.shape[1], s = keyValueInput.shape[1];

@@ -35,6 +35,8 @@ public sealed class MultiHeadAttention : Attention
 
     /// <summary>The value projection; head h owns rows [h·dh, (h+1)·dh) of its weight and bias.</summary>
     public override Linear ValueProjection => v_proj;
+    public override Linear QueryProjection => q_proj;
+    public override Linear KeyProjection => k_proj;
 
     public override Tensor forward(Tensor queryInput, Tensor keyValueInput, Tensor? mask)
     {

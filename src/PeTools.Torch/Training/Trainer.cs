@@ -24,6 +24,12 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
     /// <summary>Called after each completed epoch with all metrics so far (the CLI streams them out).</summary>
     public Action<IReadOnlyList<MetricRow>>? EpochCompleted { get; init; }
 
+    /// <summary>
+    /// Called with the step count after every optimizer step, and with 0 before the first step of a fresh run (the
+    /// probes' hook, <see cref="ProbeRecorder"/>). It must leave weights, gradients, optimizer and RNG as it found them.
+    /// </summary>
+    public Action<long>? StepCompleted { get; init; }
+
     public long StepsPerEpoch => (data[DatasetTensors.TrainSplit].Count + _cfg.BatchSize - 1) / _cfg.BatchSize;
 
     /// <summary>Trains from the start, or from the run's checkpoint when <paramref name="resume"/> and one exists.</summary>
@@ -44,6 +50,7 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         }
         var metrics = state.Metrics.ToList();
         int epochsThisRun = 0;
+        if (state.Step == 0) StepCompleted?.Invoke(0);
 
         for (int epoch = state.EpochsDone; epoch < _cfg.Epochs; epoch++)
         {
@@ -101,6 +108,7 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
             optimizer.Step(lr, grads);
             step++;
             if (_cfg.SaveEverySteps > 0 && step % _cfg.SaveEverySteps == 0) SaveSnapshot(step);
+            StepCompleted?.Invoke(step);
             using (no_grad())
             {
                 var (l, c, k) = Evaluator.BatchStats(logits.detach(), y, _cfg.IgnoreClass);

@@ -42,6 +42,7 @@ internal static class TrainCommand
         var config = new RunConfig(model, train, dataPath);
         bool resume = parse.GetValue(o.Resume);
         CheckRunDirectory(run, config, resume);
+        var probing = o.Probing(parse, run);
 
         var device = LibTorchLocator.Initialise(parse.GetValue(o.Device)!, parse.GetValue(o.LibTorch), log);
         if (parse.GetValue(o.Threads) is > 0 and var threads) torch.set_num_threads(threads);
@@ -61,8 +62,12 @@ internal static class TrainCommand
 
             var metricsPath = parse.GetValue(o.Metrics) ?? Path.Combine(run.Root, "metrics.parquet");
             var metadata = new Dictionary<string, string> { ["pe_tools.run_config"] = config.ToJson() };
+            using var probes = probing.Every > 0 ? new Probes(net, data[DatasetTensors.TrainSplit], probing.Rows, train.IgnoreClass) : null;
+            long totalSteps = (data[DatasetTensors.TrainSplit].Count + train.BatchSize - 1) / train.BatchSize * train.Epochs;
+            var recorder = probes is null ? null : new ProbeRecorder(probes, probing.Every, totalSteps, probing.Path, metadata);
             var trainer = new Trainer(net, config, run, data, device, log)
             {
+                StepCompleted = recorder is null ? null : recorder.OnStep,
                 // Files are rewritten (atomically) after every epoch so an interrupted run still has its curves.
                 EpochCompleted = rows =>
                 {

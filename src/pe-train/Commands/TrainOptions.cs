@@ -52,6 +52,9 @@ internal sealed class TrainOptions
     public readonly Option<long> Seed = CommonOptions.Seed();
     public readonly Option<int> EvalEvery = new("--eval-every") { Description = "evaluate every N epochs", DefaultValueFactory = _ => T.EvalEveryEpochs };
     public readonly Option<long> SaveEvery = new("--save-every") { Description = "keep a weights snapshot every N steps (0 = none)", DefaultValueFactory = _ => T.SaveEverySteps };
+    public readonly Option<long> ProbeEvery = new("--probe-every") { Description = "gradient probes (per-head W_Q/W_K and relative-bias gradients) at step 0, every N steps and at the end (0 = off)", DefaultValueFactory = _ => 0, HelpName = "N" };
+    public readonly Option<int> ProbeRows = new("--probe-rows") { Description = "probe batch: the first N training rows, fixed for the run", DefaultValueFactory = _ => 256, HelpName = "N" };
+    public readonly Option<string?> Probes = new("--probes") { Description = "probes table (default DIR/probes.parquet)", HelpName = "FILE" };
     public readonly Option<int> StopAfter = new("--stop-after-epochs") { Description = "stop this invocation after N epochs (resume later)", DefaultValueFactory = _ => 0 };
 
     public readonly Option<string> Precision = new("--precision") { Description = "fp32, or bf16 (bf16 compute, fp32 master weights and AdamW state)", DefaultValueFactory = _ => "fp32" };
@@ -67,7 +70,7 @@ internal sealed class TrainOptions
     /// Left out: data, run directory, schedule and evaluation, which a benchmark on a synthetic batch has no use for.
     /// </summary>
     public IEnumerable<Option> ForBench =>
-        All.Except([Data, Format, Out, Metrics, Resume, Epochs, Warmup, Clip, IgnoreClass, EvalEvery, SaveEvery, StopAfter]);
+        All.Except([Data, Format, Out, Metrics, Resume, Epochs, Warmup, Clip, IgnoreClass, EvalEvery, SaveEvery, StopAfter, ProbeEvery, ProbeRows, Probes]);
 
     public TransformerConfig Model(ParseResult p) => new()
     {
@@ -106,6 +109,19 @@ internal sealed class TrainOptions
             var other => throw UsageError.Option("--precision", "fp32 or bf16", other),
         },
     };
+
+    /// <summary>
+    /// The probe settings, kept out of <see cref="TrainConfig"/> on purpose: probes never change training, so they must
+    /// not change config.json (saved inside model.safetensors) nor stop a --resume with other probe options.
+    /// </summary>
+    public (long Every, int Rows, string Path) Probing(ParseResult p, RunDirectory run)
+    {
+        long every = p.GetValue(ProbeEvery) is var e && e >= 0 ? e : throw UsageError.Option(ProbeEvery.Name, "a non-negative integer", e);
+        var path = p.GetValue(Probes) ?? Path.Combine(run.Root, "probes.parquet");
+        if (path == PeTools.Core.Tables.TableFormats.StdStream)
+            throw UsageError.Option(Probes.Name, "a file (.parquet or .csv); stdout carries the metrics", path);
+        return (every, Positive(p, ProbeRows), path);
+    }
 
     public static int Positive(ParseResult p, Option<int> o) =>
         p.GetValue(o) is var v && v > 0 ? v : throw UsageError.Option(o.Name, "a positive integer", v);

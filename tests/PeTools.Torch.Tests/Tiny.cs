@@ -18,8 +18,17 @@ internal static class Tiny
         string pe, Architecture arch = Architecture.Reference, AttentionKind attention = AttentionKind.Mha) =>
         new()
         {
-            Vocab = Vocab, Classes = 7, DModel = DModel, DFF = 64, Heads = Heads, Layers = 2, MaxLen = 16,
-            DCompress = 16, Pe = pe, Arch = arch, Attention = attention,
+            Vocab = Vocab,
+            Classes = 7,
+            DModel = DModel,
+            DFF = 64,
+            Heads = Heads,
+            Layers = 2,
+            MaxLen = 16,
+            DCompress = 16,
+            Pe = pe,
+            Arch = arch,
+            Attention = attention,
         };
 
     /// <summary>Every registry key, for [MemberData]: a new PE joins every shared test by its registry line alone.</summary>

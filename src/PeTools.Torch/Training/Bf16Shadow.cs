@@ -1,8 +1,8 @@
 using PeTools.Torch.Model;
 using TorchSharp;
 using TorchSharp.Modules;
-using Transformer = PeTools.Torch.Model.Transformer;
 using static TorchSharp.torch;
+using Transformer = PeTools.Torch.Model.Transformer;
 
 namespace PeTools.Torch.Training;
 

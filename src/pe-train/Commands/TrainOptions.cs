@@ -74,8 +74,14 @@ internal sealed class TrainOptions
 
     public TransformerConfig Model(ParseResult p) => new()
     {
-        Vocab = Positive(p, Vocab), Classes = Positive(p, Classes), DModel = Positive(p, DModel), DFF = Positive(p, DFF),
-        Heads = Positive(p, Heads), Layers = Positive(p, Layers), Dropout = Probability(p, Dropout), MaxLen = Positive(p, MaxLen),
+        Vocab = Positive(p, Vocab),
+        Classes = Positive(p, Classes),
+        DModel = Positive(p, DModel),
+        DFF = Positive(p, DFF),
+        Heads = Positive(p, Heads),
+        Layers = Positive(p, Layers),
+        Dropout = Probability(p, Dropout),
+        MaxLen = Positive(p, MaxLen),
         Arch = p.GetValue(Arch) switch
         {
             "reference" => Architecture.Reference,
@@ -97,10 +103,18 @@ internal sealed class TrainOptions
 
     public TrainConfig Train(ParseResult p) => new()
     {
-        Epochs = Positive(p, Epochs), BatchSize = Positive(p, BatchSize), Lr = p.GetValue(Lr), WeightDecay = p.GetValue(WeightDecay),
-        Beta1 = Probability(p, Beta1), Beta2 = Probability(p, Beta2), WarmupFraction = Probability(p, Warmup),
-        ClipNorm = p.GetValue(Clip), IgnoreClass = p.GetValue(IgnoreClass) is var c && c >= 0 ? c : null,
-        Seed = p.GetValue(Seed), EvalEveryEpochs = Positive(p, EvalEvery), SaveEverySteps = p.GetValue(SaveEvery),
+        Epochs = Positive(p, Epochs),
+        BatchSize = Positive(p, BatchSize),
+        Lr = p.GetValue(Lr),
+        WeightDecay = p.GetValue(WeightDecay),
+        Beta1 = Probability(p, Beta1),
+        Beta2 = Probability(p, Beta2),
+        WarmupFraction = Probability(p, Warmup),
+        ClipNorm = p.GetValue(Clip),
+        IgnoreClass = p.GetValue(IgnoreClass) is var c && c >= 0 ? c : null,
+        Seed = p.GetValue(Seed),
+        EvalEveryEpochs = Positive(p, EvalEvery),
+        SaveEverySteps = p.GetValue(SaveEvery),
         MaxEpochsThisRun = p.GetValue(StopAfter),
         Precision = p.GetValue(Precision) switch
         {

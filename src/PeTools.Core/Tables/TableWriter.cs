@@ -59,6 +59,15 @@ public abstract class TableWriter : IDisposable
         };
     }
 
+    /// <summary>Writes one whole table (a single batch) to <paramref name="path"/> and commits it: the common case.</summary>
+    public static void WriteTable(string path, TableBatch batch, TableFormat? format = null,
+        IReadOnlyDictionary<string, string>? metadata = null, Stream? stdout = null)
+    {
+        using var writer = Create(path, batch.Schema, format, metadata, stdout);
+        writer.Write(batch);
+        writer.Commit();
+    }
+
     /// <summary>Appends the rows of <paramref name="batch"/>; it must hold every column of the schema.</summary>
     public void Write(TableBatch batch)
     {

@@ -20,8 +20,6 @@ public sealed record MetricRow(long Step, double Epoch, string Split, double Los
     public static void Write(string path, IReadOnlyList<MetricRow> rows, TableFormat? format = null,
         IReadOnlyDictionary<string, string>? metadata = null, Stream? stdout = null)
     {
-        using var w = TableWriter.Create(path, Schemas.Metrics, format, metadata, stdout);
-        w.Write(ToBatch(rows));
-        w.Commit();
+        TableWriter.WriteTable(path, ToBatch(rows), format, metadata, stdout);
     }
 }

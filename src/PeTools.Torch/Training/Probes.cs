@@ -29,9 +29,7 @@ public sealed record ProbeRow(long Step, int Layer, int Head, string Quantity, d
     /// <summary>Writes the whole table atomically (temp file + rename), as the metrics table.</summary>
     public static void Write(string path, IReadOnlyList<ProbeRow> rows, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        using var w = TableWriter.Create(path, Schemas.Probes, metadata: metadata);
-        w.Write(ToBatch(rows));
-        w.Commit();
+        TableWriter.WriteTable(path, ToBatch(rows), metadata: metadata);
     }
 }
 

@@ -25,10 +25,8 @@ public static class ListCommand
                 [TaskListColumns.ContentPosition] = Tasks.All.Select(t => t.Dependence.Describe()).ToArray(),
                 [TaskListColumns.Description] = Tasks.All.Select(t => t.Description).ToArray(),
             });
-            using var writer = TableWriter.Create(parse.GetValue(output)!, TaskList, CommonOptions.FormatOf(parse, format),
+            TableWriter.WriteTable(parse.GetValue(output)!, batch, CommonOptions.FormatOf(parse, format),
                 stdout: context.Stdout);
-            writer.Write(batch);
-            writer.Commit();
             return 0;
         });
         return cmd.WithExamples(

@@ -43,9 +43,7 @@ public static class SchemaCommand
                 [SchemaListColumns.Required] = rows.Select(r => r.Column.Required ? "yes" : "no").ToArray(),
                 [SchemaListColumns.Description] = rows.Select(r => r.Column.Description).ToArray(),
             });
-            using var writer = TableWriter.Create(path, SchemaList, CommonOptions.FormatOf(parse, format), stdout: context.Stdout);
-            writer.Write(batch);
-            writer.Commit();
+            TableWriter.WriteTable(path, batch, CommonOptions.FormatOf(parse, format), stdout: context.Stdout);
             return 0;
         });
         return cmd.WithExamples(

@@ -76,10 +76,8 @@ internal sealed class AnalysisOptions
     /// <summary>Writes one table (atomically, or to stdout), with the run's config in the Parquet metadata.</summary>
     public void Write(ToolContext context, ParseResult parse, TableBatch table, RunConfig config)
     {
-        using var w = TableWriter.Create(parse.GetValue(Output)!, table.Schema, CommonOptions.FormatOf(parse, Format),
+        TableWriter.WriteTable(parse.GetValue(Output)!, table, CommonOptions.FormatOf(parse, Format),
             new Dictionary<string, string> { ["pe_tools.run_config"] = config.ToJson() }, context.Stdout);
-        w.Write(table);
-        w.Commit();
     }
 }
 

@@ -36,9 +36,7 @@ internal static class DepositCommand
             TableBatch table;
             using (var reader = TableReader.Open(parse.GetValue(input)!, Schemas.Ablation, CommonOptions.FormatOf(parse, format), context.Stdin))
                 table = reader.ReadAll();
-            using var w = TableWriter.Create(parse.GetValue(output)!, Schemas.Deposit, CommonOptions.FormatOf(parse, format), stdout: context.Stdout);
-            w.Write(Summarise(table, thresholds, parse.GetValue(input)!));
-            w.Commit();
+            TableWriter.WriteTable(parse.GetValue(output)!, Summarise(table, thresholds, parse.GetValue(input)!), CommonOptions.FormatOf(parse, format), stdout: context.Stdout);
             return ExitCode.Ok;
         });
         return command.WithExamples(

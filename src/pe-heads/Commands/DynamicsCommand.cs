@@ -39,9 +39,7 @@ internal static class DynamicsCommand
                     s.Add((C.Step, r.Step), (C.Layer, r.Layer), (C.TopHead, r.TopHead), (C.TopDrop, r.TopDrop), (C.RunnerUpDrop, r.RunnerUpDrop),
                         (C.Margin, r.Margin), (C.Gamma, r.Gamma), (C.Amplified, r.Amplified ? 1 : 0), (C.FinalTopHead, r.FinalTopHead),
                         (C.DepositStep, r.DepositStep));
-                using var w = TableWriter.Create(summaryPath, Schemas.DynamicsSummary, CommonOptions.FormatOf(parse, o.Format), stdout: context.Stdout);
-                w.Write(s.Build());
-                w.Commit();
+                TableWriter.WriteTable(summaryPath, s.Build(), CommonOptions.FormatOf(parse, o.Format), stdout: context.Stdout);
             }
             var t = new TableBatchBuilder(Schemas.DynamicsDrops);
             foreach (var r in drops)

@@ -90,9 +90,7 @@ internal static class ContractionCommand
                 ["pe-spectrum.provider"] = provider,
                 ["pe-spectrum.ci"] = ciKind,
             };
-            using var writer = TableWriter.Create(parse.GetValue(output)!, Schemas.Contraction, tableFormat, metadata, context.Stdout);
-            writer.Write(builder.Build());
-            writer.Commit();
+            TableWriter.WriteTable(parse.GetValue(output)!, builder.Build(), tableFormat, metadata, context.Stdout);
             return ExitCode.Ok;
         });
         return cmd.WithExamples(

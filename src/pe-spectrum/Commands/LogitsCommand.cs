@@ -62,10 +62,8 @@ internal static class LogitsCommand
 
             var table = new LogitTable(config.Model.Pe, tensors.Name);
             LogitCapture.Run(model, tensors, chosen, count, batchSize, withParts: true, table.Add);
-            using var writer = TableWriter.Create(parse.GetValue(output)!, Schemas.LogitSpectrum, tableFormat,
+            TableWriter.WriteTable(parse.GetValue(output)!, table.Build(), tableFormat,
                 new Dictionary<string, string> { ["pe_tools.run_config"] = config.ToJson(), ["pe-spectrum.command"] = "logits" }, context.Stdout);
-            writer.Write(table.Build());
-            writer.Commit();
             return ExitCode.Ok;
         });
         return cmd.WithExamples(

@@ -65,9 +65,7 @@ internal static class TheoryCommand
                 ["pe-spectrum.provider"] = provider,
                 ["pe-spectrum.t5_buckets"] = string.Join(',', setup.T5Buckets.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))),
             };
-            using var writer = TableWriter.Create(parse.GetValue(output)!, Schemas.Spectrum, tableFormat, metadata, context.Stdout);
-            writer.Write(rows.Build());
-            writer.Commit();
+            TableWriter.WriteTable(parse.GetValue(output)!, rows.Build(), tableFormat, metadata, context.Stdout);
             return ExitCode.Ok;
         });
         return cmd.WithExamples(

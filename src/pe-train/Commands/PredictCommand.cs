@@ -123,8 +123,7 @@ internal static class PredictCommand
     private static void WriteTable(string path, TableFormat? format, Stream stdout, string split, Predictions p)
     {
         int n = p.Targets.Length;
-        using var w = TableWriter.Create(path, Schemas.Predictions, format, stdout: stdout);
-        w.Write(new TableBatch(Schemas.Predictions, new Dictionary<string, Array>
+        TableWriter.WriteTable(path, new TableBatch(Schemas.Predictions, new Dictionary<string, Array>
         {
             [Col.Row] = Enumerable.Range(0, n).Select(i => (long)i).ToArray(),
             [Col.Split] = Enumerable.Repeat(split, n).ToArray(),
@@ -132,7 +131,6 @@ internal static class PredictCommand
             [Col.Predicted] = p.Predicted,
             [Col.Correct] = p.Correct,
             [Col.Loss] = p.Loss,
-        }));
-        w.Commit();
+        }), format, stdout: stdout);
     }
 }

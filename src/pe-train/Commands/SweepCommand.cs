@@ -88,9 +88,7 @@ internal static class SweepCommand
 
     private static void WriteTable(string path, TableFormat? format, ToolContext context, TableBatch batch)
     {
-        using var w = TableWriter.Create(path, batch.Schema, format, stdout: context.Stdout);
-        w.Write(batch);
-        w.Commit();
+        TableWriter.WriteTable(path, batch, format, stdout: context.Stdout);
     }
 
     /// <summary>"0,1,3" → [0, 1, 3]; "auto" → CUDA_VISIBLE_DEVICES or nvidia-smi's GPUs (none: CPU); null → CPU.</summary>

@@ -50,6 +50,32 @@ public class DynamicsTests
     }
 
     [Fact]
+    public void A_run_stopped_early_ends_its_curve_at_the_latest_checkpoint()
+    {
+        // Given a run stopped by --stop-after-epochs: snapshots at steps 10 and 20, no model.safetensors, and a
+        // checkpoint at step 25
+        var root = Path.Combine(Path.GetTempPath(), "pe-heads-dyn-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var run = new RunDirectory(root);
+            Directory.CreateDirectory(run.SnapshotDir(10));
+            Directory.CreateDirectory(run.SnapshotDir(20));
+            Directory.CreateDirectory(run.CheckpointDir);
+            File.WriteAllText(Path.Combine(run.CheckpointDir, "state.json"), JsonSerializer.Serialize(new TrainerState(2, 25, []), RunConfig.Json));
+
+            // When the steps to evaluate are listed
+            var steps = Dynamics.Steps(run, SilentLog.Instance);
+
+            // Then the snapshots come first and the checkpoint (loaded as "final", snapshot null) last
+            Assert.Equal([(10L, (long?)10L), (20L, 20L), (25L, null)], steps);
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Gains_are_margin_ratios_and_amplified_means_every_gain_above_exceeds_one()
     {
         // Given margins 0.6, 0.3, 0.1 at step 1 (growing towards layer 0) and 0.6, 0.1, 0.3 at step 2

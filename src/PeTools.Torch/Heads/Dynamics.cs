@@ -24,13 +24,15 @@ public sealed record DynamicsLayerSummary(long Step, int Layer, int TopHead, dou
 public static class Dynamics
 {
     /// <summary>
-    /// The steps to evaluate, ascending, each with the snapshot to load (null = the final model). The final model's step
+    /// The steps to evaluate, ascending, each with the snapshot to load (null = the final model, or the latest checkpoint). The final model's step
     /// is read from checkpoint/state.json; a snapshot at that same step holds the same weights and is not repeated.
     /// </summary>
     public static List<(long Step, long? Snapshot)> Steps(RunDirectory run, IRunLog log)
     {
         var steps = run.SnapshotSteps().Select(s => (Step: s, Snapshot: (long?)s)).ToList();
-        bool hasFinal = File.Exists(run.ModelPath);
+        // A run stopped early (pe-train --stop-after-epochs) has no model.safetensors yet; its latest checkpoint is
+        // then the last point of the curve (RunLoader loads it for a null snapshot).
+        bool hasFinal = File.Exists(run.ModelPath) || Checkpoint.Latest(run) is not null;
         if (hasFinal && FinalStep(run) is { } final)
         {
             steps.RemoveAll(s => s.Step == final);
@@ -41,7 +43,7 @@ public static class Dynamics
             log.Warn($"{run.Root}: no checkpoint/state.json, so the final model's step is unknown; it is left out");
         }
         if (steps.Count == 0)
-            throw new InputError(run.Root, "run directory", "weight snapshots (pe-train --save-every N) or a final model", "neither");
+            throw new InputError(run.Root, "run directory", "weight snapshots (pe-train --save-every N), a final model or a checkpoint", "none");
         return steps.OrderBy(s => s.Step).ToList();
     }
 

@@ -10,7 +10,7 @@
 # Environment (defaults in brackets):
 #   DEVICE [cuda], SEED [0], TRAIN_ARGS / GEN_ARGS (extra options, e.g. --precision bf16, or a small model for a CPU
 #   smoke test), PROBE_ARGS [--n-train 100 --n-test 5000] (the probe set's sizes),
-#   PROBE_EVERY [0] (pe-train --probe-every: gradient probes -> NAME.probes.csv), SAVE_EVERY [0] (weight snapshots),
+#   PROBE_EVERY [0] (pe-train --probe-every: gradient probes -> NAME.probes.parquet), SAVE_EVERY [0] (weight snapshots),
 #   ANALYSES ["ablate"]: any of
 #     ablate    pe-heads ablate + deposit        -> NAME.ablate.csv, NAME.deposit.csv
 #     dynamics  pe-heads dynamics (needs SAVE_EVERY) -> NAME.dynamics.csv, NAME.margins.csv
@@ -40,7 +40,7 @@ for spec in "$@"; do
   run=$runs/$name
   start=$(date +%s)
   extra=()
-  [[ ${PROBE_EVERY:-0} != 0 ]] && extra+=(--probe-every "$PROBE_EVERY" --probes "$out/$name.probes.csv")
+  [[ ${PROBE_EVERY:-0} != 0 ]] && extra+=(--probe-every "$PROBE_EVERY" --probes "$out/$name.probes.parquet")
   [[ ${SAVE_EVERY:-0} != 0 ]] && extra+=(--save-every "$SAVE_EVERY")
   [[ -f $run/config.json ]] && extra+=(--resume)
   "$bin/pe-train" --data "$data/$task.parquet" --pe "$pe" --attention "$attention" --seed "$seed" --device "$device" \

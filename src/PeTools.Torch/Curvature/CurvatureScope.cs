@@ -1,8 +1,8 @@
 using System.Globalization;
 using PeTools.Core.Errors;
 using PeTools.Torch.Model;
-using Parameter = TorchSharp.Modules.Parameter;
 using static TorchSharp.torch;
+using Parameter = TorchSharp.Modules.Parameter;
 
 namespace PeTools.Torch.Curvature;
 

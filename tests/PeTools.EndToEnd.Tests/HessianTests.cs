@@ -11,14 +11,21 @@ public class HessianTests
 
     private static double Number(string text) => double.Parse(text, CultureInfo.InvariantCulture);
 
+    /// <summary>A workdir holding d.csv and a tiny run runs/r of <paramref name="pe"/> trained with <paramref name="options"/>.</summary>
+    private static Workdir WithRun(string pe, int trainRows, string options, [System.Runtime.CompilerServices.CallerMemberName] string name = "")
+    {
+        var w = new Workdir(name);
+        w.Write("d.csv", TinyData.DistanceCsv(trainRows, trainRows / 5));
+        var trained = w.Run($"pe-train --data d.csv --pe {pe} {options} {TinyData.SmallModel} --out runs/r");
+        Assert.True(trained.ExitCode == 0, trained.Stderr);
+        return w;
+    }
+
     [Fact]
     public void Hessian_over_every_snapshot_of_a_relative_run_gives_sharpness_trace_and_density_per_step_and_scope()
     {
         // Given a tiny relative-PE run trained 2 epochs (7 steps each) with snapshots every 5 steps
-        using var w = new Workdir();
-        w.Write("d.csv", TinyData.DistanceCsv(200, 40));
-        var trained = w.Run($"pe-train --data d.csv --pe relative --epochs 2 --save-every 5 {TinyData.SmallModel} --out runs/r");
-        Assert.True(trained.ExitCode == 0, trained.Stderr);
+        using var w = WithRun("relative", 200, "--epochs 2 --save-every 5");
 
         // When its Hessian is measured at every checkpoint over the model and layer 1's attention, piped through bash
         var clock = Stopwatch.StartNew();
@@ -68,10 +75,7 @@ public class HessianTests
     public void Bad_input_is_exit_2_with_one_line_naming_it()
     {
         // Given a tiny RoPE run (RoPE has no parameters, so --scope pe is an error too)
-        using var w = new Workdir();
-        w.Write("d.csv", TinyData.DistanceCsv(60, 10));
-        var trained = w.Run($"pe-train --data d.csv --pe rope --epochs 1 {TinyData.SmallModel} --out runs/r");
-        Assert.True(trained.ExitCode == 0, trained.Stderr);
+        using var w = WithRun("rope", 60, "--epochs 1");
 
         foreach (var (options, named) in new[]
                  {

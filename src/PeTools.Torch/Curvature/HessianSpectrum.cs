@@ -14,8 +14,9 @@ public sealed record TopEigenvalues(double[] Values, double[] Residuals, double 
 /// PyHessian's three quantities on a <see cref="HessianVectorProduct"/>: top eigenvalues (Lanczos with full
 /// reorthogonalisation instead of PyHessian's power iteration with deflation: one Krylov space gives all k at once,
 /// each with a residual bound), the trace (Hutchinson, Rademacher vectors) and the eigenvalue density (stochastic
-/// Lanczos quadrature, Rademacher start vectors as PyHessian). Random vectors are drawn on the HVP's device from a
-/// generator seeded by the caller: the same seed on the same kind of device gives the same numbers.
+/// Lanczos quadrature, Rademacher start vectors as PyHessian). Random vectors are drawn on the CPU from a generator
+/// seeded by the caller (TorchSharp 0.107 makes CPU generators only) and copied once to the HVP's device, through pinned
+/// memory without a stream sync on CUDA: the same seed gives the same vectors on CPU and CUDA.
 /// </summary>
 public static class HessianSpectrum
 {
@@ -27,8 +28,8 @@ public static class HessianSpectrum
     public static TopEigenvalues Top(HessianVectorProduct h, int k, int maxSteps, double tolerance, long seed)
     {
         using var scope = NewDisposeScope();
-        using var generator = Generator(seed, h.Device);
-        var start = randn([h.Dimension], dtype: h.DType, device: h.Device, generator: generator);
+        using var generator = new Generator((ulong)seed);
+        var start = ToDevice(randn([h.Dimension], dtype: h.DType, generator: generator), h.Device);
         var run = TensorLanczos.Run(h.Apply, start, maxSteps, c => c.Steps >= Math.Min(k, h.Dimension) && Converged(c, k, tolerance));
         var ritz = run.Ritz();
         int count = Math.Min(k, ritz.Values.Length);
@@ -44,7 +45,7 @@ public static class HessianSpectrum
     {
         if (samples <= 0) return SampleMean.Of([]);
         using var scope = NewDisposeScope();
-        using var generator = Generator(seed, h.Device);
+        using var generator = new Generator((ulong)seed);
         var quadratic = zeros(samples, dtype: ScalarType.Float64, device: h.Device);       // vᵀHv, kept on the device
         for (int i = 0; i < samples; i++)
         {
@@ -59,7 +60,7 @@ public static class HessianSpectrum
     public static List<QuadratureRule> Quadrature(HessianVectorProduct h, int runs, int steps, long seed)
     {
         using var scope = NewDisposeScope();
-        using var generator = Generator(seed, h.Device);
+        using var generator = new Generator((ulong)seed);
         var rules = new List<QuadratureRule>(runs);
         for (int r = 0; r < runs; r++)
         {
@@ -83,8 +84,9 @@ public static class HessianSpectrum
     }
 
     private static Tensor Rademacher(HessianVectorProduct h, Generator generator) =>
-        randint(0, 2, [h.Dimension], dtype: h.DType, device: h.Device, generator: generator).mul_(2).sub_(1);
+        ToDevice(randint(0, 2, [h.Dimension], dtype: h.DType, generator: generator).mul_(2).sub_(1), h.Device);
 
-    private static Generator Generator(long seed, Device device) =>
-        new((ulong)seed, device.type == DeviceType.CPU ? null : device);
+    /// <summary>A CPU tensor on <paramref name="device"/>: pinned and copied without blocking on CUDA.</summary>
+    private static Tensor ToDevice(Tensor cpu, Device device) =>
+        device.type == DeviceType.CPU ? cpu : cpu.pin_memory().to(device, non_blocking: true);
 }

@@ -5,6 +5,23 @@ using static TorchSharp.torch;
 
 namespace PeTools.Torch.Tests.Curvature;
 
+/// <summary>
+/// One libtorch thread while a curvature test runs, the previous count after: thousands of tiny ops gain nothing from
+/// threads, and on a shared machine spinning OpenMP threads made these tests 20× slower.
+/// </summary>
+public class OneThread : IDisposable
+{
+    private readonly int previous = get_num_threads();
+
+    public OneThread() => set_num_threads(1);
+
+    public void Dispose()
+    {
+        set_num_threads(previous);
+        GC.SuppressFinalize(this);
+    }
+}
+
 /// <summary>Very small float64 models and fixed batches for the curvature tests (dense Hessians of ~600 coordinates).</summary>
 internal static class Small
 {

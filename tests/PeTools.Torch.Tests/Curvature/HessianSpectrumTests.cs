@@ -8,6 +8,8 @@ namespace PeTools.Torch.Tests.Curvature;
 /// <summary>One tiny model's Hessian, dense (n HVPs with unit vectors) and its MathNet eigenvalues: the oracle.</summary>
 public sealed class DenseHessian : IDisposable
 {
+    private readonly OneThread _threads = new();
+
     public DenseHessian()
     {
         Model = Small.Model(Small.Config("relative"));
@@ -26,11 +28,15 @@ public sealed class DenseHessian : IDisposable
     public double Trace { get; }
     public double Scale => Math.Max(Math.Abs(Eigenvalues[0]), Math.Abs(Eigenvalues[^1]));
 
-    public void Dispose() => Model.Dispose();
+    public void Dispose()
+    {
+        Model.Dispose();
+        _threads.Dispose();
+    }
 }
 
 /// <summary>Top eigenvalues, Hutchinson's trace and the SLQ density against the dense Hessian of a tiny model.</summary>
-public class HessianSpectrumTests(DenseHessian dense) : IClassFixture<DenseHessian>
+public class HessianSpectrumTests(DenseHessian dense) : OneThread, IClassFixture<DenseHessian>
 {
     [Fact]
     public void The_dense_hessian_is_symmetric_and_indefinite()

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace PeTools.Torch.Tests.Curvature;
 
 /// <summary>Hessian-vector products by double backward, and the parameter scopes they are taken over.</summary>
-public class HessianVectorProductTests
+public class HessianVectorProductTests : OneThread
 {
     public static TheoryData<string, Architecture, AttentionKind, string> Cases() => new()
     {

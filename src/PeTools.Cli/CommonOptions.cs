@@ -23,6 +23,13 @@ public static class CommonOptions
     public static Option<string> Device() =>
         new("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
 
+    /// <summary>Where libtorch is (read by PeTools.Torch's LibTorchLocator; this project itself never loads it).</summary>
+    public static Option<string?> LibTorch() =>
+        new("--libtorch") { Description = "libtorch lib folder (default: PE_LIBTORCH, PyTorch via python3, bundled CPU)", HelpName = "DIR" };
+
+    public static Option<int> Threads() =>
+        new("--threads") { Description = "CPU threads for libtorch (0 = its default)", DefaultValueFactory = _ => 0 };
+
     public static Option<bool> Quiet() =>
         new("--quiet", "-q") { Description = "no progress or log lines on stderr" };
 

@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(TheoryCommand.Create(context));
         root.Subcommands.Add(ContractionCommand.Create(context));
         root.Subcommands.Add(LogitsCommand.Create(context));
+        root.Subcommands.Add(HessianCommand.Create(context));
         return root;
     }
 }

@@ -44,7 +44,7 @@ public static class Lanczos
             double bk = Blas.Norm(w);
             beta.Add(bk);
 
-            var (theta, lastRow) = TridiagonalEigen.Solve(alpha, beta);
+            var (theta, _, lastRow) = TridiagonalEigen.Solve(alpha, beta);
             double scale = Math.Max(Math.Abs(theta[0]), Math.Abs(theta[^1]));
             double rMin = Math.Abs(bk * lastRow[0]), rMax = Math.Abs(bk * lastRow[^1]);
             bool invariant = bk <= 1e-14 * Math.Max(scale, double.Epsilon) || k + 1 == n;
@@ -66,22 +66,31 @@ public static class Lanczos
     }
 }
 
+/// <summary>The eigen-decomposition Lanczos needs of its tridiagonal matrix: eigenvalues ascending, and the first and
+/// last components of the matching unit eigenvectors (first: the quadrature weights of stochastic Lanczos
+/// quadrature, squared; last: the residual bounds |β s|).</summary>
+public sealed record TridiagonalEigenpairs(double[] Values, double[] FirstRow, double[] LastRow);
+
 /// <summary>
-/// Eigenvalues of a symmetric tridiagonal matrix by implicit QL (EISPACK tql2), accumulating only the last row
-/// of the eigenvector matrix: that row is all Lanczos needs for its residual bounds, and rotations act on the
-/// rows of Z independently, so tracking one row is exact and costs O(k) per sweep instead of O(k²).
+/// Eigenvalues of a symmetric tridiagonal matrix by implicit QL (EISPACK tql2), accumulating only the first and last
+/// rows of the eigenvector matrix: those rows are all Lanczos needs, and rotations act on the rows of Z
+/// independently, so tracking two rows is exact and costs O(k) per sweep instead of O(k²).
 /// </summary>
-internal static class TridiagonalEigen
+public static class TridiagonalEigen
 {
-    /// <summary>Returns eigenvalues ascending and the matching last components of the unit eigenvectors.</summary>
-    public static (double[] Values, double[] LastRow) Solve(IReadOnlyList<double> diagonal, IReadOnlyList<double> offDiagonal)
+    /// <summary>Eigenvalues ascending, with the matching first and last components of the unit eigenvectors.</summary>
+    /// <param name="diagonal">α_0..α_(k−1)</param>
+    /// <param name="offDiagonal">β_0..β_(k−2) (further entries are ignored)</param>
+    public static TridiagonalEigenpairs Solve(IReadOnlyList<double> diagonal, IReadOnlyList<double> offDiagonal)
     {
         int n = diagonal.Count;
         var d = diagonal.ToArray();
         var e = new double[n];
         for (int i = 0; i < n - 1; i++) e[i] = offDiagonal[i];
-        var z = new double[n];
+        var z = new double[n];   // last row of Z
+        var z0 = new double[n];  // first row of Z
         z[n - 1] = 1;
+        z0[0] = 1;
 
         double f = 0, tst1 = 0, eps = Math.Pow(2, -52);
         for (int l = 0; l < n; l++)
@@ -121,6 +130,9 @@ internal static class TridiagonalEigen
                         h = z[i + 1];
                         z[i + 1] = s * z[i] + c * h;
                         z[i] = c * z[i] - s * h;
+                        h = z0[i + 1];
+                        z0[i + 1] = s * z0[i] + c * h;
+                        z0[i] = c * z0[i] - s * h;
                     }
                     p = -s * s2 * c3 * el1 * e[l] / dl1;
                     e[l] = s * p;
@@ -131,7 +143,8 @@ internal static class TridiagonalEigen
             e[l] = 0;
         }
         var order = Enumerable.Range(0, n).OrderBy(i => d[i]).ToArray();
-        return (order.Select(i => d[i]).ToArray(), order.Select(i => z[i]).ToArray());
+        return new TridiagonalEigenpairs(order.Select(i => d[i]).ToArray(), order.Select(i => z0[i]).ToArray(),
+            order.Select(i => z[i]).ToArray());
     }
 
     private static double Hypot(double a, double b)

@@ -73,4 +73,67 @@ public static partial class Schemas
         new(ContractionColumns.Std, ColumnType.Float64, "sample standard deviation of the finite values"),
         new(ContractionColumns.Finite, ColumnType.Int32, "how many of the instances gave a finite value"),
     ]);
+
+    public static class HessianColumns
+    {
+        public const string Run = "run";
+        public const string Pe = "pe";
+        public const string Task = "task";
+        public const string Seed = "seed";
+        public const string Step = "step";
+        public const string Epoch = "epoch";
+        public const string Scope = "scope";
+        public const string Dimension = "dimension";
+        public const string Quantity = "quantity";
+        public const string Index = "index";
+        public const string Value = "value";
+
+        /// <summary>L on the fixed batches (index −1).</summary>
+        public const string Loss = "loss";
+
+        /// <summary>‖∂L/∂θ_S‖ over the scope (index −1).</summary>
+        public const string GradNorm = "grad_norm";
+
+        /// <summary>The i-th largest eigenvalue (index i = 0, 1, ...), by Lanczos.</summary>
+        public const string TopEigenvalue = "top_eigenvalue";
+
+        /// <summary>Its Lanczos residual bound: a true eigenvalue lies within this of it (index i).</summary>
+        public const string TopEigenvalueResidual = "top_eigenvalue_residual";
+
+        /// <summary>The smallest eigenvalue (most negative curvature; index 0) and its bound.</summary>
+        public const string MinEigenvalue = "min_eigenvalue";
+        public const string MinEigenvalueResidual = "min_eigenvalue_residual";
+
+        /// <summary>Lanczos steps (HVPs) the top eigenvalues took, and 1 if they met --tolerance, else 0 (index −1).</summary>
+        public const string LanczosSteps = "lanczos_steps";
+        public const string LanczosConverged = "lanczos_converged";
+
+        /// <summary>Hutchinson's trace estimate, its standard error and sample count (index −1).</summary>
+        public const string Trace = "trace";
+        public const string TraceStderr = "trace_stderr";
+        public const string TraceSamples = "trace_samples";
+
+        /// <summary>dimension × the SLQ density's mean (index −1): a second trace estimate, from the density's runs.</summary>
+        public const string SlqTrace = "slq_trace";
+
+        /// <summary>The SLQ eigenvalue density at grid point i, and grid point i itself (index i).</summary>
+        public const string Density = "density";
+        public const string DensityGrid = "density_grid";
+    }
+
+    /// <summary>Curvature of the training loss at a run's checkpoints (pe-spectrum hessian; paper claim C20).</summary>
+    public static readonly TableSchema Hessian = new("hessian", "training-loss Hessian at a run's checkpoints: top eigenvalues, trace, density (pe-spectrum hessian)",
+    [
+        new(HessianColumns.Run, ColumnType.String, "the run directory's name"),
+        new(HessianColumns.Pe, ColumnType.String, "the run's positional encoding"),
+        new(HessianColumns.Task, ColumnType.String, "the run's training data file, without folder and extension (as pe-train sweep names runs)"),
+        new(HessianColumns.Seed, ColumnType.Int64, "the run's training seed (pe-train --seed)"),
+        new(HessianColumns.Step, ColumnType.Int64, "optimizer steps of the weights measured (−1 when unknown)"),
+        new(HessianColumns.Epoch, ColumnType.Float64, "epochs done at that step (NaN when the run has no checkpoint to say)"),
+        new(HessianColumns.Scope, ColumnType.String, "parameters the Hessian is over: model, pe, layer:L (block L) or layer:L:attn (its attention projections), each layer scope with the PE's layer-L parameters"),
+        new(HessianColumns.Dimension, ColumnType.Int64, "n, the number of parameters in the scope (the Hessian is n × n)"),
+        new(HessianColumns.Quantity, ColumnType.String, "loss, grad_norm, top_eigenvalue, top_eigenvalue_residual, min_eigenvalue, min_eigenvalue_residual, lanczos_steps, lanczos_converged, trace, trace_stderr, trace_samples, slq_trace, density, density_grid"),
+        new(HessianColumns.Index, ColumnType.Int32, "i for top_eigenvalue(_residual) (0 = largest) and density/density_grid (grid point), 0 for min_eigenvalue(_residual), −1 for a scalar"),
+        new(HessianColumns.Value, ColumnType.Float64, "the value"),
+    ]);
 }

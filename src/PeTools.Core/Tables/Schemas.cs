@@ -49,7 +49,7 @@ public static partial class Schemas
     [
         Dataset, Metrics, TaskList, SchemaList, PositionalEncodings, Predictions, Benchmark, Spectrum, Contraction,
         Ablation, Deposit, AttentionMap, HeadStats, PositionalVectors, DynamicsDrops, DynamicsSummary, TriggerAttention, Probes,
-        LogitSpectrum,
+        LogitSpectrum, Hessian,
         Grid, SweepPlan, SweepSummary,
     ];
 

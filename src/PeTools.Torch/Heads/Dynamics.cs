@@ -1,4 +1,3 @@
-using System.Text.Json;
 using PeTools.Core;
 using PeTools.Core.Errors;
 using PeTools.Core.Logging;
@@ -24,28 +23,11 @@ public sealed record DynamicsLayerSummary(long Step, int Layer, int TopHead, dou
 public static class Dynamics
 {
     /// <summary>
-    /// The steps to evaluate, ascending, each with the snapshot to load (null = the final model, or the latest checkpoint). The final model's step
-    /// is read from checkpoint/state.json; a snapshot at that same step holds the same weights and is not repeated.
+    /// The steps to evaluate, ascending, each with the snapshot to load (null = the latest weights): <see cref="RunCheckpoints.List"/>,
+    /// so a run stopped early (pe-train --stop-after-epochs) ends its curve at its resume checkpoint.
     /// </summary>
-    public static List<(long Step, long? Snapshot)> Steps(RunDirectory run, IRunLog log)
-    {
-        var steps = run.SnapshotSteps().Select(s => (Step: s, Snapshot: (long?)s)).ToList();
-        // A run stopped early (pe-train --stop-after-epochs) has no model.safetensors yet; its latest checkpoint is
-        // then the last point of the curve (RunLoader loads it for a null snapshot).
-        bool hasFinal = File.Exists(run.ModelPath) || Checkpoint.Latest(run) is not null;
-        if (hasFinal && FinalStep(run) is { } final)
-        {
-            steps.RemoveAll(s => s.Step == final);
-            steps.Add((final, null));
-        }
-        else if (hasFinal)
-        {
-            log.Warn($"{run.Root}: no checkpoint/state.json, so the final model's step is unknown; it is left out");
-        }
-        if (steps.Count == 0)
-            throw new InputError(run.Root, "run directory", "weight snapshots (pe-train --save-every N), a final model or a checkpoint", "none");
-        return steps.OrderBy(s => s.Step).ToList();
-    }
+    public static List<(long Step, long? Snapshot)> Steps(RunDirectory run, IRunLog log) =>
+        RunCheckpoints.List(run, log).Select(w => (w.Step, w.Snapshot)).ToList();
 
     /// <summary>Zero-ablation drop of every head of <paramref name="layers"/> at every step of the run.</summary>
     public static List<DynamicsDrop> Measure(string runDir, Func<RunConfig, SplitTensors> data, IReadOnlyList<int> layers,
@@ -108,12 +90,5 @@ public static class Dynamics
             }
         }
         return rows;
-    }
-
-    private static long? FinalStep(RunDirectory run)
-    {
-        if (Checkpoint.Latest(run) is not { } dir) return null;
-        var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(dir, "state.json")), RunConfig.Json);
-        return state?.Step;
     }
 }

@@ -3,6 +3,17 @@ using static TorchSharp.torch;
 
 namespace PeTools.Torch.Model;
 
+/// <summary>How <see cref="Attention"/> computes softmax(q·kᵀ/√d + B + mask)·v.</summary>
+public enum AttentionPath
+{
+    /// <summary>scaled_dot_product_attention (flash / memory-efficient kernels where libtorch has them), unless a hook
+    /// watches logits or pattern. Its backward is not differentiable again on every device.</summary>
+    Fused,
+
+    /// <summary>The explicit matmul-softmax-matmul, always: twice differentiable everywhere (Hessian-vector products).</summary>
+    Composite,
+}
+
 /// <summary>
 /// What every attention kind shares: the three hook points (their field names are the hook names under
 /// <c>blocks.{l}.attn</c>) and the scaled-dot-product step with its two paths. Subclasses project, apply the PE
@@ -27,6 +38,9 @@ public abstract class Attention : nn.Module
     /// <summary>Per-head output A·V before the output projection, (B, H, T, dh): zero head h here to ablate it.</summary>
     public HookPoint Z => z;
 
+    /// <summary>Which path <see cref="Attend"/> takes (a plain setting, not a parameter or buffer); see <see cref="AttentionPath"/>.</summary>
+    public AttentionPath Path { get; set; } = AttentionPath.Fused;
+
     /// <summary>The projection that makes values; head h owns rows [h·dh, (h+1)·dh) of its weight (and bias, if any).</summary>
     public abstract TorchSharp.Modules.Linear ValueProjection { get; }
 
@@ -44,8 +58,8 @@ public abstract class Attention : nn.Module
 
     /// <summary>
     /// softmax(q·kᵀ/√d_q + bias + mask)·v with dropout on the weights in training; returns z (B, H, T, dv) after its hook.
-    /// Fused (scaled_dot_product_attention) unless a hook watches logits or pattern; then the composite path, which
-    /// computes the same thing and calls those hooks.
+    /// Fused (scaled_dot_product_attention) unless <see cref="Path"/> is Composite or a hook watches logits or pattern;
+    /// then the composite path, which computes the same thing and calls those hooks.
     /// </summary>
     protected Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask)
     {
@@ -53,7 +67,7 @@ public abstract class Attention : nn.Module
         // inside q and k (L_RoPE = Re{(·) ∘ G_e}); bias PEs are B (L_Add); absolute PEs entered at the embeddings.
         var p = training ? dropout : 0.0;
         bias = bias?.to(q.dtype);
-        if (!logits.HasHooks && !pattern.HasHooks)
+        if (Path == AttentionPath.Fused && !logits.HasHooks && !pattern.HasHooks)
         {
             var additive = bias is null ? mask : mask is null ? bias : bias + mask; // (B|1, H|1, T, S)
             return z.call(nn.functional.scaled_dot_product_attention(q, k, v, additive, p)); // (B, H, T, dv)

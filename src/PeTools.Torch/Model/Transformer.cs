@@ -51,6 +51,33 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
     public IReadOnlyList<Block> Blocks => blockArray;
     public PositionalEncoding PositionalEncoding => pe;
 
+    /// <summary>
+    /// Sets every layer's <see cref="Attention.Path"/> until the result is disposed, then restores what each had.
+    /// Double backward (Hessian-vector products) needs <see cref="AttentionPath.Composite"/>: the fused kernels'
+    /// backward is not differentiable on every device, and TorchSharp's autograd.grad does not turn libtorch's error
+    /// into an exception (THSAutograd_grad has no CATCH), so the process would die.
+    /// </summary>
+    public IDisposable UseAttentionPath(AttentionPath path)
+    {
+        var previous = blockArray.Select(b => b.Attention.Path).ToArray();
+        foreach (var b in blockArray) b.Attention.Path = path;
+        return new Restore(() =>
+        {
+            for (int l = 0; l < blockArray.Length; l++) blockArray[l].Attention.Path = previous[l];
+        });
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        private Action? _undo = undo;
+
+        public void Dispose()
+        {
+            _undo?.Invoke();
+            _undo = null;
+        }
+    }
+
     /// <summary>Every hook point by name: <c>blocks.{l}.resid_pre</c>, <c>blocks.{l}.attn.{logits,pattern,z}</c>.</summary>
     public IReadOnlyDictionary<string, HookPoint> HookPoints => hooks;
 

@@ -40,6 +40,17 @@ public static class LibTorchLocator
                              $"set {EnvironmentVariable}, or install PyTorch for python3");
     }
 
+    /// <summary>
+    /// <see cref="Initialise(string, string?, IRunLog)"/>, then libtorch's CPU thread count when <paramref name="threads"/> &gt; 0
+    /// (the --threads option of every tool that loads a model).
+    /// </summary>
+    public static Device Initialise(string deviceText, string? explicitDir, IRunLog log, int threads)
+    {
+        var device = Initialise(deviceText, explicitDir, log);
+        if (threads > 0) set_num_threads(threads);
+        return device;
+    }
+
     /// <summary>Binds TorchSharp to the libtorch <see cref="Resolve"/> finds, initialises the device and returns it.</summary>
     public static Device Initialise(string deviceText, string? explicitDir, IRunLog log)
     {

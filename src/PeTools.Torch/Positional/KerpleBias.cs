@@ -30,6 +30,9 @@ public sealed class KerpleBias : PositionalEncoding
 
     public override Coupling Coupling => Coupling.Additive;
 
+    /// <summary>Layer l's r1[l] and r2[l].</summary>
+    public override IEnumerable<(Parameter Parameter, long Index)> LayerParameters(int layer) => [(r1, layer), (r2, layer)];
+
     public override Tensor? LogitBias(int layer, long queryLength, long keyLength, Device? device = null)
     {
         var distance = Offsets(queryLength, keyLength, r1).abs().to(r1.dtype);               // (Tq, Tk)

@@ -43,6 +43,14 @@ public abstract class PositionalEncoding(string name) : nn.Module(name)
     /// </summary>
     public virtual Tensor? LogitBias(int layer, long queryLength, long keyLength, Device? device = null) => null;
 
+    /// <summary>
+    /// The learned parameters that attention layer <paramref name="layer"/> alone uses, each as a parameter and the index
+    /// along its dim 0 of the layer's slice (per-layer tables are stacked as (layers, ...)). Parameters shared by all
+    /// layers (T5's table, absolute embeddings) belong to no layer. Curvature scopes read this
+    /// (pe-spectrum hessian --scope layer:L:attn).
+    /// </summary>
+    public virtual IEnumerable<(TorchSharp.Modules.Parameter Parameter, long Index)> LayerParameters(int layer) => [];
+
     /// <summary>Positions 0..length-1 on the device of <paramref name="like"/>, as float64 (exact for any length we meet).</summary>
     private readonly Dictionary<string, Tensor> _tableCopies = new(StringComparer.Ordinal);
 

@@ -26,6 +26,9 @@ public sealed class RelativeBias : PositionalEncoding
 
     public override Coupling Coupling => Coupling.Additive;
 
+    /// <summary>Layer l's table B_l = tables[l].</summary>
+    public override IEnumerable<(Parameter Parameter, long Index)> LayerParameters(int layer) => [(tables, layer)];
+
     public override Tensor? LogitBias(int layer, long queryLength, long keyLength, Device? device = null)
     {
         var longest = Math.Max(queryLength, keyLength);

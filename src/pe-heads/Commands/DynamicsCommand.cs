@@ -24,14 +24,12 @@ internal static class DynamicsCommand
         command.SetAction(parse =>
         {
             var log = o.Log(context, parse);
-            var runDir = parse.GetValue(o.Run)!;
-            var config = new RunDirectory(runDir).ReadConfig();
-            int batch = parse.GetValue(o.BatchSize) is var b && b > 0 ? b : throw UsageError.Option("--batch-size", "a positive integer", b);
-            var layers = LayerList.Parse(parse.GetValue(o.Layers), config.Model.Layers, "--layers");
-            var device = LibTorchLocator.Initialise(parse.GetValue(o.Device)!, parse.GetValue(o.LibTorch), log);
-            if (parse.GetValue(o.Threads) is > 0 and var threads) torch.set_num_threads(threads);
+            var config = o.Run.ReadConfig(parse);
+            int batch = o.Run.BatchSizeOf(parse);
+            var layers = o.LayersOf(parse, config);
+            var device = o.Run.StartTorch(parse, log);
 
-            var drops = Dynamics.Measure(runDir, c => o.LoadData(context, parse, c, device, log), layers, batch, device, log);
+            var drops = Dynamics.Measure(o.Run.RunDirectory(parse).Root, c => o.Run.LoadData(context, parse, c, device, log), layers, batch, device, log);
             if (parse.GetValue(summary) is { } summaryPath)
             {
                 var s = new TableBatchBuilder(Schemas.DynamicsSummary);
@@ -39,7 +37,7 @@ internal static class DynamicsCommand
                     s.Add((C.Step, r.Step), (C.Layer, r.Layer), (C.TopHead, r.TopHead), (C.TopDrop, r.TopDrop), (C.RunnerUpDrop, r.RunnerUpDrop),
                         (C.Margin, r.Margin), (C.Gamma, r.Gamma), (C.Amplified, r.Amplified ? 1 : 0), (C.FinalTopHead, r.FinalTopHead),
                         (C.DepositStep, r.DepositStep));
-                TableWriter.WriteTable(summaryPath, s.Build(), CommonOptions.FormatOf(parse, o.Format), stdout: context.Stdout);
+                TableWriter.WriteTable(summaryPath, s.Build(), CommonOptions.FormatOf(parse, o.Run.Format), stdout: context.Stdout);
             }
             var t = new TableBatchBuilder(Schemas.DynamicsDrops);
             foreach (var r in drops)

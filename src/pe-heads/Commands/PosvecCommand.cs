@@ -23,7 +23,7 @@ internal static class PosvecCommand
             int n = parse.GetValue(draws) is var d && d >= 2 ? d : throw UsageError.Option("--draws", "at least 2 (a std needs two draws)", d);
             using var s = o.Open(context, parse);
             using var p = PositionalVectors.Of(s.Model, s.Data.Length, s.Device)
-                ?? throw new UsageError($"{parse.GetValue(o.Run)}: posvec is not applicable to --pe {s.Config.Model.Pe}: it adds no positional vectors at the input");
+                ?? throw new UsageError($"{parse.GetValue(o.Run.Run)}: posvec is not applicable to --pe {s.Config.Model.Pe}: it adds no positional vectors at the input");
             var rows = PositionalVectors.Sweep(s.Model, s.Data, p, s.Layers, n, s.BatchSize, s.IgnoreClass, s.Seeds, s.Log);
             var t = new TableBatchBuilder(Schemas.PositionalVectors);
             foreach (var r in rows)

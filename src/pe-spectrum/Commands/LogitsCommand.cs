@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PeTools.Cli;
+using PeTools.Cli.Runs;
 using PeTools.Core.Errors;
 using PeTools.Core.Spectral;
 using PeTools.Core.Tables;
@@ -24,46 +25,30 @@ internal static class LogitsCommand
 
     public static Command Create(ToolContext context)
     {
-        var run = new Argument<string>("RUN") { Description = "a pe-train run directory (config.json, model.safetensors)" };
-        var data = new Option<string>("--data", "-d") { Description = "dataset table the model was trained on (.parquet/.csv, - for stdin)", Required = true, HelpName = "FILE" };
-        var split = new Option<string>("--split") { Description = $"rows to read: test, train, any split name, or {AnalysisData.All}", DefaultValueFactory = _ => "test" };
+        var o = new RunOptions("test", $"rows to read: test, train, any split name, or {AnalysisData.All}", 16);
         var rows = new Option<int>("--rows") { Description = "sequences to average over (the split's first rows)", DefaultValueFactory = _ => 64, HelpName = "N" };
         var layers = new Option<string?>("--layers") { Description = "layers to read, e.g. 0-5 or 0,3 (default all)", HelpName = "LIST" };
-        var batch = new Option<int>("--batch-size") { Description = "rows per forward pass", DefaultValueFactory = _ => 16 };
-        var device = CommonOptions.Device();
-        var libtorch = new Option<string?>("--libtorch") { Description = "libtorch lib folder (default: PE_LIBTORCH, PyTorch via python3, bundled CPU)", HelpName = "DIR" };
-        var output = CommonOptions.Output();
-        var format = CommonOptions.Format();
-        var quiet = CommonOptions.Quiet();
 
-        var cmd = new Command("logits", "Spectra of a trained run's attention logits per layer and head, averaged over real sequences; content/position parts where the PE allows.")
+        var cmd = o.AddTo(new Command("logits", "Spectra of a trained run's attention logits per layer and head, averaged over real sequences; content/position parts where the PE allows.")
         {
-            run, data, split, rows, layers, batch, device, libtorch, output, format, quiet,
-        };
+            rows, layers,
+        });
         cmd.SetAction(parse =>
         {
-            var log = new StderrLog(context, parse.GetValue(quiet));
-            string runDir = parse.GetValue(run)!;
-            var config = new RunDirectory(runDir).ReadConfig(); // fails fast, before libtorch loads
+            var config = o.ReadConfig(parse); // fails fast, before libtorch loads
             int count = parse.GetValue(rows) is var r && r > 0 ? r : throw UsageError.Option("--rows", "a positive integer", r);
-            int batchSize = parse.GetValue(batch) is var b && b > 0 ? b : throw UsageError.Option("--batch-size", "a positive integer", b);
             var chosen = LayerList.Parse(parse.GetValue(layers), config.Model.Layers, "--layers");
-            var tableFormat = CommonOptions.FormatOf(parse, format);
-            var dev = LibTorchLocator.Initialise(parse.GetValue(device)!, parse.GetValue(libtorch), log);
+            using var s = o.Open(context, parse, config);
             NumericsProvider.Select();
 
-            var (model, _) = RunLoader.Load(runDir, dev);
-            using var _model = model;
-            using var tensors = AnalysisData.Load(parse.GetValue(data)!, config.Model, parse.GetValue(split)!, dev, log, tableFormat, context.Stdin);
-            bool keys = LogitCapture.CanSplitKeys(config.Model, model.PositionalEncoding);
-            log.Info(keys
+            bool keys = LogitCapture.CanSplitKeys(config.Model, s.Model.PositionalEncoding);
+            s.Log.Info(keys
                 ? "parts: key side only, G_{q,kc} + G_{q,kp} (+ B); queries come from LN1(x), not linear in x, so q is not split"
                 : $"parts: no key split for {config.Model.Pe} ({config.Model.Arch}, {config.Model.Attention}): keys are not linear in (c, p)");
 
-            var table = new LogitTable(config.Model.Pe, tensors.Name);
-            LogitCapture.Run(model, tensors, chosen, count, batchSize, withParts: true, table.Add);
-            TableWriter.WriteTable(parse.GetValue(output)!, table.Build(), tableFormat,
-                new Dictionary<string, string> { ["pe_tools.run_config"] = config.ToJson(), ["pe-spectrum.command"] = "logits" }, context.Stdout);
+            var table = new LogitTable(config.Model.Pe, s.Data.Name);
+            LogitCapture.Run(s.Model, s.Data, chosen, count, s.BatchSize, withParts: true, table.Add);
+            o.Write(context, parse, table.Build(), config, new Dictionary<string, string> { ["pe-spectrum.command"] = "logits" });
             return ExitCode.Ok;
         });
         return cmd.WithExamples(

@@ -44,8 +44,7 @@ internal static class BenchCommand
             if (t <= 0) throw UsageError.Option("--seq-len", "a positive integer", t);
             int warm = parse.GetValue(warmup) is var w && w >= 0 ? w : throw UsageError.Option("--warmup", "a non-negative integer", w);
             int timed = TrainOptions.Positive(parse, steps);
-            var device = LibTorchLocator.Initialise(parse.GetValue(o.Device)!, parse.GetValue(o.LibTorch), log);
-            if (parse.GetValue(o.Threads) is > 0 and var threads) set_num_threads(threads);
+            var device = LibTorchLocator.Initialise(parse.GetValue(o.Device)!, parse.GetValue(o.LibTorch), log, parse.GetValue(o.Threads));
 
             manual_seed(parse.GetValue(o.Seed));
             using var net = new Transformer(model);

@@ -30,7 +30,7 @@ internal static class PredictCommand
         var output = CommonOptions.Output("predictions table (.csv or .parquet), - for stdout");
         var format = CommonOptions.Format();
         var device = CommonOptions.Device();
-        var libTorch = new Option<string?>("--libtorch") { Description = "libtorch lib folder (default: PE_LIBTORCH, PyTorch via python3, bundled CPU)", HelpName = "DIR" };
+        var libTorch = CommonOptions.LibTorch();
         var quiet = CommonOptions.Quiet();
         var command = new Command("predict", "Predict with a trained run on the first rows of a split: a table, and the logits as safetensors.")
         {

@@ -44,8 +44,7 @@ internal static class TrainCommand
         CheckRunDirectory(run, config, resume);
         var probing = o.Probing(parse, run);
 
-        var device = LibTorchLocator.Initialise(parse.GetValue(o.Device)!, parse.GetValue(o.LibTorch), log);
-        if (parse.GetValue(o.Threads) is > 0 and var threads) torch.set_num_threads(threads);
+        var device = LibTorchLocator.Initialise(parse.GetValue(o.Device)!, parse.GetValue(o.LibTorch), log, parse.GetValue(o.Threads));
 
         var data = DatasetTensors.Load(dataPath, model.Vocab, model.Classes, model.PadId,
             longest => model.Arch == Architecture.Reference ? Math.Max(model.MaxLen, longest) : longest,

@@ -59,8 +59,8 @@ internal sealed class TrainOptions
 
     public readonly Option<string> Precision = new("--precision") { Description = "fp32, or bf16 (bf16 compute, fp32 master weights and AdamW state)", DefaultValueFactory = _ => "fp32" };
     public readonly Option<string> Device = CommonOptions.Device();
-    public readonly Option<string?> LibTorch = new("--libtorch") { Description = "libtorch lib folder (default: PE_LIBTORCH, PyTorch via python3, bundled CPU)", HelpName = "DIR" };
-    public readonly Option<int> Threads = new("--threads") { Description = "CPU threads for libtorch (0 = its default)", DefaultValueFactory = _ => 0 };
+    public readonly Option<string?> LibTorch = CommonOptions.LibTorch();
+    public readonly Option<int> Threads = CommonOptions.Threads();
     public readonly Option<bool> Quiet = CommonOptions.Quiet();
 
     public IEnumerable<Option> All => GetType().GetFields().Select(f => f.GetValue(this)).OfType<Option>();

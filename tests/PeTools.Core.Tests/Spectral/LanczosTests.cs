@@ -69,9 +69,13 @@ public class LanczosTests
             var t = new double[n, n];
             for (int i = 0; i < n; i++) t[i, i] = d[i];
             for (int i = 0; i + 1 < n; i++) t[i, i + 1] = t[i + 1, i] = e[i];
-            var (values, lastRow) = TridiagonalEigen.Solve(d, e);
+            var (values, firstRow, lastRow) = TridiagonalEigen.Solve(d, e);
             AllClose(DenseEigen.SymmetricEigenvalues(t), values, 1e-11, $"n={n}");
             Close(1.0, lastRow.Sum(z => z * z), 1e-11, "last row of an orthogonal matrix has unit norm");
+            Close(1.0, firstRow.Sum(z => z * z), 1e-11, "first row of an orthogonal matrix has unit norm");
+            // Σ_j s_0j² θ_j = (Z Λ Zᵀ)_00 = T_00 = d_0, and Σ_j s_0j s_(n−1)j θ_j = T_0,(n−1) (0 unless n ≤ 2).
+            Close(d[0], firstRow.Select((z, j) => z * z * values[j]).Sum(), 1e-10, "first moment of the weights is T_00");
+            Close(n == 2 ? e[0] : n == 1 ? d[0] : 0, firstRow.Select((z, j) => z * lastRow[j] * values[j]).Sum(), 1e-10, "T_0,n−1");
         }
     }
 

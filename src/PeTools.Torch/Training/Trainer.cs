@@ -4,7 +4,6 @@ using PeTools.Core.Logging;
 using PeTools.Torch.Model;
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace PeTools.Torch.Training;
 
@@ -19,7 +18,6 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
 {
     private readonly TrainConfig _cfg = config.Train;
     private readonly SeedSequence _seeds = new(config.Train.Seed);
-    private Bf16Shadow? _shadow;
 
     /// <summary>Called after each completed epoch with all metrics so far (the CLI streams them out).</summary>
     public Action<IReadOnlyList<MetricRow>>? EpochCompleted { get; init; }
@@ -30,6 +28,9 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
     /// </summary>
     public Action<long>? StepCompleted { get; init; }
 
+    /// <summary>Fast paths of each step (<see cref="TrainStep"/>); tests set <see cref="FastPaths.None"/> for the oracle.</summary>
+    public FastPaths Fast { get; init; } = FastPaths.All;
+
     public long StepsPerEpoch => (data[DatasetTensors.TrainSplit].Count + _cfg.BatchSize - 1) / _cfg.BatchSize;
 
     /// <summary>Trains from the start, or from the run's checkpoint when <paramref name="resume"/> and one exists.</summary>
@@ -38,9 +39,8 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         var train = data[DatasetTensors.TrainSplit];
         long totalSteps = StepsPerEpoch * _cfg.Epochs;
         var schedule = LrSchedule.WarmupCosine(_cfg.Lr, _cfg.WarmupFraction, totalSteps);
-        using var optimizer = new AdamW(model.named_parameters(), _cfg.Beta1, _cfg.Beta2, _cfg.Eps, _cfg.WeightDecay);
-        using var shadow = _cfg.Precision == Precision.Bf16 ? new Bf16Shadow(model, device) : null;
-        _shadow = shadow;
+        using var stepper = new TrainStep(model, _cfg, device, Fast);
+        var optimizer = stepper.Optimizer;
 
         var state = new TrainerState(0, 0, []);
         if (resume && Checkpoint.Latest(run) is { } dir)
@@ -56,7 +56,7 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         {
             if (_cfg.MaxEpochsThisRun > 0 && epochsThisRun == _cfg.MaxEpochsThisRun) break;
             var (rows, step) = log.WithProgress($"epoch {epoch + 1}/{_cfg.Epochs}", StepsPerEpoch,
-                progress => TrainEpoch(epoch, state.Step, train, optimizer, schedule, progress));
+                progress => TrainEpoch(epoch, state.Step, train, stepper, schedule, progress));
             metrics.AddRange(rows);
             bool last = epoch == _cfg.Epochs - 1;
             if ((epoch + 1) % _cfg.EvalEveryEpochs == 0 || last)
@@ -73,12 +73,11 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         return state;
     }
 
-    private (List<MetricRow> Rows, long Step) TrainEpoch(int epoch, long step, SplitTensors train, AdamW optimizer,
+    private (List<MetricRow> Rows, long Step) TrainEpoch(int epoch, long step, SplitTensors train, TrainStep stepper,
         LrSchedule schedule, IProgressReport progress)
     {
         model.train();
-        var compute = _shadow?.Model ?? model; // the bf16 copy computes in mixed precision, the fp32 model otherwise
-        compute.train();
+        stepper.Compute.train(); // the bf16 copy computes in mixed precision, the fp32 model otherwise
         random.manual_seed(_seeds.For($"dropout/{epoch}"));
         if (device.type == DeviceType.CUDA) cuda.manual_seed_all(_seeds.For($"dropout/{epoch}"));
         var order = Permutation(train.Count, _seeds.Random($"order/{epoch}"));
@@ -96,22 +95,14 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
             var idx = orderTensor.narrow(0, start, n);
             var x = train.Tokens.index_select(0, idx);  // (B, T)
             var y = train.Targets.index_select(0, idx); // (B)
-            _shadow?.PullWeights();
-            var logits = compute.call(x).to(ScalarType.Float32);
-            var loss = F.cross_entropy(logits, y, ignore_index: _cfg.IgnoreClass ?? -100);
-            optimizer.ZeroGrad();
-            _shadow?.ZeroGrad();
-            loss.backward();
-            var grads = _shadow?.Float32Grads();
-            if (_cfg.ClipNorm > 0) ClipGradNorm(_cfg.ClipNorm, grads);
             lr = schedule.At(step);
-            optimizer.Step(lr, grads);
+            var logits = stepper.Run(x, y, lr); // (B, C) fp32, detached
             step++;
             if (_cfg.SaveEverySteps > 0 && step % _cfg.SaveEverySteps == 0) SaveSnapshot(step);
             StepCompleted?.Invoke(step);
             using (no_grad())
             {
-                var (l, c, k) = Evaluator.BatchStats(logits.detach(), y, _cfg.IgnoreClass);
+                var (l, c, k) = Evaluator.BatchStats(logits, y, _cfg.IgnoreClass);
                 lossSum.add_(l);
                 correct.add_(c);
                 count.add_(k);
@@ -144,17 +135,6 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
             var (loss, acc) = Evaluator.Evaluate(model, split, _cfg.BatchSize, _cfg.IgnoreClass);
             yield return new MetricRow(step, epoch, name, loss, acc, lr, 0);
         }
-    }
-
-    /// <summary>Global-norm clipping without a host sync (PyTorch's clip_grad_norm_ semantics).</summary>
-    private void ClipGradNorm(double maxNorm, IReadOnlyList<Tensor?>? mixedPrecisionGrads)
-    {
-        using var _ = no_grad();
-        var grads = (mixedPrecisionGrads ?? model.parameters().Select(p => p.grad).ToArray()).OfType<Tensor>().ToList();
-        if (grads.Count == 0) return;
-        var total = stack(grads.Select(g => g.norm()).ToArray()).norm();
-        var coef = (maxNorm / (total + 1e-6)).clamp_max(1.0);
-        foreach (var g in grads) g.mul_(coef);
     }
 
     private static long[] Permutation(long n, Random rng)

@@ -51,8 +51,14 @@ internal static class BenchCommand
             using var net = new Transformer(model);
             net.to(device);
             net.train(); // dropout on, as in training
-            using var optimizer = new AdamW(net.named_parameters(), TrainOptions.Probability(parse, o.Beta1),
-                TrainOptions.Probability(parse, o.Beta2), new TrainConfig().Eps, parse.GetValue(o.WeightDecay));
+            var train = new TrainConfig
+            {
+                Beta1 = TrainOptions.Probability(parse, o.Beta1),
+                Beta2 = TrainOptions.Probability(parse, o.Beta2),
+                WeightDecay = parse.GetValue(o.WeightDecay),
+                IgnoreClass = null,
+            };
+            using var optimizer = new TrainStep(net, train, device);
             using var x = randint(1, model.Vocab, [batch, t], dtype: ScalarType.Int64, device: device);   // (B, T), no padding
             using var y = randint(0, model.Classes, [batch], dtype: ScalarType.Int64, device: device);     // (B)
             double lr = parse.GetValue(o.Lr);
@@ -91,14 +97,10 @@ internal static class BenchCommand
     }
 
     /// <summary>One training step, as the Trainer's (no clipping, constant learning rate).</summary>
-    private static void Step(Transformer net, AdamW optimizer, Tensor x, Tensor y, double lr)
+    private static void Step(Transformer net, TrainStep step, Tensor x, Tensor y, double lr)
     {
         using var scope = NewDisposeScope();
-        var logits = net.call(x).to(ScalarType.Float32);  // (B, C)
-        var loss = F.cross_entropy(logits, y);
-        optimizer.ZeroGrad();
-        loss.backward();
-        optimizer.Step(lr);
+        step.Run(x, y, lr);
     }
 
     private static void Synchronize(Device device)

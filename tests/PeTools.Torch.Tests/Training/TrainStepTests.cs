@@ -1,0 +1,79 @@
+using PeTools.Torch.Model;
+using PeTools.Torch.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PeTools.Torch.Tests.Training;
+
+/// <summary>The training step's fast paths against their oracles (FastPaths.None), on CPU.</summary>
+public class TrainStepTests
+{
+    /// <summary>Trains a fresh tiny model (dropout on) for <paramref name="steps"/> steps and returns its weights and state.</summary>
+    internal static (Dictionary<string, Tensor> Weights, Dictionary<string, Tensor> State) Train(
+        TransformerConfig config, TrainConfig train, FastPaths fast, int steps = 6)
+    {
+        manual_seed(21);
+        using var model = new Transformer(config with { Dropout = 0.1 });
+        using var step = new TrainStep(model, train, CPU, fast);
+        step.Compute.train();
+        var generator = new Generator(77);
+        for (int i = 0; i < steps; i++)
+        {
+            using var scope = NewDisposeScope();
+            var x = randint(1, config.Vocab, [6, 12], generator: generator, dtype: int64); // (B, T)
+            var y = randint(0, config.Classes, [6], generator: generator, dtype: int64);   // (B)
+            step.Run(x, y, 1e-2 * (i + 1) / steps);
+        }
+        var weights = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
+        var state = step.Optimizer.StateTensors().ToDictionary(kv => kv.Key, kv => kv.Value.clone().DetachFromDisposeScope());
+        return (weights, state);
+    }
+
+    public static TheoryData<string, Architecture, AttentionKind, Precision> Cases() => new()
+    {
+        { "rope", Architecture.Reference, AttentionKind.Mha, Precision.Fp32 },
+        { "relative", Architecture.Standard, AttentionKind.Mha, Precision.Fp32 },
+        { "rope", Architecture.Reference, AttentionKind.Mla, Precision.Fp32 },
+        { "alibi", Architecture.Reference, AttentionKind.Mha, Precision.Bf16 },
+        { "rope", Architecture.Standard, AttentionKind.Mha, Precision.Bf16 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Flat_buffers_train_bit_identically_to_the_per_tensor_oracle(string pe, Architecture arch,
+        AttentionKind attention, Precision precision)
+    {
+        // Given one model config and one training config (no clipping), trained twice from the same seed
+        var config = Tiny.Config(pe, arch, attention);
+        var train = new TrainConfig { Precision = precision, WeightDecay = 1e-2 };
+
+        // When one run takes the flat fast path and the other the per-tensor oracle
+        var (fastW, fastS) = Train(config, train, FastPaths.Flat);
+        var (slowW, slowS) = Train(config, train, FastPaths.None);
+
+        // Then every weight and every AdamW moment is bit-identical
+        Assert.Equal(slowW.Keys.Order(), fastW.Keys.Order());
+        Assert.All(slowW.Keys, k => Assert.True(Tiny.Same(fastW[k], slowW[k]), $"weight {k}"));
+        Assert.All(slowS.Keys, k => Assert.True(Tiny.Same(fastS[k], slowS[k]), $"state {k}"));
+    }
+
+    [Theory]
+    [InlineData(Precision.Fp32)]
+    [InlineData(Precision.Bf16)]
+    public void Clipping_by_one_flat_norm_matches_the_per_tensor_norms_to_float32_rounding(Precision precision)
+    {
+        // Given a clip norm small enough to clip every step
+        var config = Tiny.Config("rope");
+        var train = new TrainConfig { Precision = precision, ClipNorm = 0.05 };
+
+        // When trained through the flat norm and through the norm of per-tensor norms (bf16: one step, since a
+        // rounding difference in the master weights can flip a bf16 rounding of the compute copy in the next)
+        int steps = precision == Precision.Bf16 ? 1 : 6;
+        var (fastW, _) = Train(config, train, FastPaths.Flat, steps);
+        var (slowW, _) = Train(config, train, FastPaths.None, steps);
+
+        // Then the weights differ only by float32 rounding of the norm (a reduction in another order)
+        Assert.All(slowW.Keys, k => Assert.True(fastW[k].allclose(slowW[k], rtol: 1e-5, atol: 1e-6),
+            $"{k}: max |Δ| {Tiny.MaxAbsDiff(fastW[k], slowW[k])}"));
+    }
+}

@@ -16,5 +16,9 @@ public enum FastPaths
     /// one-kernel bf16 copies, clipping by one norm of the flat gradient.</summary>
     Flat = 1,
 
-    All = Flat,
+    /// <summary>Reference architecture: every layer's K/V-side projections of the layer-0 embeddings as one GEMM
+    /// (<see cref="Model.Transformer.FuseMemoryProjections"/>).</summary>
+    FusedMemoryProjections = 2,
+
+    All = Flat | FusedMemoryProjections,
 }

@@ -37,6 +37,7 @@ public sealed class TrainStep : IDisposable
         }
         _shadow = cfg.Precision == Precision.Bf16 ? new Bf16Shadow(model, device, _flat) : null;
         Compute = _shadow?.Model ?? model;
+        foreach (var m in new[] { model, Compute }) m.FuseMemoryProjections = fast.HasFlag(FastPaths.FusedMemoryProjections);
     }
 
     public FastPaths Fast { get; }

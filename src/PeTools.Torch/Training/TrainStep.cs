@@ -37,7 +37,14 @@ public sealed class TrainStep : IDisposable
         }
         _shadow = cfg.Precision == Precision.Bf16 ? new Bf16Shadow(model, device, _flat) : null;
         Compute = _shadow?.Model ?? model;
-        foreach (var m in new[] { model, Compute }) m.FuseMemoryProjections = fast.HasFlag(FastPaths.FusedMemoryProjections);
+        ApplyModelPaths(model, fast);
+        ApplyModelPaths(Compute, fast);
+    }
+
+    /// <summary>Switches the model-level fast paths of <paramref name="fast"/> on in <paramref name="model"/>, the others off.</summary>
+    public static void ApplyModelPaths(Transformer model, FastPaths fast)
+    {
+        model.FuseMemoryProjections = fast.HasFlag(FastPaths.FusedMemoryProjections);
     }
 
     public FastPaths Fast { get; }

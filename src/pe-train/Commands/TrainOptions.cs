@@ -67,10 +67,11 @@ internal sealed class TrainOptions
 
     /// <summary>
     /// What <c>pe-train bench</c> shares with training: the model, the optimizer's constants, batch size, seed and device.
-    /// Left out: data, run directory, schedule and evaluation, which a benchmark on a synthetic batch has no use for.
+    /// Left out: data, run directory, schedule and evaluation, which a benchmark on a synthetic batch has no use for,
+    /// and --precision, which bench takes as a list.
     /// </summary>
     public IEnumerable<Option> ForBench =>
-        All.Except([Data, Format, Out, Metrics, Resume, Epochs, Warmup, Clip, IgnoreClass, EvalEvery, SaveEvery, StopAfter, ProbeEvery, ProbeRows, Probes]);
+        All.Except([Data, Format, Out, Metrics, Resume, Epochs, Warmup, Clip, IgnoreClass, EvalEvery, SaveEvery, StopAfter, ProbeEvery, ProbeRows, Probes, Precision]);
 
     public TransformerConfig Model(ParseResult p) => new()
     {

@@ -10,8 +10,10 @@ namespace PeTools.Torch.Training;
 /// <summary>
 /// The training loop: AdamW + warm-up/cosine per step, per-epoch evaluation of every split, resumable checkpoints.
 /// Determinism: parameters are initialised from seeds.For("init") (by the caller), the data order of epoch e is a
-/// permutation drawn from seeds.For("order/e"), and dropout is reseeded from seeds.For("dropout/e") at each epoch
-/// start. Nothing in the step loop reads values back to the host; epoch statistics are read once per epoch.
+/// permutation drawn from seeds.For("order/e") (standard architecture with BucketWindow: then length-bucketed with
+/// seeds.For("buckets/e"), <see cref="LengthBuckets"/>), and dropout is reseeded from seeds.For("dropout/e") at each
+/// epoch start. Nothing in the step loop reads values back to the host (pe-train check proves it on CUDA); epoch
+/// statistics are read once per epoch.
 /// </summary>
 public sealed class Trainer(Transformer model, RunConfig config, RunDirectory run, IReadOnlyDictionary<string, SplitTensors> data,
     Device device, IRunLog log)
@@ -81,6 +83,10 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         random.manual_seed(_seeds.For($"dropout/{epoch}"));
         if (device.type == DeviceType.CUDA) cuda.manual_seed_all(_seeds.For($"dropout/{epoch}"));
         var order = Permutation(train.Count, _seeds.Random($"order/{epoch}"));
+        int[]? batchLengths = null;
+        if (_cfg.BucketWindow > 0 && model.Config.Arch == Architecture.Standard)
+            (order, batchLengths) = LengthBuckets.Arrange(order, train.Lengths, _cfg.BatchSize, _cfg.BucketWindow,
+                _seeds.Random($"buckets/{epoch}"));
         using var orderTensor = tensor(order, dtype: ScalarType.Int64).to(device);
 
         using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
@@ -94,6 +100,7 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
             long start = b * _cfg.BatchSize, n = Math.Min(_cfg.BatchSize, train.Count - start);
             var idx = orderTensor.narrow(0, start, n);
             var x = train.Tokens.index_select(0, idx);  // (B, T)
+            if (batchLengths is not null) x = x.narrow(1, 0, batchLengths[b]); // (B, T_b): only trailing padding goes
             var y = train.Targets.index_select(0, idx); // (B)
             lr = schedule.At(step);
             var logits = stepper.Run(x, y, lr); // (B, C) fp32, detached
@@ -111,6 +118,7 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         }
         long counted = count.item<long>(); // the epoch's one host sync
         double seconds = clock.Elapsed.TotalSeconds;
+        // Every row counts at the split's padded length, bucketed or not, so runs compare as rows per second.
         double tokensPerSecond = StepsPerEpoch * (double)_cfg.BatchSize * train.Length / Math.Max(seconds, 1e-9);
         var row = new MetricRow(step, epoch + 1, DatasetTensors.TrainSplit, lossSum.item<double>() / Math.Max(1, counted),
             (double)correct.item<long>() / Math.Max(1, counted), lr, tokensPerSecond);

@@ -9,7 +9,7 @@
 # imports). OUT (default $OUT): receives 6 files:
 #   check.csv        pe-train check --device cuda: forward, gradients, flat AdamW, training and no-sync, per case
 #   bench.csv        benchmark rows (schema `benchmark`): paper config x {nope, rope, alibi, relative, rope/mla} and
-#                    d1024-t512 x rope; pe-train fp32 (all, none) and bf16 (all, none, no-flat, no-fused-kv, ...),
+#                    d1024-t512 x rope; pe-train fp32 (all, none) and bf16 (all, none, no-flat, no-fused-kv, no-fast-rope),
 #                    torch eager fp32 / eager bf16 / compile bf16
 #   report.md        bench/train/report.py bench.csv: ratios and what each fast path saves
 #   equivalence.txt  check_equivalence.py --all --quick: pe-train's logits vs examples/pytorch/pe_model.py's
@@ -71,7 +71,7 @@ bench() { # bench LABEL LIMIT_S BENCH_ARGS FP32_VARIANTS BF16_VARIANTS
 device=${DEVICE:-cuda}
 read -r -a check_args <<<"${CHECK_ARGS:-}"
 phase check 90 "$pe_train" check --device "$device" "${check_args[@]}" -o "$out/check.csv"
-bench paper 270 "${PAPER_ARGS:---configs paper --warmup 3 --steps 15}" all,none all,none,no-flat,no-fused-kv
+bench paper 270 "${PAPER_ARGS:---configs paper --warmup 3 --steps 15}" all,none all,none,no-flat,no-fused-kv,no-fast-rope
 [[ ${BIG_ARGS:-} == none ]] ||
   bench d1024 100 "${BIG_ARGS:---configs d1024-t512 --pes rope --warmup 3 --steps 10}" all all,none
 phase equivalence 90 python3 "$here/check_equivalence.py" --all "$pe_train" --quick --device "$device" >"$out/equivalence.txt"

@@ -55,6 +55,19 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
     /// fast path), or each layer its own projections (false, the oracle). Same maths; a test holds them to rounding.
     /// </summary>
     public bool FuseMemoryProjections { get; set; } = true;
+
+    /// <summary>
+    /// Rotary PEs: rotate with cached tables in three kernels (true, the fast path) or with the composite of pairs
+    /// (false, the oracle); see <see cref="RotaryEncoding.FastRotation"/>. No effect for other PEs.
+    /// </summary>
+    public bool FastRotation
+    {
+        get => pe is RotaryEncoding { FastRotation: true };
+        set
+        {
+            if (pe is RotaryEncoding rotary) rotary.FastRotation = value;
+        }
+    }
     public IReadOnlyList<Block> Blocks => blockArray;
     public PositionalEncoding PositionalEncoding => pe;
 

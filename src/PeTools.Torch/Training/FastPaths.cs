@@ -20,5 +20,9 @@ public enum FastPaths
     /// (<see cref="Model.Transformer.FuseMemoryProjections"/>).</summary>
     FusedMemoryProjections = 2,
 
-    All = Flat | FusedMemoryProjections,
+    /// <summary>Rotary PEs: x·C + swap(x)·S with tables cached per length (<see cref="Positional.RotationTables"/>)
+    /// instead of the composite of pairs (<see cref="Model.Transformer.FastRotation"/>).</summary>
+    FastRope = 4,
+
+    All = Flat | FusedMemoryProjections | FastRope,
 }

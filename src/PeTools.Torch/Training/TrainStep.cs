@@ -45,6 +45,7 @@ public sealed class TrainStep : IDisposable
     public static void ApplyModelPaths(Transformer model, FastPaths fast)
     {
         model.FuseMemoryProjections = fast.HasFlag(FastPaths.FusedMemoryProjections);
+        model.FastRotation = fast.HasFlag(FastPaths.FastRope);
     }
 
     public FastPaths Fast { get; }

@@ -31,6 +31,7 @@ internal static class BenchCommand
         ["none"] = FastPaths.None,
         ["no-flat"] = FastPaths.All & ~FastPaths.Flat,
         ["no-fused-kv"] = FastPaths.All & ~FastPaths.FusedMemoryProjections,
+        ["no-fast-rope"] = FastPaths.All & ~FastPaths.FastRope,
     };
 
     public static Command Create(ToolContext context)
@@ -137,7 +138,7 @@ internal static class BenchCommand
             new Example("the paper's model with RoPE, 20 timed steps on a GPU, fp32 and bf16",
                 "pe-train bench --pe rope --device cuda --precision fp32,bf16 --config-label paper"),
             new Example("what each fast path saves: every variant, bf16, on a GPU",
-                "pe-train bench --pe rope --device cuda --precision bf16 --fast-paths all,none,no-flat,no-fused-kv"),
+                "pe-train bench --pe rope --device cuda --precision bf16 --fast-paths all,none,no-flat,no-fused-kv,no-fast-rope"),
             new Example("a small model on CPU, two PEs, rows appended to one CSV",
                 "for pe in nope alibi; do pe-train bench --pe $pe --d-model 64 --heads 4 --layers 2 --batch-size 16 --steps 3 -q | tail -n +2; done"));
     }

@@ -2,6 +2,7 @@ using PeTools.Torch.Model;
 using PeTools.Torch.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Transformer = PeTools.Torch.Model.Transformer;
 
 namespace PeTools.Torch.Tests.Training;
 
@@ -96,5 +97,29 @@ public class TrainStepTests
         // steps it by ±lr on rounding noise that no two summation orders share.
         Assert.All(slowW.Keys.Where(k => !k.EndsWith("k_proj.bias", StringComparison.Ordinal)), k => Assert.True(fastW[k].allclose(slowW[k], rtol: 1e-4, atol: 1e-5),
             $"{k}: max |Δ| {Tiny.MaxAbsDiff(fastW[k], slowW[k])}"));
+    }
+
+    [Theory]
+    [InlineData("rope", Precision.Fp32)]
+    [InlineData("alibi", Precision.Bf16)]
+    [InlineData("xpos", Precision.Bf16)]
+    public void Twenty_fast_steps_leak_no_tensors(string pe, Precision precision)
+    {
+        // Given a model stepped by TrainStep with every fast path (flat buffers, cached tables), one scope per step
+        using var model = new Transformer(Tiny.Config(pe));
+        using var step = new TrainStep(model, new TrainConfig { Precision = precision, ClipNorm = 1 }, CPU);
+        step.Compute.train();
+        var live = new List<long>();
+
+        // When 20 steps run (the first builds the caches)
+        for (int i = 0; i < 20; i++)
+        {
+            using (var scope = NewDisposeScope())
+                step.Run(Tiny.Tokens(2, 8, seed: i), tensor(new long[] { 1, 2 }), 1e-3);
+            live.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        }
+
+        // Then the number of live tensors is the same after every step but the first
+        Assert.All(live.Skip(1), count => Assert.Equal(live[1], count));
     }
 }

@@ -74,7 +74,7 @@ phase check 90 "$pe_train" check --device "$device" "${check_args[@]}" -o "$out/
 bench paper 270 "${PAPER_ARGS:---configs paper --warmup 3 --steps 15}" all,none all,none,no-flat,no-fused-kv,no-fast-rope
 [[ ${BIG_ARGS:-} == none ]] ||
   bench d1024 100 "${BIG_ARGS:---configs d1024-t512 --pes rope --warmup 3 --steps 10}" all all,none
-phase equivalence 90 python3 "$here/check_equivalence.py" --all "$pe_train" --quick --device "$device" >"$out/equivalence.txt"
+phase equivalence 120 python3 -u "$here/check_equivalence.py" --all "$pe_train" --quick --device "$device" >"$out/equivalence.txt"
 
 # One bench.csv (header once) and its report.
 parts=("$out"/bench-paper.csv "$out"/bench-d1024.csv)

@@ -68,6 +68,7 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
             if (pe is RotaryEncoding rotary) rotary.FastRotation = value;
         }
     }
+
     public IReadOnlyList<Block> Blocks => blockArray;
     public PositionalEncoding PositionalEncoding => pe;
 

@@ -30,7 +30,7 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
     /// </summary>
     public Action<long>? StepCompleted { get; init; }
 
-    /// <summary>Fast paths of each step (<see cref="TrainStep"/>); tests set <see cref="FastPaths.None"/> for the oracle.</summary>
+    /// <summary>Fast paths of each step (<see cref="TrainStep"/>); <see cref="FastPaths.None"/> trains through every oracle.</summary>
     public FastPaths Fast { get; init; } = FastPaths.All;
 
     public long StepsPerEpoch => (data[DatasetTensors.TrainSplit].Count + _cfg.BatchSize - 1) / _cfg.BatchSize;

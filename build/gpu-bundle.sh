@@ -19,6 +19,10 @@ for tool in pe-train pe-heads pe-spectrum pe-gen-task pe-report; do
   dotnet publish "$stage/src/$tool" -c Release -r linux-x64 --self-contained true -p:PeToolsNoLibTorch=true \
     -p:PackAsTool=false -o "$out" -nologo -v quiet -clp:ErrorsOnly
 done
+# The commit the bundle was built from (+dirty with local changes to src/), for the GPU results it produces.
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD -- src 2>/dev/null || commit="$commit+dirty"
+echo "$commit" >"$out/COMMIT"
 mkdir -p dist
 tar -C "$stage" -cJf dist/pe-tools-linux-x64.tar.xz pe-tools
 ls -la dist/pe-tools-linux-x64.tar.xz

@@ -8,10 +8,12 @@
 # binds to the libtorch of the PyTorch that python3 imports, so both sides run the same libtorch.
 # Steps: (1) unless --no-equivalence, bench/train/check_equivalence.py --all: every PE x arch x attention, pe-train's
 # logits against examples/pytorch/pe_model.py's on the same weights; (2) pe-train bench for every case that
-# torch_bench.py lists; (3) torch_bench.py (eager fp32, eager bf16, torch.compile bf16). Rows go to
-# bench/train/results.csv (or $OUT); a Markdown table with ratios goes to stdout. --quick: 2 PEs, paper config, few
-# steps. DEVICE (default cuda) picks the GPU. BENCH_ARGS go to torch_bench.py for both sides, to split a long run
-# into calls, e.g. BENCH_ARGS="--configs paper" OUT=paper.csv, then BENCH_ARGS="--configs d1024-t512" OUT=big.csv.
+# torch_bench.py lists, once in fp32 and once in bf16 (one process each, so each measures its own device memory);
+# (3) torch_bench.py (eager fp32, eager bf16, torch.compile bf16). Rows go to bench/train/results.csv (or $OUT); a
+# Markdown table with ratios goes to stdout. --quick: 2 PEs, paper config, few steps. DEVICE (default cuda) picks the
+# GPU. BENCH_ARGS go to torch_bench.py for both sides, to split a long run into calls, e.g. BENCH_ARGS="--configs
+# paper" OUT=paper.csv, then BENCH_ARGS="--configs d1024-t512" OUT=big.csv. FP32_VARIANTS / BF16_VARIANTS (default
+# all) are pe-train bench --fast-paths lists, e.g. BF16_VARIANTS=all,none,no-flat to time the slow oracles too.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -41,19 +43,26 @@ if [[ $equivalence == 1 ]]; then
 fi
 
 tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
-echo "impl,precision,pe,config,tokens_per_s,step_ms,peak_mem_mb,note" >"$tmp"
+trap 'rm -f "$tmp" "$tmp.err"' EXIT
+# Stopped by a time limit (gpu-check.sh): keep the rows written so far.
+trap 'mv -f "$tmp" "$out"; echo "run.sh: stopped; partial rows in $out" >&2; exit 143' TERM
+echo "impl,precision,pe,config,tokens_per_s,step_ms,peak_mem_mb,device_mem_mb,note" >"$tmp"
 echo "== pe-train bench" >&2
 while read -r args; do
-  # shellcheck disable=SC2086  # args is a list of options, split on purpose
-  if ! "$pe_train" bench $args --device "$device" -q 2>"$tmp.err" | tail -n +2 >>"$tmp"; then
-    read -r -a words <<<"$args"
-    # --pe P --attention A ... --config-label C: name the failed case as torch_bench.py would
-    pe=${words[1]}; [[ ${words[3]} == mla ]] && pe="$pe/mla"
-    label=$(sed -n 's/.*--config-label \([^ ]*\).*/\1/p' <<<"$args")
-    echo "pe-train,fp32,$pe,$label,NaN,NaN,NaN,failed: $(tail -1 "$tmp.err" | tr ',' ';')" >>"$tmp"
-  fi
-  tail -1 "$tmp" >&2
+  for precision in fp32 bf16; do
+    variants=${FP32_VARIANTS:-all}; [[ $precision == bf16 ]] && variants=${BF16_VARIANTS:-all}
+    before=$(wc -l <"$tmp")
+    # shellcheck disable=SC2086  # args is a list of options, split on purpose
+    if ! "$pe_train" bench $args --precision "$precision" --fast-paths "$variants" --device "$device" -q 2>"$tmp.err" |
+        tail -n +2 >>"$tmp"; then
+      read -r -a words <<<"$args"
+      # --pe P --attention A ... --config-label C: name the failed case as torch_bench.py would
+      pe=${words[1]}; [[ ${words[3]} == mla ]] && pe="$pe/mla"
+      label=$(sed -n 's/.*--config-label \([^ ]*\).*/\1/p' <<<"$args")
+      echo "pe-train,$precision,$pe,$label,NaN,NaN,NaN,NaN,failed: $(tail -1 "$tmp.err" | tr ',' ';')" >>"$tmp"
+    fi
+    tail -n +$((before + 1)) "$tmp" >&2
+  done
 done < <(python3 "$here/torch_bench.py" "${quick[@]}" "${extra[@]}" --pe-train-args)
 rm -f "$tmp.err"
 

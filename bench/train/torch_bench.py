@@ -6,7 +6,9 @@ The model is examples/pytorch/pe_model.py, the same architecture, PE code and SD
 forward, cross-entropy, backward, fused AdamW (lr 1e-4, betas (0.98, 0.9), weight decay 1e-5, the paper's).
 Each step is bracketed by CUDA events (no host sync inside the loop); step_ms is the median over the timed steps,
 the mean (wall clock between two synchronizes) goes into the note. Peak memory is torch.cuda.max_memory_allocated
-since the case began (weights + AdamW state + activations). Rows go to stdout as CSV (schema `benchmark`).
+since the case began (weights + AdamW state + activations); device_mem_mb is what pe-train bench can measure too: device
+memory in use (torch.cuda.mem_get_info) after the timed steps minus before the model was built, after empty_cache, so
+allocator cache, cuBLAS workspaces and kernels are in. Rows go to stdout as CSV (schema `benchmark`).
 
     python3 bench/train/torch_bench.py > torch.csv              # every case
     python3 bench/train/torch_bench.py --quick                   # 2 PEs, paper config, few steps
@@ -30,12 +32,15 @@ torch = F = pe_model = None
 CONFIGS = {
     "paper": dict(d_model=256, dff=512, heads=16, layers=6, max_len=128, d_compress=128, batch=512, seq=128),
     "d1024-t512": dict(d_model=1024, dff=2048, heads=16, layers=6, max_len=512, d_compress=512, batch=64, seq=512),
+    # Not a benchmark: a seconds-long smoke test of the scripts on CPU (DEVICE=cpu; never in the default --configs).
+    "tiny": dict(d_model=32, dff=64, heads=4, layers=2, max_len=16, d_compress=16, batch=8, seq=16),
 }
+DEFAULT_CONFIGS = ["paper", "d1024-t512"]
 PES = [("nope", "mha"), ("rope", "mha"), ("alibi", "mha"), ("relative", "mha"), ("rope", "mla")]
 MODES = [("torch-eager", "fp32"), ("torch-eager", "bf16"), ("torch-compile", "bf16")]
 VOCAB = 574  # = classes, as the reference
 OPTIM = dict(lr=1e-4, betas=(0.98, 0.9), weight_decay=1e-5, eps=1e-8)
-HEADER = ["impl", "precision", "pe", "config", "tokens_per_s", "step_ms", "peak_mem_mb", "note"]
+HEADER = ["impl", "precision", "pe", "config", "tokens_per_s", "step_ms", "peak_mem_mb", "device_mem_mb", "note"]
 
 
 def pe_label(pe, attention):
@@ -62,8 +67,11 @@ def pe_train_args(size, pe, attention):
 def bench_case(size, pe, attention, impl, precision, warmup, steps, device):
     """One row: times `steps` training steps after `warmup` untimed ones."""
     c = CONFIGS[size]
+    gc.collect()
     torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats(device)
+    free, total = torch.cuda.mem_get_info(device)
+    used_before = total - free
     torch.manual_seed(0)
     model = pe_model.Transformer(model_config(size, pe, attention)).to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), fused=True, **OPTIM)
@@ -95,9 +103,12 @@ def bench_case(size, pe, attention, impl, precision, warmup, steps, device):
     mean_ms = (time.perf_counter() - t0) * 1000 / steps
     median_ms = statistics.median(s.elapsed_time(e) for s, e in zip(starts, ends))
     peak_mb = torch.cuda.max_memory_allocated(device) / 2**20
-    note = f"median of {steps} after {warmup} warm-up ({warm_s:.1f} s); mean {mean_ms:.2f} ms; fused AdamW"
+    free, total = torch.cuda.mem_get_info(device)
+    device_mb = (total - free - used_before) / 2**20
+    note = (f"median of {steps} after {warmup} warm-up ({warm_s:.1f} s); mean {mean_ms:.2f} ms; fused AdamW; "
+            f"peak reserved {torch.cuda.max_memory_reserved(device) / 2**20:.0f} MiB")
     return [impl, precision, pe_label(pe, attention), size, c["batch"] * c["seq"] / (median_ms / 1000),
-            median_ms, peak_mb, note]
+            median_ms, peak_mb, device_mb, note]
 
 
 def cases(a):
@@ -110,7 +121,7 @@ def cases(a):
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="nope and rope, paper config, 2 warm-up + 5 timed steps")
-    p.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated sizes: " + ", ".join(CONFIGS))
+    p.add_argument("--configs", default=",".join(DEFAULT_CONFIGS), help="comma-separated sizes: " + ", ".join(CONFIGS))
     p.add_argument("--pes", default=",".join(pe_label(*x) for x in PES), help="comma-separated, rope/mla = MLA")
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--steps", type=int, default=20)
@@ -157,7 +168,7 @@ def main(argv=None):
             failed += 1
             msg = (str(e).strip().splitlines() or [""])[0][:200].replace(",", ";")
             row = [impl, precision, pe_label(pe, attention), size, float("nan"), float("nan"), float("nan"),
-                   f"failed: {type(e).__name__}: {msg}"]
+                   float("nan"), f"failed: {type(e).__name__}: {msg}"]
         out.writerow([f"{v:.6g}" if isinstance(v, float) else v for v in row])
         sys.stdout.flush()
         print(f"torch_bench.py: {' '.join(map(str, row[:6]))}", file=sys.stderr)

@@ -8,6 +8,7 @@ return ToolApp.Run("pe-train", context =>
     root.Add(ListPeCommand.Create(context));
     root.Add(PredictCommand.Create(context));
     root.Add(BenchCommand.Create(context));
+    root.Add(CheckCommand.Create(context));
     root.Add(SweepCommand.Create(context));
     return root;
 }, args);

@@ -31,6 +31,29 @@ public class PeTrainTests
         Assert.Equal(1 + 8 * 2, File.ReadAllLines(w.PathOf("runs/a/metrics.csv")).Length);
     }
 
+    [Fact]
+    public void A_standard_run_with_length_buckets_stopped_and_resumed_ends_bit_identical_and_reference_refuses_buckets()
+    {
+        // Given a dataset of varied lengths and one uninterrupted standard run (bucketed by default)
+        using var w = new Workdir();
+        w.Write("d.csv", TinyData.DistanceCsv(600, 100));
+        var train = $"pe-train --data d.csv --pe alibi --arch standard --epochs 3 --batch-size 16 --bucket-window 4 {TinyData.SmallModel.Replace("--batch-size 32 ", "")}";
+        var a = w.Run($"{train} --out a --metrics a.csv");
+        Assert.True(a.ExitCode == 0, a.Stderr);
+
+        // When a second run stops after one epoch and resumes (without repeating --bucket-window: it is inherited)
+        Assert.Equal(0, w.Run($"{train} --out b --stop-after-epochs 1").ExitCode);
+        var b = w.Run($"{train.Replace("--bucket-window 4 ", "")} --out b --metrics b.csv --resume");
+        Assert.True(b.ExitCode == 0, b.Stderr);
+
+        // Then both end byte-identical, the config records the window, and the reference architecture refuses one
+        Assert.Equal(File.ReadAllBytes(w.PathOf("a/model.safetensors")), File.ReadAllBytes(w.PathOf("b/model.safetensors")));
+        Assert.Contains("\"bucket_window\": 4", File.ReadAllText(w.PathOf("a/config.json")));
+        var r = w.Run($"pe-train --data d.csv --pe rope --epochs 1 --bucket-window 4 {TinyData.SmallModel} --out r");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("option --bucket-window: expected 0 with --arch reference", r.Stderr);
+    }
+
     private static string[] WithoutThroughput(string csv) =>
         File.ReadAllLines(csv).Select(l => l[..l.LastIndexOf(',')]).ToArray();
 

@@ -1,5 +1,6 @@
 using PeTools.Torch.Model;
 using PeTools.Torch.Positional;
+using PeTools.Torch.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -36,5 +37,17 @@ public class GpuTests
         // Then CUDA agrees with CPU (TF32 off by default in libtorch) and every gradient is finite
         Assert.True(gpuLogits.cpu().allclose(cpuLogits, rtol: 1e-4, atol: 1e-4), $"{pe}: CUDA logits differ from CPU");
         Assert.All(gpuModel.parameters(), p => Assert.True(p.grad is null || p.grad.isfinite().all().item<bool>()));
+    }
+
+    [Fact]
+    public void Every_fast_path_matches_its_oracle_on_cuda_and_a_training_step_never_syncs()
+    {
+        // Given every case of pe-train check (fp32 and bf16, both architectures, MLA, partial RoPE, causal)
+        // When each fast path is compared with its oracle on CUDA
+        var rows = FastPathCheck.Run(CUDA, FastPathCheck.DefaultCases).ToList();
+
+        // Then nothing fails, and the sync check ran (its switch works with this libtorch) and passed
+        Assert.All(rows, r => Assert.True(r.Status != FastPathCheck.Fail, $"{r.Check} {r.Case}: {r.Difference} > {r.Tolerance}; {r.Note}"));
+        Assert.All(rows.Where(r => r.Check == "no-sync"), r => Assert.True(r.Status == FastPathCheck.Pass, r.Note));
     }
 }

@@ -33,6 +33,7 @@ public static partial class Schemas
         public const string TokensPerSecond = "tokens_per_s";
         public const string StepMs = "step_ms";
         public const string PeakMemMb = "peak_mem_mb";
+        public const string DeviceMemMb = "device_mem_mb";
         public const string Note = "note";
     }
 
@@ -45,7 +46,33 @@ public static partial class Schemas
         new(BenchmarkColumns.Config, ColumnType.String, "model size label, e.g. paper or d1024-t512"),
         new(BenchmarkColumns.TokensPerSecond, ColumnType.Float64, "batch x sequence length per step time"),
         new(BenchmarkColumns.StepMs, ColumnType.Float64, "time of one training step (forward, loss, backward, AdamW)"),
-        new(BenchmarkColumns.PeakMemMb, ColumnType.Float64, "peak allocated GPU memory in MiB (NaN when unknown)"),
+        new(BenchmarkColumns.PeakMemMb, ColumnType.Float64, "peak GPU memory allocated by tensors, MiB (PyTorch's allocator statistics; NaN when unknown)"),
+        new(BenchmarkColumns.DeviceMemMb, ColumnType.Float64,
+            "GPU memory the case took from the device, MiB: in use after the timed steps minus before the model was built (driver's free memory; allocator cache, workspaces and kernels included; NaN when not measured)",
+            Required: false),
         new(BenchmarkColumns.Note, ColumnType.String, "how it was measured, or why it failed"),
+    ]);
+
+    public static class FastPathCheckColumns
+    {
+        public const string Check = "check";
+        public const string Case = "case";
+        public const string Device = "device";
+        public const string Difference = "difference";
+        public const string Tolerance = "tolerance";
+        public const string Status = "status";
+        public const string Note = "note";
+    }
+
+    /// <summary>Each fast path of pe-train against its slow oracle on one device (pe-train check).</summary>
+    public static readonly TableSchema FastPathCheck = new("fastpath-check", "fast paths against their oracles (pe-train check)",
+    [
+        new(FastPathCheckColumns.Check, ColumnType.String, "forward, gradients, flat-step, training or no-sync"),
+        new(FastPathCheckColumns.Case, ColumnType.String, "pe/arch/attention/precision[/variant]"),
+        new(FastPathCheckColumns.Device, ColumnType.String, "cpu or cuda:N"),
+        new(FastPathCheckColumns.Difference, ColumnType.Float64, "largest difference, relative to the oracle's scale (see note); NaN for no-sync"),
+        new(FastPathCheckColumns.Tolerance, ColumnType.Float64, "the largest difference that passes"),
+        new(FastPathCheckColumns.Status, ColumnType.String, "pass, fail or skip"),
+        new(FastPathCheckColumns.Note, ColumnType.String, "what was compared, or why it was skipped"),
     ]);
 }

@@ -51,10 +51,24 @@ public abstract class Attention : nn.Module
     public abstract TorchSharp.Modules.Linear KeyProjection { get; }
 
     /// <summary>
+    /// The projections applied to keyValueInput alone, in the order <see cref="forward(Tensor, IReadOnlyList{Tensor}, Tensor?)"/>
+    /// takes their outputs (MHA: k_proj, v_proj; MLA: kv_down, k_rope). In the Reference architecture every layer
+    /// applies them to the same memory, so the <see cref="Transformer"/> can run all layers' as one GEMM.
+    /// </summary>
+    public abstract IReadOnlyList<TorchSharp.Modules.Linear> MemoryProjections { get; }
+
+    /// <summary>
     /// queryInput (B, T, D) makes queries, keyValueInput (B, S, D) keys and values; mask is additive, broadcastable
     /// to (B, H, T, S) (0 or −inf), or null. Returns (B, T, D).
     /// </summary>
-    public abstract Tensor forward(Tensor queryInput, Tensor keyValueInput, Tensor? mask);
+    public Tensor forward(Tensor queryInput, Tensor keyValueInput, Tensor? mask) =>
+        forward(queryInput, MemoryProjections.Select(p => p.call(keyValueInput)).ToArray(), mask);
+
+    /// <summary>
+    /// The same, with the outputs of <see cref="MemoryProjections"/> on keyValueInput already computed, each (B, S, out)
+    /// (possibly a strided slice of one wider output).
+    /// </summary>
+    public abstract Tensor forward(Tensor queryInput, IReadOnlyList<Tensor> projectedMemory, Tensor? mask);
 
     /// <summary>
     /// softmax(q·kᵀ/√d_q + bias + mask)·v with dropout on the weights in training; returns z (B, H, T, dv) after its hook.

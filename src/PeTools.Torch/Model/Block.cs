@@ -38,12 +38,17 @@ public sealed class Block : nn.Module
     public Attention Attention => attn;
     public HookPoint ResidPre => resid_pre;
 
-    /// <summary>x (B, T, D), memory (B, T, D) the layer-0 embeddings, mask additive or null. Returns (B, T, D).</summary>
-    public Tensor forward(Tensor x, Tensor memory, Tensor? mask)
+    /// <summary>
+    /// x (B, T, D), memory (B, T, D) the layer-0 embeddings, mask additive or null; projectedMemory (Reference only):
+    /// this layer's <see cref="Attention.MemoryProjections"/> of memory, computed for all layers at once. Returns (B, T, D).
+    /// </summary>
+    public Tensor forward(Tensor x, Tensor memory, Tensor? mask, IReadOnlyList<Tensor>? projectedMemory = null)
     {
         x = resid_pre.call(x);                                          // (B, T, D)
         var h = ln1.call(x);                                            // (B, T, D)
-        var attended = attn.forward(h, keysFromMemory ? memory : h, mask); // (B, T, D)
+        var attended = projectedMemory is not null && keysFromMemory
+            ? attn.forward(h, projectedMemory, mask)                    // (B, T, D)
+            : attn.forward(h, keysFromMemory ? memory : h, mask);       // (B, T, D)
         x = x + dropout.call(attended);                                 // (B, T, D)
         return x + dropout.call(ffn.call(ln2.call(x)));                 // (B, T, D)
     }

@@ -52,16 +52,18 @@ public sealed class DecoupledRopeAttention : Attention
     /// <summary>W_UQ and W_UK: the per-head rows; the shared rotary branch (q_rope, k_rope) belongs to no single head.</summary>
     public override Linear QueryProjection => q_up;
     public override Linear KeyProjection => k_up;
+    public override IReadOnlyList<Linear> MemoryProjections => [kv_down, k_rope];
 
-    public override Tensor forward(Tensor queryInput, Tensor keyValueInput, Tensor? mask)
+    /// <summary>projectedMemory: kv_down (B, S, d_c) and k_rope (B, S, dh) of keyValueInput.</summary>
+    public override Tensor forward(Tensor queryInput, IReadOnlyList<Tensor> projectedMemory, Tensor? mask)
     {
-        long b = queryInput.shape[0], t = queryInput.shape[1], s = keyValueInput.shape[1];
-        var cKv = kv_down.call(keyValueInput);                                          // (B, S, d_c)
+        long b = queryInput.shape[0], t = queryInput.shape[1], s = projectedMemory[0].shape[1];
+        var cKv = projectedMemory[0];                                                   // (B, S, d_c)
         var cQ = q_down.call(queryInput);                                               // (B, T, d_c)
         var kC = k_up.call(cKv).view(b, s, heads, headDim).transpose(1, 2);             // (B, H, S, dh)
         var v = v_up.call(cKv).view(b, s, heads, headDim).transpose(1, 2);              // (B, H, S, dh)
         var qC = q_up.call(cQ).view(b, t, heads, headDim).transpose(1, 2);              // (B, H, T, dh)
-        var kR = k_rope.call(keyValueInput).unsqueeze(1);                               // (B, 1, S, dh)
+        var kR = projectedMemory[1].unsqueeze(1);                                       // (B, 1, S, dh)
         var qR = q_rope.call(cQ).unsqueeze(1);                                          // (B, 1, T, dh)
 
         // Position enters only the shared rotary half, multiplicatively (paper.md §2, L_RoPE on that subspace).

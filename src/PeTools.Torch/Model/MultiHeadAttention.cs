@@ -37,13 +37,15 @@ public sealed class MultiHeadAttention : Attention
     public override Linear ValueProjection => v_proj;
     public override Linear QueryProjection => q_proj;
     public override Linear KeyProjection => k_proj;
+    public override IReadOnlyList<Linear> MemoryProjections => [k_proj, v_proj];
 
-    public override Tensor forward(Tensor queryInput, Tensor keyValueInput, Tensor? mask)
+    /// <summary>projectedMemory: k_proj and v_proj of keyValueInput, (B, S, D) each.</summary>
+    public override Tensor forward(Tensor queryInput, IReadOnlyList<Tensor> projectedMemory, Tensor? mask)
     {
-        long b = queryInput.shape[0], t = queryInput.shape[1], s = keyValueInput.shape[1];
+        long b = queryInput.shape[0], t = queryInput.shape[1], s = projectedMemory[0].shape[1];
         var q = q_proj.call(queryInput).view(b, t, heads, headDim).transpose(1, 2);    // (B, H, T, dh)
-        var k = k_proj.call(keyValueInput).view(b, s, heads, headDim).transpose(1, 2); // (B, H, S, dh)
-        var v = v_proj.call(keyValueInput).view(b, s, heads, headDim).transpose(1, 2); // (B, H, S, dh)
+        var k = projectedMemory[0].view(b, s, heads, headDim).transpose(1, 2);         // (B, H, S, dh)
+        var v = projectedMemory[1].view(b, s, heads, headDim).transpose(1, 2);         // (B, H, S, dh)
 
         // Multiplicative coupling rotates q and k; additive coupling returns a bias (paper.md §2-§3).
         var (qp, kp) = positional.RotateQueryKey(q, k);                                 // (B, H, T|S, dh)

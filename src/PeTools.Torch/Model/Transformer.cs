@@ -48,6 +48,27 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
     }
 
     public TransformerConfig Config { get; }
+
+    /// <summary>
+    /// Reference architecture: run every layer's <see cref="Attention.MemoryProjections"/> (the K and V projections of
+    /// the layer-0 embeddings) as one GEMM over their concatenated weights, then hand each layer its slices (true, the
+    /// fast path), or each layer its own projections (false, the oracle). Same maths; a test holds them to rounding.
+    /// </summary>
+    public bool FuseMemoryProjections { get; set; } = true;
+
+    /// <summary>
+    /// Rotary PEs: rotate with cached tables in three kernels (true, the fast path) or with the composite of pairs
+    /// (false, the oracle); see <see cref="RotaryEncoding.FastRotation"/>. No effect for other PEs.
+    /// </summary>
+    public bool FastRotation
+    {
+        get => pe is RotaryEncoding { FastRotation: true };
+        set
+        {
+            if (pe is RotaryEncoding rotary) rotary.FastRotation = value;
+        }
+    }
+
     public IReadOnlyList<Block> Blocks => blockArray;
     public PositionalEncoding PositionalEncoding => pe;
 
@@ -91,9 +112,30 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
         var x = pe.AddToEmbedding(embedding.call(tokens));      // (B, T, D)
         var memory = x;                                          // (B, T, D): K/V source of every Reference block
         var mask = Mask(tokens, x.dtype);                        // (B, 1, T, T) additive, or null
-        foreach (var block in blocks) x = block.forward(x, memory, mask);
+        var projected = ProjectMemory(memory);                   // per layer: its K/V-side projections, or null
+        for (int l = 0; l < blockArray.Length; l++) x = blockArray[l].forward(x, memory, mask, projected?[l]);
         if (ln_f is not null) x = ln_f.call(x);                  // (B, T, D)
         return classifier.call(Pool(tokens, x));                 // (B, Classes)
+    }
+
+    /// <summary>
+    /// Every layer's memory projections in one GEMM: memory (B, T, D) times the concatenated weights (Σ out, D), split
+    /// back into per-layer (B, T, out) slices. Null (each layer projects alone) unless Reference and fused, or when
+    /// some projections have a bias and others not.
+    /// </summary>
+    private Tensor[][]? ProjectMemory(Tensor memory)
+    {
+        if (!FuseMemoryProjections || Config.Arch != Architecture.Reference) return null;
+        var perLayer = blockArray.Select(b => b.Attention.MemoryProjections).ToArray();
+        var all = perLayer.SelectMany(p => p).ToArray();
+        bool biased = all[0].bias is not null;
+        if (all.Any(p => (p.bias is not null) != biased)) return null;
+        var weight = cat(all.Select(p => (Tensor)p.weight!).ToArray(), 0);                    // (Σ out, D)
+        var bias = biased ? cat(all.Select(p => (Tensor)p.bias!).ToArray(), 0) : null;         // (Σ out)
+        var wide = nn.functional.linear(memory, weight, bias);                                 // (B, T, Σ out)
+        var slices = wide.split(all.Select(p => p.weight!.shape[0]).ToArray(), -1);            // each (B, T, out)
+        int next = 0;
+        return perLayer.Select(p => p.Select(_ => slices[next++]).ToArray()).ToArray();
     }
 
     /// <summary>−inf where attention is forbidden: padding keys (Standard) and future keys (Causal); null when nothing is.</summary>

@@ -28,6 +28,9 @@ public static class LibTorchLocator
     private static LibTorchChoice? _active;
     private static bool _cudaLoaded;
 
+    /// <summary>The libtorch this process is bound to, or null before <see cref="Bind"/>.</summary>
+    public static LibTorchChoice? Active => _active;
+
     public static LibTorchChoice Resolve(string? explicitDir, bool wantCuda)
     {
         if (!string.IsNullOrEmpty(explicitDir)) return Checked(explicitDir, "--libtorch");

@@ -38,10 +38,19 @@ public sealed class AlibiBias : PositionalEncoding
 
     public override Coupling Coupling => Coupling.Additive;
 
+    /// <summary>The same in every layer and step: built once per (lengths, device) and handed out as an alias.</summary>
     public override Tensor? LogitBias(int layer, long queryLength, long keyLength, Device? device = null)
     {
         var m = Table(nameof(slopes), device ?? CPU);                                  // the moved buffer (see base class)
-        var distance = Offsets(queryLength, keyLength, m).abs().to(float32); // (Tq, Tk) = |i − j|
-        return m.view(-1, 1, 1).mul(distance).neg();                          // (H, Tq, Tk)
+        var key = $"{queryLength}:{keyLength}:{m.device}";
+        if (!_biases.TryGetValue(key, out var bias))
+        {
+            using var scope = NewDisposeScope();
+            var distance = Offsets(queryLength, keyLength, m).abs().to(float32); // (Tq, Tk) = |i − j|
+            _biases[key] = bias = m.view(-1, 1, 1).mul(distance).neg().DetachFromDisposeScope(); // (H, Tq, Tk)
+        }
+        return bias.alias();
     }
+
+    private readonly Dictionary<string, Tensor> _biases = new(StringComparer.Ordinal);
 }

@@ -46,11 +46,42 @@ public class RotaryEncoding : PositionalEncoding
 
     public override Coupling Coupling => Coupling.Multiplicative;
 
+    /// <summary>
+    /// True (the fast path): each rotation is x·C + swap(x)·S with tables C, S built once per length, dtype and device
+    /// (<see cref="RotationTables"/>), three kernels forward and four backward. False: the composite of pairs, the
+    /// oracle (about ten kernels forward, fifteen backward, and cos/sin recomputed per call). Same maths; tests hold
+    /// them to rounding.
+    /// </summary>
+    public bool FastRotation { get; set; } = true;
+
+    private readonly Dictionary<string, (Tensor C, Tensor S)> _rotationTables = new(StringComparer.Ordinal);
+
     public override (Tensor Q, Tensor K) RotateQueryKey(int layer, Tensor q, Tensor k)
     {
+        if (FastRotation && RotationTables.Fits(q) && RotationTables.Fits(k))
+            return (RotationTables.Apply(q, Tables("rope", q, () => CosSin(q))),     // (B, H, T, dh)
+                    RotationTables.Apply(k, Tables("rope", k, () => CosSin(k))));    // (B, H, S, dh)
         var (qCos, qSin) = CosSin(q);
         var (kCos, kSin) = CosSin(k);
         return (Rotate(q, qCos, qSin), Rotate(k, kCos, kSin));
+    }
+
+    /// <summary>
+    /// The fast path's tables for x (B, H, T, dh), cached under <paramref name="kind"/>, T, H, dtype and device;
+    /// <paramref name="cosSin"/> gives the (T, d_rot/2) cos and sin on a miss (a subclass passes scaled ones: xPos).
+    /// </summary>
+    protected (Tensor C, Tensor S) Tables(string kind, Tensor x, Func<(Tensor Cos, Tensor Sin)> cosSin)
+    {
+        var key = $"{kind}:{x.shape[1]}:{x.shape[2]}:{x.shape[3]}:{x.dtype}:{x.device}";
+        if (!_rotationTables.TryGetValue(key, out var tables))
+        {
+            using var _ = no_grad();
+            using var scope = NewDisposeScope();
+            var (cos, sin) = cosSin();
+            var (c, s) = RotationTables.Build(cos, sin, x.shape[1], Math.Min(RotaryHeads, x.shape[1]), x.shape[3]);
+            _rotationTables[key] = tables = (c.DetachFromDisposeScope(), s.DetachFromDisposeScope());
+        }
+        return tables;
     }
 
     /// <summary>The angles p·θ_i for the positions of x (B, H, T, dh), as float64 (T, d_rot/2).</summary>
@@ -63,7 +94,8 @@ public class RotaryEncoding : PositionalEncoding
     }
 
     /// <summary>
-    /// Multiplies each rotated pair (x_2i + i·x_2i+1) by (cos + i·sin); a subclass may pass scaled cos/sin (xPos).
+    /// The composite (the oracle of <see cref="RotationTables"/>):
+    /// multiplies each rotated pair (x_2i + i·x_2i+1) by (cos + i·sin); a subclass may pass scaled cos/sin (xPos).
     /// Heads beyond RotaryHeads and dims beyond RotaryDims pass through. A one-head tensor (MLA's shared decoupled
     /// branch) rotates when RotaryHeads ≥ 1.
     /// </summary>

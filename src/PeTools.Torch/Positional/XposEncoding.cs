@@ -33,10 +33,19 @@ public sealed class XposEncoding : RotaryEncoding
 
         Tensor Scaled(Tensor x, double sign)
         {
-            var angles = Angles(x);                                                  // (T, d_rot/2)
-            var exponent = Positions(x.shape[2], x).unsqueeze(1).mul(sign / gamma);  // (T, 1)
-            var scale = Table(nameof(zeta), x.device).unsqueeze(0).pow(exponent);                             // (T, d_rot/2)
-            return Rotate(x, (angles.cos() * scale).to(x.dtype), (angles.sin() * scale).to(x.dtype));
+            if (FastRotation && RotationTables.Fits(x))
+                return RotationTables.Apply(x, Tables(sign > 0 ? "xpos-q" : "xpos-k", x, () => ScaledCosSin(x, sign)));
+            var (cos, sin) = ScaledCosSin(x, sign);
+            return Rotate(x, cos, sin);
         }
+    }
+
+    /// <summary>cos and sin (T, d_rot/2) of the angles, scaled by ζ^(±n/γ), in x's dtype.</summary>
+    private (Tensor Cos, Tensor Sin) ScaledCosSin(Tensor x, double sign)
+    {
+        var angles = Angles(x);                                                  // (T, d_rot/2)
+        var exponent = Positions(x.shape[2], x).unsqueeze(1).mul(sign / gamma);  // (T, 1)
+        var scale = Table(nameof(zeta), x.device).unsqueeze(0).pow(exponent);    // (T, d_rot/2)
+        return ((angles.cos() * scale).to(x.dtype), (angles.sin() * scale).to(x.dtype));
     }
 }

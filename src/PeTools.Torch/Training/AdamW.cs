@@ -6,12 +6,13 @@ namespace PeTools.Torch.Training;
 
 /// <summary>
 /// AdamW with decoupled weight decay, numerically the same update as PyTorch's single-tensor AdamW
-/// (p ← p·(1−lr·wd); m, v moments; p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)).
+/// (p ← p·(1−lr·wd); m, v moments; p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)), one parameter tensor at a time.
 /// Written here rather than using TorchSharp's so that (a) its whole state is two named tensors per parameter plus a
 /// step count, saved in our safetensors checkpoints and restored bit-exactly, and (b) the learning rate is an
 /// argument of <see cref="Step"/>, so the schedule stays a pure function of the step.
+/// <see cref="FlatAdamW"/> is the same update over one flat buffer (the fast path); this one is its oracle.
 /// </summary>
-public sealed class AdamW : IDisposable
+public sealed class AdamW : IOptimizer
 {
     private readonly (string Name, Parameter P)[] _params;
     private readonly Tensor[] _m;

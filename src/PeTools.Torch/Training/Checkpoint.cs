@@ -19,7 +19,7 @@ public static class Checkpoint
     private const string OptimizerFile = "optimizer.safetensors";
     private const string StateFile = "state.json";
 
-    public static void Save(RunDirectory run, RunConfig config, nn.Module model, AdamW optimizer, TrainerState state)
+    public static void Save(RunDirectory run, RunConfig config, nn.Module model, IOptimizer optimizer, TrainerState state)
     {
         var dir = run.CheckpointDir;
         var tmp = dir + ".tmp";
@@ -46,7 +46,7 @@ public static class Checkpoint
     }
 
     /// <summary>Restores model and optimizer from <paramref name="dir"/> and returns the trainer state.</summary>
-    public static TrainerState Load(string dir, nn.Module model, AdamW optimizer)
+    public static TrainerState Load(string dir, nn.Module model, IOptimizer optimizer)
     {
         var (weights, _) = SafeTensors.Load(Path.Combine(dir, ModelFile));
         var (moments, meta) = SafeTensors.Load(Path.Combine(dir, OptimizerFile));

@@ -5,8 +5,11 @@ using Col = PeTools.Core.Tables.Schemas.DatasetColumns;
 
 namespace PeTools.Torch.Training;
 
-/// <summary>One split of a dataset as padded tensors: tokens (N, T) int64 right-padded with the pad id, targets (N).</summary>
-public sealed class SplitTensors(string name, Tensor tokens, Tensor targets, int longest) : IDisposable
+/// <summary>
+/// One split of a dataset as padded tensors on the device: tokens (N, T) int64 right-padded with the pad id, targets
+/// (N); and on the host each row's unpadded length (for length-bucketed batches), T for every row when not given.
+/// </summary>
+public sealed class SplitTensors(string name, Tensor tokens, Tensor targets, int longest, int[]? lengths = null) : IDisposable
 {
     public string Name { get; } = name;
     public Tensor Tokens { get; } = tokens;
@@ -15,6 +18,9 @@ public sealed class SplitTensors(string name, Tensor tokens, Tensor targets, int
     public long Length => Tokens.shape[1];
     /// <summary>The longest unpadded sequence of the split.</summary>
     public int Longest { get; } = longest;
+
+    /// <summary>Each row's length without padding (at most <see cref="Length"/>).</summary>
+    public IReadOnlyList<int> Lengths { get; } = lengths ?? Enumerable.Repeat((int)tokens.shape[1], (int)targets.shape[0]).ToArray();
 
     public void Dispose()
     {
@@ -83,7 +89,8 @@ public static class DatasetTensors
             }
             var tok = tensor(flat, [seqs.Count, t], dtype: ScalarType.Int64).to(device);
             var tgt = tensor(targets.Select(x => (long)x).ToArray(), dtype: ScalarType.Int64).to(device);
-            result[name] = new SplitTensors(name, tok.DetachFromDisposeScope(), tgt.DetachFromDisposeScope(), longest);
+            result[name] = new SplitTensors(name, tok.DetachFromDisposeScope(), tgt.DetachFromDisposeScope(), longest,
+                seqs.Select(s => Math.Min(s.Length, t)).ToArray());
         }
         return result;
     }

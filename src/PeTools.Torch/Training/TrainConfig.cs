@@ -37,4 +37,11 @@ public sealed record TrainConfig
     public int CheckpointEveryEpochs { get; init; } = 1;
     /// <summary>Stop after this many epochs of this invocation (for running long jobs in chunks); 0 = no limit.</summary>
     public int MaxEpochsThisRun { get; init; }
+
+    /// <summary>
+    /// Standard architecture: batches bucketed by length within windows of this many batches, each cut to its longest
+    /// row (<see cref="LengthBuckets"/>); 0 = off (the split's padded length for every batch). Off in configs saved
+    /// before it existed, so they resume unchanged; pe-train turns it on for new standard runs.
+    /// </summary>
+    public int BucketWindow { get; init; }
 }

@@ -4,22 +4,22 @@ using PeTools.Core.Logging;
 using PeTools.Torch.Model;
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace PeTools.Torch.Training;
 
 /// <summary>
 /// The training loop: AdamW + warm-up/cosine per step, per-epoch evaluation of every split, resumable checkpoints.
 /// Determinism: parameters are initialised from seeds.For("init") (by the caller), the data order of epoch e is a
-/// permutation drawn from seeds.For("order/e"), and dropout is reseeded from seeds.For("dropout/e") at each epoch
-/// start. Nothing in the step loop reads values back to the host; epoch statistics are read once per epoch.
+/// permutation drawn from seeds.For("order/e") (standard architecture with BucketWindow: then length-bucketed with
+/// seeds.For("buckets/e"), <see cref="LengthBuckets"/>), and dropout is reseeded from seeds.For("dropout/e") at each
+/// epoch start. Nothing in the step loop reads values back to the host (pe-train check proves it on CUDA); epoch
+/// statistics are read once per epoch.
 /// </summary>
 public sealed class Trainer(Transformer model, RunConfig config, RunDirectory run, IReadOnlyDictionary<string, SplitTensors> data,
     Device device, IRunLog log)
 {
     private readonly TrainConfig _cfg = config.Train;
     private readonly SeedSequence _seeds = new(config.Train.Seed);
-    private Bf16Shadow? _shadow;
 
     /// <summary>Called after each completed epoch with all metrics so far (the CLI streams them out).</summary>
     public Action<IReadOnlyList<MetricRow>>? EpochCompleted { get; init; }
@@ -30,6 +30,9 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
     /// </summary>
     public Action<long>? StepCompleted { get; init; }
 
+    /// <summary>Fast paths of each step (<see cref="TrainStep"/>); <see cref="FastPaths.None"/> trains through every oracle.</summary>
+    public FastPaths Fast { get; init; } = FastPaths.All;
+
     public long StepsPerEpoch => (data[DatasetTensors.TrainSplit].Count + _cfg.BatchSize - 1) / _cfg.BatchSize;
 
     /// <summary>Trains from the start, or from the run's checkpoint when <paramref name="resume"/> and one exists.</summary>
@@ -38,9 +41,8 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         var train = data[DatasetTensors.TrainSplit];
         long totalSteps = StepsPerEpoch * _cfg.Epochs;
         var schedule = LrSchedule.WarmupCosine(_cfg.Lr, _cfg.WarmupFraction, totalSteps);
-        using var optimizer = new AdamW(model.named_parameters(), _cfg.Beta1, _cfg.Beta2, _cfg.Eps, _cfg.WeightDecay);
-        using var shadow = _cfg.Precision == Precision.Bf16 ? new Bf16Shadow(model, device) : null;
-        _shadow = shadow;
+        using var stepper = new TrainStep(model, _cfg, device, Fast);
+        var optimizer = stepper.Optimizer;
 
         var state = new TrainerState(0, 0, []);
         if (resume && Checkpoint.Latest(run) is { } dir)
@@ -56,7 +58,7 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         {
             if (_cfg.MaxEpochsThisRun > 0 && epochsThisRun == _cfg.MaxEpochsThisRun) break;
             var (rows, step) = log.WithProgress($"epoch {epoch + 1}/{_cfg.Epochs}", StepsPerEpoch,
-                progress => TrainEpoch(epoch, state.Step, train, optimizer, schedule, progress));
+                progress => TrainEpoch(epoch, state.Step, train, stepper, schedule, progress));
             metrics.AddRange(rows);
             bool last = epoch == _cfg.Epochs - 1;
             if ((epoch + 1) % _cfg.EvalEveryEpochs == 0 || last)
@@ -73,15 +75,18 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         return state;
     }
 
-    private (List<MetricRow> Rows, long Step) TrainEpoch(int epoch, long step, SplitTensors train, AdamW optimizer,
+    private (List<MetricRow> Rows, long Step) TrainEpoch(int epoch, long step, SplitTensors train, TrainStep stepper,
         LrSchedule schedule, IProgressReport progress)
     {
         model.train();
-        var compute = _shadow?.Model ?? model; // the bf16 copy computes in mixed precision, the fp32 model otherwise
-        compute.train();
+        stepper.Compute.train(); // the bf16 copy computes in mixed precision, the fp32 model otherwise
         random.manual_seed(_seeds.For($"dropout/{epoch}"));
         if (device.type == DeviceType.CUDA) cuda.manual_seed_all(_seeds.For($"dropout/{epoch}"));
         var order = Permutation(train.Count, _seeds.Random($"order/{epoch}"));
+        int[]? batchLengths = null;
+        if (_cfg.BucketWindow > 0 && model.Config.Arch == Architecture.Standard)
+            (order, batchLengths) = LengthBuckets.Arrange(order, train.Lengths, _cfg.BatchSize, _cfg.BucketWindow,
+                _seeds.Random($"buckets/{epoch}"));
         using var orderTensor = tensor(order, dtype: ScalarType.Int64).to(device);
 
         using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
@@ -95,23 +100,16 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
             long start = b * _cfg.BatchSize, n = Math.Min(_cfg.BatchSize, train.Count - start);
             var idx = orderTensor.narrow(0, start, n);
             var x = train.Tokens.index_select(0, idx);  // (B, T)
+            if (batchLengths is not null) x = x.narrow(1, 0, batchLengths[b]); // (B, T_b): only trailing padding goes
             var y = train.Targets.index_select(0, idx); // (B)
-            _shadow?.PullWeights();
-            var logits = compute.call(x).to(ScalarType.Float32);
-            var loss = F.cross_entropy(logits, y, ignore_index: _cfg.IgnoreClass ?? -100);
-            optimizer.ZeroGrad();
-            _shadow?.ZeroGrad();
-            loss.backward();
-            var grads = _shadow?.Float32Grads();
-            if (_cfg.ClipNorm > 0) ClipGradNorm(_cfg.ClipNorm, grads);
             lr = schedule.At(step);
-            optimizer.Step(lr, grads);
+            var logits = stepper.Run(x, y, lr); // (B, C) fp32, detached
             step++;
             if (_cfg.SaveEverySteps > 0 && step % _cfg.SaveEverySteps == 0) SaveSnapshot(step);
             StepCompleted?.Invoke(step);
             using (no_grad())
             {
-                var (l, c, k) = Evaluator.BatchStats(logits.detach(), y, _cfg.IgnoreClass);
+                var (l, c, k) = Evaluator.BatchStats(logits, y, _cfg.IgnoreClass);
                 lossSum.add_(l);
                 correct.add_(c);
                 count.add_(k);
@@ -120,6 +118,7 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         }
         long counted = count.item<long>(); // the epoch's one host sync
         double seconds = clock.Elapsed.TotalSeconds;
+        // Every row counts at the split's padded length, bucketed or not, so runs compare as rows per second.
         double tokensPerSecond = StepsPerEpoch * (double)_cfg.BatchSize * train.Length / Math.Max(seconds, 1e-9);
         var row = new MetricRow(step, epoch + 1, DatasetTensors.TrainSplit, lossSum.item<double>() / Math.Max(1, counted),
             (double)correct.item<long>() / Math.Max(1, counted), lr, tokensPerSecond);
@@ -144,17 +143,6 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
             var (loss, acc) = Evaluator.Evaluate(model, split, _cfg.BatchSize, _cfg.IgnoreClass);
             yield return new MetricRow(step, epoch, name, loss, acc, lr, 0);
         }
-    }
-
-    /// <summary>Global-norm clipping without a host sync (PyTorch's clip_grad_norm_ semantics).</summary>
-    private void ClipGradNorm(double maxNorm, IReadOnlyList<Tensor?>? mixedPrecisionGrads)
-    {
-        using var _ = no_grad();
-        var grads = (mixedPrecisionGrads ?? model.parameters().Select(p => p.grad).ToArray()).OfType<Tensor>().ToList();
-        if (grads.Count == 0) return;
-        var total = stack(grads.Select(g => g.norm()).ToArray()).norm();
-        var coef = (maxNorm / (total + 1e-6)).clamp_max(1.0);
-        foreach (var g in grads) g.mul_(coef);
     }
 
     private static long[] Permutation(long n, Random rng)

@@ -9,19 +9,31 @@ using PeTools.Torch.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using Col = PeTools.Core.Tables.Schemas.BenchmarkColumns;
-using F = TorchSharp.torch.nn.functional;
 
 namespace PeTools.Train.Commands;
 
 /// <summary>
 /// <c>pe-train bench</c>: training throughput of the model that the same options would train, on one random batch
-/// kept on the device (so data loading is not measured). Each step is the Trainer's: forward, cross-entropy, backward,
-/// AdamW. The timed loop never reads back to the host; the device is synchronised once before and once after it, so
-/// the step time is the mean over the loop. Writes one row of the <c>benchmark</c> table (bench/train/run.sh reads it
-/// beside bench/train/torch_bench.py's rows for the same model in PyTorch).
+/// kept on the device (so data loading is not measured). Each step is the Trainer's (<see cref="TrainStep"/>):
+/// forward, cross-entropy, backward, AdamW, in fp32 or bf16 (bf16 compute copy, fp32 master weights). The timed loop
+/// never reads back to the host; the device is synchronised once before and once after it, so the step time is the
+/// mean over the loop. One row of the <c>benchmark</c> table per (precision, fast-path variant): variant <c>all</c> is
+/// what pe-train trains with (impl <c>pe-train</c>); <c>none</c> (every oracle) and <c>no-X</c> (all but X) time the
+/// slow paths (impl <c>pe-train/VARIANT</c>), so each fast path's saving is measured in the same process.
+/// Device memory is measured for the first row only: later rows reuse the caching allocator's blocks.
 /// </summary>
 internal static class BenchCommand
 {
+    /// <summary>Variant names and the fast paths each leaves on.</summary>
+    public static readonly IReadOnlyDictionary<string, FastPaths> Variants = new Dictionary<string, FastPaths>(StringComparer.Ordinal)
+    {
+        ["all"] = FastPaths.All,
+        ["none"] = FastPaths.None,
+        ["no-flat"] = FastPaths.All & ~FastPaths.Flat,
+        ["no-fused-kv"] = FastPaths.All & ~FastPaths.FusedMemoryProjections,
+        ["no-fast-rope"] = FastPaths.All & ~FastPaths.FastRope,
+    };
+
     public static Command Create(ToolContext context)
     {
         var o = new TrainOptions();
@@ -29,11 +41,19 @@ internal static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "untimed steps first (allocator, cuBLAS and kernel warm-up)", DefaultValueFactory = _ => 5 };
         var steps = new Option<int>("--steps") { Description = "timed steps", DefaultValueFactory = _ => 20 };
         var label = new Option<string>("--config-label") { Description = "the config column of the row (a name for the model size)", DefaultValueFactory = _ => "custom" };
+        var precision = new Option<string>("--precision") { Description = "fp32, bf16 or both (fp32,bf16): one row each", DefaultValueFactory = _ => "fp32", HelpName = "LIST" };
+        var variants = new Option<string>("--fast-paths")
+        {
+            Description = "variants to time, comma-separated: all (what pe-train trains with), none (every slow oracle), " +
+                          string.Join(", ", Variants.Keys.Where(k => k.StartsWith("no-", StringComparison.Ordinal))) + " (all but one)",
+            DefaultValueFactory = _ => "all",
+            HelpName = "LIST",
+        };
         var output = CommonOptions.Output("benchmark table (.csv or .parquet), - for stdout");
         var format = CommonOptions.Format();
-        var command = new Command("bench", "Time training steps of the model the options describe, on a random batch; one benchmark row out.");
+        var command = new Command("bench", "Time training steps of the model the options describe, on a random batch; one benchmark row per precision and variant.");
         foreach (var option in o.ForBench) command.Add(option);
-        foreach (var option in new Option[] { seqLen, warmup, steps, label, output, format }) command.Add(option);
+        foreach (var option in new Option[] { precision, variants, seqLen, warmup, steps, label, output, format }) command.Add(option);
         command.SetAction(parse =>
         {
             var log = new StderrLog(context, parse.GetValue(o.Quiet));
@@ -44,60 +64,94 @@ internal static class BenchCommand
             if (t <= 0) throw UsageError.Option("--seq-len", "a positive integer", t);
             int warm = parse.GetValue(warmup) is var w && w >= 0 ? w : throw UsageError.Option("--warmup", "a non-negative integer", w);
             int timed = TrainOptions.Positive(parse, steps);
+            var precisions = List(parse.GetValue(precision)!).Select(p => p switch
+            {
+                "fp32" => Precision.Fp32,
+                "bf16" => Precision.Bf16,
+                _ => throw UsageError.Option("--precision", "fp32, bf16 or fp32,bf16", parse.GetValue(precision)),
+            }).ToList();
+            var chosen = List(parse.GetValue(variants)!).Select(v => Variants.ContainsKey(v) ? v
+                : throw UsageError.Option("--fast-paths", string.Join(", ", Variants.Keys), v)).ToList();
+            var train = new TrainConfig
+            {
+                Beta1 = TrainOptions.Probability(parse, o.Beta1),
+                Beta2 = TrainOptions.Probability(parse, o.Beta2),
+                WeightDecay = parse.GetValue(o.WeightDecay),
+                IgnoreClass = null,
+            };
             var device = LibTorchLocator.Initialise(parse.GetValue(o.Device)!, parse.GetValue(o.LibTorch), log, parse.GetValue(o.Threads));
-
-            manual_seed(parse.GetValue(o.Seed));
-            using var net = new Transformer(model);
-            net.to(device);
-            net.train(); // dropout on, as in training
-            using var optimizer = new AdamW(net.named_parameters(), TrainOptions.Probability(parse, o.Beta1),
-                TrainOptions.Probability(parse, o.Beta2), new TrainConfig().Eps, parse.GetValue(o.WeightDecay));
-            using var x = randint(1, model.Vocab, [batch, t], dtype: ScalarType.Int64, device: device);   // (B, T), no padding
-            using var y = randint(0, model.Classes, [batch], dtype: ScalarType.Int64, device: device);     // (B)
             double lr = parse.GetValue(o.Lr);
             var pe = model.Pe + (model.Attention == AttentionKind.Mla ? "/mla" : "");
-            log.Info($"{pe} / {model.Arch}: {net.parameters().Sum(p => p.numel()):N0} parameters, batch {batch} x {t}, " +
-                     $"{warm} warm-up + {timed} timed steps on {device}");
+            var cfgLabel = parse.GetValue(label)!;
 
-            for (int i = 0; i < warm; i++) Step(net, optimizer, x, y, lr);
+            using var x = randint(1, model.Vocab, [batch, t], dtype: ScalarType.Int64, device: device);   // (B, T), no padding
+            using var y = randint(0, model.Classes, [batch], dtype: ScalarType.Int64, device: device);     // (B)
             Synchronize(device);
-            var clock = Stopwatch.StartNew();
-            for (int i = 0; i < timed; i++) Step(net, optimizer, x, y, lr);
-            Synchronize(device);
-            double stepMs = clock.Elapsed.TotalMilliseconds / timed;
-
-            using var w2 = TableWriter.Create(parse.GetValue(output)!, Schemas.Benchmark, CommonOptions.FormatOf(parse, format), stdout: context.Stdout);
-            w2.Write(new TableBatch(Schemas.Benchmark, new Dictionary<string, Array>
+            var rows = new List<Row>();
+            foreach (var p in precisions)
             {
-                [Col.Impl] = new[] { "pe-train" },
-                [Col.Precision] = new[] { "fp32" },
-                [Col.Pe] = new[] { pe },
-                [Col.Config] = new[] { parse.GetValue(label)! },
-                [Col.TokensPerSecond] = new[] { (double)batch * t / (stepMs / 1000) },
-                [Col.StepMs] = new[] { stepMs },
-                // TorchSharp exposes no CUDA allocator statistics (no max_memory_allocated), so peak memory is unknown.
-                [Col.PeakMemMb] = new[] { double.NaN },
-                [Col.Note] = new[] { $"mean of {timed} steps after {warm} warm-up; one sync per end; {device}" },
-            }));
-            w2.Commit();
+                foreach (var variant in chosen)
+                {
+                    bool first = rows.Count == 0;
+                    double? before = first && device.type == DeviceType.CUDA ? CudaDiagnostics.DeviceMemoryUsedMiB() : null;
+                    manual_seed(parse.GetValue(o.Seed));
+                    using var net = new Transformer(model);
+                    net.to(device);
+                    using var step = new TrainStep(net, train with { Precision = p }, device, Variants[variant]);
+                    net.train();
+                    step.Compute.train(); // dropout on, as in training
+                    log.Info($"{pe} / {model.Arch} / {p.ToString().ToLowerInvariant()} / {variant}: " +
+                             $"{net.parameters().Sum(q => q.numel()):N0} parameters, batch {batch} x {t}, {warm} warm-up + {timed} timed steps on {device}");
+                    for (int i = 0; i < warm; i++) Step(step, x, y, lr);
+                    Synchronize(device);
+                    var clock = Stopwatch.StartNew();
+                    for (int i = 0; i < timed; i++) Step(step, x, y, lr);
+                    Synchronize(device);
+                    double stepMs = clock.Elapsed.TotalMilliseconds / timed;
+                    double deviceMb = before is { } b0 && CudaDiagnostics.DeviceMemoryUsedMiB() is { } after ? after - b0 : double.NaN;
+                    var note = $"mean of {timed} steps after {warm} warm-up; one sync per end; {device}; fast paths: {Variants[variant]}" +
+                               (first ? "" : "; device memory not measured (allocator cache shared with the rows before)");
+                    rows.Add(new Row(variant == "all" ? "pe-train" : "pe-train/" + variant, p.ToString().ToLowerInvariant(),
+                        (double)batch * t / (stepMs / 1000), stepMs, deviceMb, note));
+                    log.Info($"  {stepMs:F2} ms/step, {(double)batch * t / (stepMs / 1000):N0} tokens/s" +
+                             (double.IsNaN(deviceMb) ? "" : $", {deviceMb:N0} MiB of device memory"));
+                }
+            }
+
+            TableWriter.WriteTable(parse.GetValue(output)!, new TableBatch(Schemas.Benchmark, new Dictionary<string, Array>
+            {
+                [Col.Impl] = rows.Select(r => r.Impl).ToArray(),
+                [Col.Precision] = rows.Select(r => r.Precision).ToArray(),
+                [Col.Pe] = rows.Select(_ => pe).ToArray(),
+                [Col.Config] = rows.Select(_ => cfgLabel).ToArray(),
+                [Col.TokensPerSecond] = rows.Select(r => r.TokensPerSecond).ToArray(),
+                [Col.StepMs] = rows.Select(r => r.StepMs).ToArray(),
+                // TorchSharp exposes no CUDA allocator statistics (no max_memory_allocated): device_mem_mb instead.
+                [Col.PeakMemMb] = rows.Select(_ => double.NaN).ToArray(),
+                [Col.DeviceMemMb] = rows.Select(r => r.DeviceMemMb).ToArray(),
+                [Col.Note] = rows.Select(r => r.Note).ToArray(),
+            }), CommonOptions.FormatOf(parse, format), stdout: context.Stdout);
             return ExitCode.Ok;
         });
         return command.WithExamples(
-            new Example("the paper's model with RoPE, 20 timed steps on a GPU",
-                "pe-train bench --pe rope --device cuda --config-label paper"),
+            new Example("the paper's model with RoPE, 20 timed steps on a GPU, fp32 and bf16",
+                "pe-train bench --pe rope --device cuda --precision fp32,bf16 --config-label paper"),
+            new Example("what each fast path saves: every variant, bf16, on a GPU",
+                "pe-train bench --pe rope --device cuda --precision bf16 --fast-paths all,none,no-flat,no-fused-kv,no-fast-rope"),
             new Example("a small model on CPU, two PEs, rows appended to one CSV",
                 "for pe in nope alibi; do pe-train bench --pe $pe --d-model 64 --heads 4 --layers 2 --batch-size 16 --steps 3 -q | tail -n +2; done"));
     }
 
-    /// <summary>One training step, as the Trainer's (no clipping, constant learning rate).</summary>
-    private static void Step(Transformer net, AdamW optimizer, Tensor x, Tensor y, double lr)
+    private sealed record Row(string Impl, string Precision, double TokensPerSecond, double StepMs, double DeviceMemMb, string Note);
+
+    private static string[] List(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>One training step in its own dispose scope.</summary>
+    private static void Step(TrainStep step, Tensor x, Tensor y, double lr)
     {
         using var scope = NewDisposeScope();
-        var logits = net.call(x).to(ScalarType.Float32);  // (B, C)
-        var loss = F.cross_entropy(logits, y);
-        optimizer.ZeroGrad();
-        loss.backward();
-        optimizer.Step(lr);
+        step.Run(x, y, lr);
     }
 
     private static void Synchronize(Device device)

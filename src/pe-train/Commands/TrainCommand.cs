@@ -36,11 +36,12 @@ internal static class TrainCommand
         var model = o.Model(parse);
         model.Validate(); // bad sizes and unknown PEs fail before any data is read
         PeTools.Torch.Positional.PositionalEncodings.Find(model.Pe);
-        var train = o.Train(parse);
         var dataPath = parse.GetValue(o.Data)!;
         var run = new RunDirectory(parse.GetValue(o.Out)!);
-        var config = new RunConfig(model, train, dataPath);
         bool resume = parse.GetValue(o.Resume);
+        var saved = resume && File.Exists(run.ConfigPath) ? run.ReadConfig().Train : null;
+        var train = o.Train(parse) with { BucketWindow = o.BucketWindowFor(parse, model.Arch, saved) };
+        var config = new RunConfig(model, train, dataPath);
         CheckRunDirectory(run, config, resume);
         var probing = o.Probing(parse, run);
 

@@ -16,6 +16,9 @@ internal sealed class TrainOptions
     private static readonly TransformerConfig M = new();
     private static readonly TrainConfig T = new();
 
+    /// <summary>The standard architecture's --bucket-window when none is given.</summary>
+    public const int DefaultBucketWindow = 32;
+
     public readonly Option<string> Data = new("--data", "-d") { Description = "dataset table from pe-gen-task (.parquet/.csv, - for stdin)", Required = true, HelpName = "FILE" };
     public readonly Option<string?> Format = CommonOptions.Format();
     public readonly Option<string> Out = new("--out") { Description = "run directory: config.json, checkpoint/, model.safetensors, metrics.parquet", Required = true, HelpName = "DIR" };
@@ -55,6 +58,7 @@ internal sealed class TrainOptions
     public readonly Option<long> ProbeEvery = new("--probe-every") { Description = "gradient probes (per-head W_Q/W_K and relative-bias gradients) at step 0, every N steps and at the end (0 = off)", DefaultValueFactory = _ => 0, HelpName = "N" };
     public readonly Option<int> ProbeRows = new("--probe-rows") { Description = "probe batch: the first N training rows, fixed for the run", DefaultValueFactory = _ => 256, HelpName = "N" };
     public readonly Option<string?> Probes = new("--probes") { Description = "probes table (default DIR/probes.parquet)", HelpName = "FILE" };
+    public readonly Option<int?> BucketWindow = new("--bucket-window") { Description = $"standard architecture: sort by length within windows of N batches, each batch cut to its longest row (default {DefaultBucketWindow}; 0 = off; reference: always off)", HelpName = "N" };
     public readonly Option<int> StopAfter = new("--stop-after-epochs") { Description = "stop this invocation after N epochs (resume later)", DefaultValueFactory = _ => 0 };
 
     public readonly Option<string> Precision = new("--precision") { Description = "fp32, or bf16 (bf16 compute, fp32 master weights and AdamW state)", DefaultValueFactory = _ => "fp32" };
@@ -67,10 +71,11 @@ internal sealed class TrainOptions
 
     /// <summary>
     /// What <c>pe-train bench</c> shares with training: the model, the optimizer's constants, batch size, seed and device.
-    /// Left out: data, run directory, schedule and evaluation, which a benchmark on a synthetic batch has no use for.
+    /// Left out: data, run directory, schedule and evaluation, which a benchmark on a synthetic batch has no use for,
+    /// and --precision, which bench takes as a list.
     /// </summary>
     public IEnumerable<Option> ForBench =>
-        All.Except([Data, Format, Out, Metrics, Resume, Epochs, Warmup, Clip, IgnoreClass, EvalEvery, SaveEvery, StopAfter, ProbeEvery, ProbeRows, Probes]);
+        All.Except([Data, Format, Out, Metrics, Resume, Epochs, Warmup, Clip, IgnoreClass, EvalEvery, SaveEvery, StopAfter, ProbeEvery, ProbeRows, Probes, Precision, BucketWindow]);
 
     public TransformerConfig Model(ParseResult p) => new()
     {
@@ -100,6 +105,23 @@ internal sealed class TrainOptions
         DCompress = Positive(p, DCompress),
         PeLayers = p.GetValue(PeLayers) is { } list ? LayerList.Parse(list, Positive(p, Layers), "--pe-layers") : null,
     };
+
+    /// <summary>
+    /// --bucket-window resolved for <paramref name="arch"/>: as given; else, when resuming, the saved run's (a run saved
+    /// before the option existed has none, so it resumes unbucketed); else <see cref="DefaultBucketWindow"/> for the
+    /// standard architecture and 0 for the reference one, which pools over padding and so cannot drop any.
+    /// </summary>
+    public int BucketWindowFor(ParseResult p, Architecture arch, TrainConfig? saved)
+    {
+        if (p.GetValue(BucketWindow) is { } given)
+        {
+            if (given < 0) throw UsageError.Option(BucketWindow.Name, "a non-negative integer", given);
+            if (given > 0 && arch == Architecture.Reference)
+                throw UsageError.Option(BucketWindow.Name, "0 with --arch reference (it averages over padding, so batches cannot be cut)", given);
+            return given;
+        }
+        return saved?.BucketWindow ?? (arch == Architecture.Standard ? DefaultBucketWindow : 0);
+    }
 
     public TrainConfig Train(ParseResult p) => new()
     {

@@ -1,0 +1,245 @@
+using PeTools.Core.Tables;
+using PeTools.Torch.Model;
+using PeTools.Torch.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+using C = PeTools.Core.Tables.Schemas.FastPathCheckColumns;
+using F = TorchSharp.torch.nn.functional;
+using Transformer = PeTools.Torch.Model.Transformer;
+
+namespace PeTools.Torch.Training;
+
+/// <summary>One row of <c>pe-train check</c> (schema <see cref="Schemas.FastPathCheck"/>).</summary>
+public sealed record CheckRow(string Check, string Case, string Device, double Difference, double Tolerance, string Status, string Note)
+{
+    public bool Failed => Status == FastPathCheck.Fail;
+
+    public static TableBatch ToBatch(IReadOnlyList<CheckRow> rows) => new(Schemas.FastPathCheck, new Dictionary<string, Array>
+    {
+        [C.Check] = rows.Select(r => r.Check).ToArray(),
+        [C.Case] = rows.Select(r => r.Case).ToArray(),
+        [C.Device] = rows.Select(r => r.Device).ToArray(),
+        [C.Difference] = rows.Select(r => r.Difference).ToArray(),
+        [C.Tolerance] = rows.Select(r => r.Tolerance).ToArray(),
+        [C.Status] = rows.Select(r => r.Status).ToArray(),
+        [C.Note] = rows.Select(r => r.Note).ToArray(),
+    });
+}
+
+/// <summary>
+/// Every fast path against its oracle on one device, on small models (d_model 64, 4 heads of 16 like the paper's,
+/// 3 layers, 32 tokens): <c>pe-train check</c>, the GPU tests and a CPU test all run this. Checks per case:
+/// forward (logits) and gradients with every model-level fast path vs none, on the same weights, eval mode;
+/// flat-step (three AdamW steps, flat buffers vs per tensor: bit-identical expected); training (five steps with every
+/// fast path vs none, then the loss on a fixed batch); no-sync (CUDA: three steps under libtorch's sync-debug "error"
+/// mode, after checking that the mode catches a deliberate item()). Differences are relative to the oracle's scale;
+/// tolerances are loose enough for float rounding and summation order (bf16: 8 bits) and far below what a wrong
+/// slice or rotation gives (order 1).
+/// </summary>
+public static class FastPathCheck
+{
+    public const string Pass = "pass";
+    public const string Fail = "fail";
+    public const string Skip = "skip";
+
+    /// <summary>One model to check.</summary>
+    public sealed record Case(string Pe, Architecture Arch, AttentionKind Attention, Precision Precision, string Variant = "")
+    {
+        public string Name => $"{Pe}/{Arch.ToString().ToLowerInvariant()}/{Attention.ToString().ToLowerInvariant()}/" +
+                              Precision.ToString().ToLowerInvariant() + (Variant.Length > 0 ? "/" + Variant : "");
+
+        public TransformerConfig Config => new()
+        {
+            Vocab = 40,
+            Classes = 12,
+            DModel = 64,
+            DFF = 128,
+            Heads = 4,
+            Layers = 3,
+            MaxLen = 32,
+            DCompress = 32,
+            Dropout = 0,
+            Pe = Pe,
+            Arch = Arch,
+            Attention = Attention,
+            Causal = Variant == "causal",
+            PeOptions = Variant == "partial" ? new Positional.PeOptions(RotaryFraction: 0.5, RopeHeads: 2) : new(),
+        };
+    }
+
+    /// <summary>The PEs the benchmark times, both architectures, MLA, the causal and partial-RoPE variants; fp32 and bf16.</summary>
+    public static IReadOnlyList<Case> DefaultCases { get; } =
+    [
+        .. new[] { Precision.Fp32, Precision.Bf16 }.SelectMany(p => new Case[]
+        {
+            new("nope", Architecture.Reference, AttentionKind.Mha, p),
+            new("rope", Architecture.Reference, AttentionKind.Mha, p),
+            new("alibi", Architecture.Reference, AttentionKind.Mha, p),
+            new("relative", Architecture.Reference, AttentionKind.Mha, p),
+            new("rope", Architecture.Reference, AttentionKind.Mla, p),
+            new("rope", Architecture.Reference, AttentionKind.Mha, p, "partial"),
+            new("rope", Architecture.Standard, AttentionKind.Mha, p, "causal"),
+            new("alibi", Architecture.Standard, AttentionKind.Mha, p),
+        }),
+    ];
+
+    public static IEnumerable<CheckRow> Run(Device device, IEnumerable<Case> cases)
+    {
+        var dev = device.type == DeviceType.CUDA ? $"cuda:{Math.Max(0, (int)device.index)}" : "cpu";
+        (bool Works, string Why) syncGuard = device.type == DeviceType.CUDA ? SyncGuardWorks(device) : (false, "CPU: nothing to synchronise");
+        foreach (var c in cases)
+        {
+            bool bf16 = c.Precision == Precision.Bf16;
+            var (forward, gradients) = ForwardAndGradients(c, device);
+            yield return Row("forward", c, dev, forward, bf16 ? 5e-2 : 1e-3, "max |Δ logits| / max |logits|, all fast paths vs none");
+            yield return Row("gradients", c, dev, gradients, bf16 ? 1e-1 : 1e-3,
+                "worst parameter: max |Δ grad| / (max |its grad| + 1e-3 max |any grad|); inf: a gradient on one side only");
+            var flat = FlatStep(c, device);
+            yield return Row("flat-step", c, dev, flat, 1e-6,
+                "3 AdamW steps, flat buffers vs per tensor: max |Δ w| / max |w|" + (flat == 0 ? " (bit-identical)" : ""));
+            yield return Row("training", c, dev, Training(c, device), bf16 ? 5e-2 : 1e-3,
+                "5 steps with all fast paths vs none, then |Δ loss| / loss on a fixed batch");
+            yield return syncGuard.Works
+                ? NoSync(c, device, dev)
+                : new CheckRow("no-sync", c.Name, dev, double.NaN, double.NaN, Skip, syncGuard.Why);
+        }
+    }
+
+    private static CheckRow Row(string check, Case c, string device, double difference, double tolerance, string note) =>
+        new(check, c.Name, device, difference, tolerance, difference <= tolerance ? Pass : Fail, note);
+
+    private static (Tensor X, Tensor Y) Batch(TransformerConfig config, Device device, int rows = 8)
+    {
+        var g = new Generator(1234);
+        var x = randint(1, config.Vocab, [rows, config.MaxLen], generator: g, dtype: int64);          // (B, T)
+        var lengths = randint(config.MaxLen / 2, config.MaxLen + 1, [rows, 1], generator: g, dtype: int64);
+        x = x.masked_fill(arange(config.MaxLen, dtype: int64).unsqueeze(0).ge(lengths), config.PadId); // right padding
+        var y = randint(0, config.Classes, [rows], generator: g, dtype: int64);                       // (B)
+        return (x.to(device), y.to(device));
+    }
+
+    private static Transformer Model(Case c, Device device, ScalarType? dtype = null, double dropout = 0)
+    {
+        manual_seed(17);
+        var model = new Transformer(c.Config with { Dropout = dropout });
+        model.to(device);
+        if (dtype is { } t) model.to(t);
+        return model;
+    }
+
+    private static (double Forward, double Gradients) ForwardAndGradients(Case c, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var dtype = c.Precision == Precision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        using var fast = Model(c, device, dtype);
+        using var slow = Model(c, device, dtype);
+        var (x, y) = Batch(c.Config, device);
+        (Tensor Logits, Tensor?[] Grads) Pass(Transformer m, FastPaths paths)
+        {
+            TrainStep.ApplyModelPaths(m, paths);
+            m.eval();
+            var logits = m.call(x).to(ScalarType.Float32);                                // (B, C)
+            F.cross_entropy(logits, y).backward();
+            return (logits.detach(), m.parameters().Select(p => p.grad?.to(ScalarType.Float32)).ToArray());
+        }
+        var (lf, gf) = Pass(fast, FastPaths.All);
+        var (ls, gs) = Pass(slow, FastPaths.None);
+        double forward = Max((lf - ls).abs()) / Math.Max(Max(ls.abs()), 1e-30);
+        if (gf.Zip(gs).Any(p => (p.First is null) != (p.Second is null))) return (forward, double.PositiveInfinity);
+        var pairs = gf.Zip(gs).Where(p => p.First is not null).Select(p => (Fast: p.First!, Slow: p.Second!)).ToList();
+        double floor = 1e-3 * pairs.Max(p => Max(p.Slow.abs()));
+        double gradients = pairs.Max(p => Max((p.Fast - p.Slow).abs()) / (Max(p.Slow.abs()) + floor + 1e-30));
+        return (forward, gradients);
+    }
+
+    private static TrainConfig Optimisation(Case c) => new() { Precision = c.Precision, WeightDecay = 1e-2, IgnoreClass = null };
+
+    private static double FlatStep(Case c, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var (x, y) = Batch(c.Config, device);
+        Tensor[] Weights(FastPaths paths)
+        {
+            using var model = Model(c, device);
+            using var step = new TrainStep(model, Optimisation(c), device, paths);
+            for (int i = 0; i < 3; i++)
+            {
+                using var s = NewDisposeScope();
+                step.Run(x, y, 1e-3);
+            }
+            return model.parameters().Select(p => p.detach().clone()).ToArray();
+        }
+        var flat = Weights(FastPaths.Flat);
+        var perTensor = Weights(FastPaths.None);
+        return flat.Zip(perTensor).Max(p => Max((p.First - p.Second).abs())) / perTensor.Max(w => Max(w.abs()));
+    }
+
+    private static double Training(Case c, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var (x, y) = Batch(c.Config, device);
+        var (probeX, probeY) = Batch(c.Config, device, rows: 16);
+        double LossAfter(FastPaths paths)
+        {
+            using var model = Model(c, device);
+            using var step = new TrainStep(model, Optimisation(c), device, paths);
+            for (int i = 0; i < 5; i++)
+            {
+                using var s = NewDisposeScope();
+                step.Run(x, y, 1e-3);
+            }
+            using var _ = no_grad();
+            model.eval(); // the fp32 master: with bf16, the compute copy still holds the weights before the last step
+            return F.cross_entropy(model.call(probeX), probeY).item<float>();
+        }
+        double fast = LossAfter(FastPaths.All), slow = LossAfter(FastPaths.None);
+        return Math.Abs(fast - slow) / Math.Max(Math.Abs(slow), 1e-30);
+    }
+
+    private static (bool Works, string Why) SyncGuardWorks(Device device)
+    {
+        using var scope = NewDisposeScope();
+        var t = ones(4, device: device);
+        using var guard = CudaDiagnostics.ErrorOnSync();
+        if (guard is null) return (false, "libtorch's sync-debug switch was not found (libc10_cuda.so)");
+        try
+        {
+            _ = t.sum().item<float>();
+            return (false, "the sync-debug switch did not catch a deliberate item() (another copy of its state?)");
+        }
+        catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or InvalidOperationException)
+        {
+            return (true, "");
+        }
+    }
+
+    private static CheckRow NoSync(Case c, Device device, string dev)
+    {
+        using var scope = NewDisposeScope();
+        var (x, y) = Batch(c.Config, device);
+        using var model = Model(c, device, dropout: 0.1); // dropout draws random numbers on the device: keep it in
+        using var step = new TrainStep(model, Optimisation(c) with { ClipNorm = 1.0 }, device);
+        step.Compute.train();
+        step.Run(x, y, 1e-3); // warm-up outside the guard: first calls may set things up
+        try
+        {
+            using (CudaDiagnostics.ErrorOnSync())
+            {
+                for (int i = 0; i < 3; i++)
+                {
+                    using var s = NewDisposeScope();
+                    step.Run(x, y, 1e-3);
+                }
+            }
+            return new CheckRow("no-sync", c.Name, dev, double.NaN, double.NaN, Pass,
+                "3 steps (train mode, dropout 0.1, clipping on) under sync-debug mode 'error': no host-device synchronisation");
+        }
+        catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or InvalidOperationException)
+        {
+            return new CheckRow("no-sync", c.Name, dev, double.NaN, double.NaN, Fail,
+                "a step synchronised: " + e.Message.Split('\n')[0]);
+        }
+    }
+
+    private static double Max(Tensor t) => t.max().to(ScalarType.Float64).item<double>();
+}

@@ -1,0 +1,28 @@
+namespace PeTools.Torch.Training;
+
+/// <summary>
+/// The fast paths of a training step, each beside the slow composite it replaces, which stays as its oracle (STYLE.md
+/// §14): tests compare the two on CPU, <c>pe-train check</c> on any device, and <c>pe-train bench --fast-paths</c>
+/// times them apart. Training always uses <see cref="All"/>; none of them changes what is computed beyond float
+/// rounding, so none is part of a run's config.
+/// </summary>
+[Flags]
+public enum FastPaths
+{
+    /// <summary>Every oracle: per-tensor AdamW, per-tensor bf16 copies, per-layer projections.</summary>
+    None = 0,
+
+    /// <summary>Parameters and gradients in flat buffers (<see cref="FlatParameters"/>), <see cref="FlatAdamW"/>,
+    /// one-kernel bf16 copies, clipping by one norm of the flat gradient.</summary>
+    Flat = 1,
+
+    /// <summary>Reference architecture: every layer's K/V-side projections of the layer-0 embeddings as one GEMM
+    /// (<see cref="Model.Transformer.FuseMemoryProjections"/>).</summary>
+    FusedMemoryProjections = 2,
+
+    /// <summary>Rotary PEs: x·C + swap(x)·S with tables cached per length (<see cref="Positional.RotationTables"/>)
+    /// instead of the composite of pairs (<see cref="Model.Transformer.FastRotation"/>).</summary>
+    FastRope = 4,
+
+    All = Flat | FusedMemoryProjections | FastRope,
+}

@@ -1,0 +1,120 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+using Transformer = PeTools.Torch.Model.Transformer;
+
+namespace PeTools.Torch.Training;
+
+/// <summary>
+/// One optimisation step as pe-train takes it, shared by <see cref="Trainer"/>, <c>pe-train bench</c> and
+/// <c>pe-train check</c>: [bf16: master weights down to the compute copy] forward, cross-entropy, backward, [bf16:
+/// gradients up to fp32], optional global-norm clipping (PyTorch's clip_grad_norm_), AdamW. Nothing here reads a
+/// value back to the host. <paramref name="fast"/> picks each fast path or its oracle (<see cref="FastPaths"/>).
+/// </summary>
+public sealed class TrainStep : IDisposable
+{
+    private readonly Transformer _model;
+    private readonly TrainConfig _cfg;
+    private readonly FlatParameters? _flat;
+    private readonly FlatAdamW? _flatAdamW;
+    private readonly AdamW? _adamW;
+    private readonly Bf16Shadow? _shadow;
+
+    /// <param name="model">the fp32 model, already on <paramref name="device"/> (its parameters become flat views)</param>
+    public TrainStep(Transformer model, TrainConfig cfg, Device device, FastPaths fast = FastPaths.All)
+    {
+        _model = model;
+        _cfg = cfg;
+        Fast = fast;
+        if (fast.HasFlag(FastPaths.Flat))
+        {
+            _flat = new FlatParameters(model.named_parameters());
+            _flatAdamW = new FlatAdamW(_flat, cfg.Beta1, cfg.Beta2, cfg.Eps, cfg.WeightDecay);
+        }
+        else
+        {
+            _adamW = new AdamW(model.named_parameters(), cfg.Beta1, cfg.Beta2, cfg.Eps, cfg.WeightDecay);
+        }
+        _shadow = cfg.Precision == Precision.Bf16 ? new Bf16Shadow(model, device, _flat) : null;
+        Compute = _shadow?.Model ?? model;
+        ApplyModelPaths(model, fast);
+        ApplyModelPaths(Compute, fast);
+    }
+
+    /// <summary>Switches the model-level fast paths of <paramref name="fast"/> on in <paramref name="model"/>, the others off.</summary>
+    public static void ApplyModelPaths(Transformer model, FastPaths fast)
+    {
+        model.FuseMemoryProjections = fast.HasFlag(FastPaths.FusedMemoryProjections);
+        model.FastRotation = fast.HasFlag(FastPaths.FastRope);
+    }
+
+    public FastPaths Fast { get; }
+
+    /// <summary>The model that runs forward and backward: the bf16 copy, or the fp32 model itself.</summary>
+    public Transformer Compute { get; }
+
+    public IOptimizer Optimizer => (IOptimizer?)_flatAdamW ?? _adamW!;
+
+    /// <summary>
+    /// One step on tokens <paramref name="x"/> (B, T) and targets <paramref name="y"/> (B) with learning rate
+    /// <paramref name="lr"/>. Returns the fp32 logits (B, C), detached, in the caller's dispose scope.
+    /// </summary>
+    public Tensor Run(Tensor x, Tensor y, double lr)
+    {
+        _shadow?.PullWeights();
+        var logits = Compute.call(x).to(ScalarType.Float32);                      // (B, C)
+        var loss = F.cross_entropy(logits, y, ignore_index: _cfg.IgnoreClass ?? -100);
+        ZeroGrad();
+        loss.backward();
+        if (_flat is not null)
+        {
+            if (_shadow is not null) _shadow.PushGradients();
+            else _flat.AdoptGradients();
+            if (_cfg.ClipNorm > 0) ClipFlat(_cfg.ClipNorm);
+            _flatAdamW!.Step(lr);
+        }
+        else
+        {
+            var grads = _shadow?.PushGradients();
+            if (_cfg.ClipNorm > 0) ClipPerTensor(_cfg.ClipNorm, grads);
+            _adamW!.Step(lr, grads);
+        }
+        return logits.detach();
+    }
+
+    private void ZeroGrad()
+    {
+        if (_flat is not null) _flat.ZeroGrad();
+        else _adamW!.ZeroGrad();
+        _shadow?.ZeroGrad();
+    }
+
+    /// <summary>Global-norm clipping by one norm of the flat gradient buffer (no host sync).</summary>
+    private void ClipFlat(double maxNorm)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var coef = (maxNorm / (_flat!.Grad.norm() + 1e-6)).clamp_max(1.0);
+        _flat.Grad.mul_(coef);
+    }
+
+    /// <summary>The oracle: the norm of the per-tensor norms (PyTorch's clip_grad_norm_), no host sync.</summary>
+    private void ClipPerTensor(double maxNorm, IReadOnlyList<Tensor?>? mixedPrecisionGrads)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var grads = (mixedPrecisionGrads ?? _model.parameters().Select(p => p.grad).ToArray()).OfType<Tensor>().ToList();
+        if (grads.Count == 0) return;
+        var total = stack(grads.Select(g => g.norm()).ToArray()).norm();
+        var coef = (maxNorm / (total + 1e-6)).clamp_max(1.0);
+        foreach (var g in grads) g.mul_(coef);
+    }
+
+    public void Dispose()
+    {
+        _shadow?.Dispose();
+        _flatAdamW?.Dispose();
+        _adamW?.Dispose();
+        _flat?.Dispose();
+    }
+}

@@ -1,0 +1,57 @@
+namespace PeTools.EndToEnd.Tests;
+
+/// <summary>pe-train bench and pe-train check, the two commands bench/train/gpu-check.sh runs.</summary>
+public class PeTrainBenchTests
+{
+    private const string Tiny = "--d-model 32 --d-ff 64 --heads 4 --layers 2 --max-len 16 --batch-size 4 --warmup 0 --steps 1 -q";
+
+    [Fact]
+    public void Bench_writes_one_row_per_precision_and_variant_named_by_impl()
+    {
+        // Given a tiny model
+        using var w = new Workdir();
+
+        // When two precisions and two variants are timed
+        var o = w.Run($"pe-train bench --pe rope {Tiny} --precision fp32,bf16 --fast-paths all,none --config-label t | cut -d, -f1,2,4");
+
+        // Then there are four rows in that order, the fast path named pe-train and the oracle pe-train/none
+        Assert.True(o.ExitCode == 0, o.Stderr);
+        Assert.Equal(["impl,precision,config", "pe-train,fp32,t", "pe-train/none,fp32,t", "pe-train,bf16,t", "pe-train/none,bf16,t"],
+            o.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Theory]
+    [InlineData("bench --pe rope --fast-paths fast", "option --fast-paths: expected all, none, no-flat")]
+    [InlineData("bench --pe rope --precision fp32,fp16", "option --precision: expected fp32, bf16 or fp32,bf16, found 'fp32,fp16'")]
+    [InlineData("check --cases nothing-like-this", "option --cases: expected texts that match a case name")]
+    public void Bad_options_are_one_line_and_exit_2(string args, string expected)
+    {
+        // Given a bad option
+        using var w = new Workdir();
+
+        // When bench or check runs with it
+        var o = w.Run($"pe-train {args}");
+
+        // Then exit 2 and one line naming it
+        Assert.Equal(2, o.ExitCode);
+        Assert.Single(o.StderrLines);
+        Assert.Contains(expected, o.Stderr);
+    }
+
+    [Fact]
+    public void Check_on_cpu_passes_every_comparison_and_skips_the_sync_check()
+    {
+        // Given the fp32 RoPE case (and its partial-RoPE variant, whose name contains it)
+        using var w = new Workdir();
+
+        // When pe-train check runs on CPU
+        var o = w.Run("pe-train check --cases rope/reference/mha/fp32 -q");
+
+        // Then it exits 0 with 5 checks per case, none failed, the sync check skipped
+        Assert.True(o.ExitCode == 0, o.Stderr);
+        var rows = o.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(2 * 5, rows.Count);
+        Assert.DoesNotContain(rows, r => r[5] == "fail");
+        Assert.All(rows.Where(r => r[0] == "no-sync"), r => Assert.Equal("skip", r[5]));
+    }
+}

@@ -1,0 +1,27 @@
+using PeTools.Torch.Training;
+using static TorchSharp.torch;
+
+namespace PeTools.Torch.Tests.Training;
+
+/// <summary>pe-train check's comparisons, on CPU (GpuTests runs every case on CUDA).</summary>
+public class FastPathCheckTests
+{
+    [Fact]
+    public void Every_fast_path_passes_against_its_oracle_on_cpu_and_the_sync_check_is_skipped()
+    {
+        // Given three cases: fp32 RoPE (reference), bf16 MLA, fp32 standard causal
+        var cases = FastPathCheck.DefaultCases
+            .Where(c => c.Name is "rope/reference/mha/fp32" or "rope/reference/mla/bf16" or "rope/standard/mha/fp32/causal")
+            .ToList();
+        Assert.Equal(3, cases.Count);
+
+        // When they are checked on CPU
+        var rows = FastPathCheck.Run(CPU, cases).ToList();
+
+        // Then every comparison passes, flat AdamW is bit-identical, and no-sync is skipped (CPU has nothing to sync)
+        Assert.Equal(3 * 5, rows.Count);
+        Assert.All(rows.Where(r => r.Check != "no-sync"), r => Assert.True(r.Status == FastPathCheck.Pass, $"{r.Check} {r.Case}: {r.Difference}"));
+        Assert.All(rows.Where(r => r.Check == "flat-step"), r => Assert.Equal(0.0, r.Difference));
+        Assert.All(rows.Where(r => r.Check == "no-sync"), r => Assert.Equal(FastPathCheck.Skip, r.Status));
+    }
+}

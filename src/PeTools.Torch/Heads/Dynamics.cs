@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PeTools.Core;
+using PeTools.Core.Heads;
 using PeTools.Core.Errors;
 using PeTools.Core.Logging;
 using PeTools.Torch.Training;

@@ -53,7 +53,8 @@ public sealed class AllRule(IReadOnlyList<IClaimRule> rules) : IClaimRule
             : v.Any(x => x.Outcome == Outcome.Inconclusive) ? Outcome.Inconclusive
             : Outcome.Reproduced;
         var deciding = outcome == Outcome.Reproduced ? v : v.Where(x => x.Outcome == outcome);
-        return new Verdict(outcome, string.Join("; ", v.Select(x => x.Ours).Where(o => o != "–").Distinct()),
+        var ours = string.Join("; ", v.Select(x => x.Ours).Where(o => o is not ("–" or "")).Distinct());
+        return new Verdict(outcome, ours.Length == 0 ? "–" : ours,
             string.Join("; ", deciding.Select(x => x.Reason).Distinct()));
     }
 }

@@ -5,7 +5,8 @@ namespace PeTools.Report.Claims.Rules;
 
 /// <summary>
 /// <c>order(task=T,pes=A&gt;B~C,tol=X)</c>: mean final test accuracies follow the chain, where A&gt;B means higher and
-/// B~C means within X of each other (default 0.02).
+/// B~C means within X of each other (default 0.02). A '&gt;' step within noise makes the
+/// verdict inconclusive unless another step fails.
 /// </summary>
 public sealed partial class OrderRule : IClaimRule
 {
@@ -31,15 +32,17 @@ public sealed partial class OrderRule : IClaimRule
     {
         var missing = _pes.Where(p => !RuleSupport.HasRuns(d, _task, p)).ToList();
         if (missing.Count > 0) return RuleSupport.NoRuns(_task, [.. missing]);
-        var failed = new List<string>();
+        var (failed, undecided) = (new List<string>(), new List<string>());
         for (int i = 0; i < _relations.Count; i++)
         {
-            double a = RuleSupport.Accuracy(d, _task, _pes[i]).Mean, b = RuleSupport.Accuracy(d, _task, _pes[i + 1]).Mean;
-            bool holds = _relations[i] == '>' ? a > b : Math.Abs(a - b) <= _tol;
-            if (!holds) failed.Add($"{_pes[i]} {_relations[i]} {_pes[i + 1]} fails ({RuleSupport.Num(a)} vs {RuleSupport.Num(b)})");
+            var (sa, sb) = (RuleSupport.Accuracy(d, _task, _pes[i]), RuleSupport.Accuracy(d, _task, _pes[i + 1]));
+            var step = $"{_pes[i]} {_relations[i]} {_pes[i + 1]} ({RuleSupport.Num(sa.Mean)} vs {RuleSupport.Num(sb.Mean)})";
+            if (_relations[i] == '>' && Math.Abs(sa.Mean - sb.Mean) < RuleSupport.Noise(sa, sb)) undecided.Add(step);
+            else if (_relations[i] == '>' ? !(sa.Mean > sb.Mean) : Math.Abs(sa.Mean - sb.Mean) > _tol) failed.Add(step);
         }
         var ours = string.Join(", ", _pes.Select(p => $"{p} {RuleSupport.Num(RuleSupport.Accuracy(d, _task, p).Mean)}"));
-        return Verdict.Of(failed.Count == 0, ours,
-            failed.Count == 0 ? $"every step of the order holds on {_task} (~ within {RuleSupport.Num(_tol)})" : string.Join("; ", failed));
+        if (failed.Count > 0) return Verdict.Of(false, ours, "fails: " + string.Join("; ", failed));
+        if (undecided.Count > 0) return Verdict.Inconclusive("within noise: " + string.Join("; ", undecided), ours);
+        return Verdict.Of(true, ours, $"every step of the order holds on {_task} (~ within {RuleSupport.Num(_tol)})");
     }
 }

@@ -2,7 +2,8 @@ using PeTools.Report.Results;
 
 namespace PeTools.Report.Claims.Rules;
 
-/// <summary><c>best(task=T,pe=P[,among=A|B|...])</c> / <c>worst(...)</c>: P has the highest / lowest mean final test accuracy on T.</summary>
+/// <summary><c>best(task=T,pe=P[,among=A|B|...])</c> / <c>worst(...)</c>: P has the highest / lowest mean final test accuracy on T;
+/// inconclusive when P and its nearest rival are within noise.</summary>
 public sealed class RankRule(string task, string pe, IReadOnlyList<string>? among, bool best) : IClaimRule
 {
     public Verdict Evaluate(ReportData d)
@@ -15,8 +16,11 @@ public sealed class RankRule(string task, string pe, IReadOnlyList<string>? amon
         bool holds = ranked[0].Variant == pe;
         var rival = holds ? ranked[1].Variant : ranked[0].Variant;
         string word = best ? "highest" : "lowest";
-        return Verdict.Of(holds,
-            $"{RuleSupport.Show(d, task, pe)}; {(holds ? "next" : word)}: {RuleSupport.Show(d, task, rival)}",
+        var ours = $"{RuleSupport.Show(d, task, pe)}; {(holds ? "next" : word)}: {RuleSupport.Show(d, task, rival)}";
+        var (sp, sr) = (RuleSupport.Accuracy(d, task, pe), RuleSupport.Accuracy(d, task, rival));
+        double noise = RuleSupport.Noise(sp, sr);
+        if (Math.Abs(sp.Mean - sr.Mean) < noise) return RuleSupport.WithinNoise($"{pe} vs {rival} on {task}", sp.Mean - sr.Mean, noise, ours);
+        return Verdict.Of(holds, ours,
             holds ? $"{pe} is {word} of {candidates.Count} PEs on {task}" : $"{rival} is {word} on {task}, not {pe} ({candidates.Count} PEs)");
     }
 }

@@ -5,7 +5,23 @@ namespace PeTools.Report.Claims.Rules;
 /// <summary>What the rules share: final accuracies with their spread, the compared PEs, epochs to a level, seed votes.</summary>
 internal static class RuleSupport
 {
+    /// <summary>Accuracy differences smaller than this (one percentage point) decide nothing.</summary>
+    public const double MinDifference = 0.01;
+
     public static Summary Accuracy(ReportData d, string task, string variant) => d.FinalTest(task, variant);
+
+    /// <summary>
+    /// The smallest difference of two means that counts: two standard errors of the difference (from the sides with
+    /// several seeds), and never below <see cref="MinDifference"/>.
+    /// </summary>
+    public static double Noise(Summary a, Summary b)
+    {
+        double variance = (a.N > 1 ? a.Std * a.Std / a.N : 0) + (b.N > 1 ? b.Std * b.Std / b.N : 0);
+        return Math.Max(MinDifference, 2 * Math.Sqrt(variance));
+    }
+
+    public static Verdict WithinNoise(string what, double diff, double noise, string ours) =>
+        Verdict.Inconclusive($"{what}: difference {Num(Math.Abs(diff))} is within noise ({Num(noise)})", ours);
 
     /// <summary><c>rope 0.287 ± 0.060 (n=3)</c>.</summary>
     public static string Show(ReportData d, string task, string variant) => $"{variant} {Accuracy(d, task, variant).Format()}";

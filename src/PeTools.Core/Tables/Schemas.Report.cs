@@ -46,10 +46,10 @@ public static partial class Schemas
     public static readonly TableSchema ClaimVerdicts = new("claim-verdicts", "each claim's verdict on the tables given (pe-report --verdicts)",
     [
         new(ClaimColumns.Id, ColumnType.String, "claim id"),
+        new(ClaimColumns.Verdict, ColumnType.String, "reproduced, not reproduced or inconclusive"),
         new(ClaimColumns.Claim, ColumnType.String, "the claim"),
         new(ClaimColumns.Paper, ColumnType.String, "the paper's number(s)"),
         new(ClaimColumns.Ours, ColumnType.String, "our numbers: mean ± std over seeds (n seeds) and what was compared"),
-        new(ClaimColumns.Verdict, ColumnType.String, "reproduced, not reproduced or inconclusive"),
         new(ClaimColumns.Reason, ColumnType.String, "why, in one line"),
         new(ClaimColumns.Figure, ColumnType.String, "the paper's figure or table"),
         new(ClaimColumns.Rule, ColumnType.String, "the rule evaluated"),

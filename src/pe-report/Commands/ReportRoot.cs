@@ -70,7 +70,7 @@ internal static class ReportRoot
             new Example("only some tables (the quotes let pe-report expand the globs), with the paper-vs-ours section",
                 "pe-report 'runs/*/metrics.parquet' 'runs/*/ablate.parquet' --claims examples/paper/claims.csv -o report"),
             new Example("the verdicts as CSV on stdout besides the report",
-                "pe-report runs --claims examples/paper/claims.csv --verdicts - -o report -q | cut -d, -f1,5"),
+                "pe-report runs --claims examples/paper/claims.csv --verdicts - -o report -q | cut -d, -f1,2"),
             new Example("the committed GPU results (runs named TASK-PE-ATTENTION-sSEED)",
                 "pe-report 'examples/results/gpu/grid/*.metrics.csv' 'examples/results/gpu/grid/*.ablate.csv' examples/results/contraction.csv -o gpu-report"));
     }

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using ScottPlot;
 using SkiaSharp;
 
@@ -7,7 +9,7 @@ namespace PeTools.Report.Figures;
 /// One figure of the report: a ScottPlot plot, or several side by side, with a file name (without extension) and a
 /// caption. Rendered once to PNG (for report.md and, as a data URI, report.html) and once to SVG.
 /// </summary>
-public sealed class Figure
+public sealed partial class Figure
 {
     public Figure(string name, string caption, IReadOnlyList<Plot> panels, int width, int height)
     {
@@ -37,7 +39,7 @@ public sealed class Figure
     {
         foreach (var p in Panels) ReportStyle.ApplyFont(p);
         if (Panels.Count == 1)
-            return (Panels[0].GetImageBytes(Width, Height, ImageFormat.Png), Panels[0].GetSvgXml(Width, Height));
+            return (Panels[0].GetImageBytes(Width, Height, ImageFormat.Png), NumberIds(Panels[0].GetSvgXml(Width, Height)));
 
         var multiplot = Multiplot();
         using var image = multiplot.Render(Width, Height);
@@ -45,7 +47,24 @@ public sealed class Figure
         using var svg = new MemoryStream();
         using (var canvas = SKSvgCanvas.Create(new SKRect(0, 0, Width, Height), svg))
             multiplot.Render(canvas, new PixelRect(new PixelSize(Width, Height)));
-        return (png, System.Text.Encoding.UTF8.GetString(svg.ToArray()));
+        return (png, NumberIds(System.Text.Encoding.UTF8.GetString(svg.ToArray())));
+    }
+
+    [GeneratedRegex(@"\bcl_([0-9a-f]+)\b")]
+    private static partial Regex ClipId();
+
+    /// <summary>
+    /// Skia numbers SVG clip paths with a counter that lives as long as the process, so the same figure drawn twice
+    /// in one process would differ; renumbering them by first appearance makes the SVG depend on the figure alone.
+    /// </summary>
+    public static string NumberIds(string svg)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        return ClipId().Replace(svg, m =>
+        {
+            if (!map.TryGetValue(m.Groups[1].Value, out var n)) map[m.Groups[1].Value] = n = map.Count.ToString(CultureInfo.InvariantCulture);
+            return "cl_" + n;
+        });
     }
 
     private Multiplot Multiplot()

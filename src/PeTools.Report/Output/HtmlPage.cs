@@ -21,6 +21,7 @@ public static class HtmlPage
         th { background: #f0f0f0; }
         tr:nth-child(even) td { background: #fafafa; }
         img { max-width: 100%; height: auto; display: block; margin: 1rem 0 .3rem; border: 1px solid #eee; }
+        p:has(> img:only-child) { display: inline-block; vertical-align: top; margin: 0 1rem 0 0; max-width: 100%; }
         code { background: #f4f4f4; padding: 0 .2rem; border-radius: 3px; }
         em { color: #555; }
         """;

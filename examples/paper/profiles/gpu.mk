@@ -3,8 +3,8 @@
 # heads, d_model 256, AdamW 1e-4, betas (0.98, 0.9), batch 512, 6% warm-up + cosine), 100 epochs on distance and 150
 # on count (Figs. 2, 3), 3 seeds (the paper ran one), head ablation on the whole dataset (--split all, the paper's
 # protocol), partial RoPE K ∈ {1,2,3,4,6,8,12} (Fig. 6), RoPE-Abs (Fig. 5), MLA (Table, Fig. 7), positional
-# vectors (Fig. 8), gradient probes (Props. 6.1/6.2) and deposit dynamics. Runs go one at a time (one GPU); about
-# 100 GPU-hours on an H100 at fp32 (add --precision bf16 to TRAIN for ~2.3× less).
+# vectors (Fig. 8), gradient probes (Props. 6.1/6.2) and deposit dynamics. Runs go one at a time (one GPU); roughly
+# 30 GPU-hours on an H100 at fp32 (≈ 14 s per distance epoch; add --precision bf16 to TRAIN for ~2.3× less).
 TITLE := pe-tools: the paper's claims at the paper's configuration (make paper PROFILE=gpu)
 JOBS := 1
 GEN_distance :=

@@ -75,6 +75,7 @@ public sealed class SpectraSection : IReportSection
     {
         public Row(TableBatch b, int i) : this(b.String(S.Pe)[i], b.Int32(S.N)[i], b.Int32(S.DHead)[i], b.Int32(S.DModel)[i],
             b.Int64(S.Seed)[i], b.String(S.Matrix)[i], b.String(S.Quantity)[i], b.Int32(S.Index)[i], b.Float64(S.Value)[i],
-            b.String(S.Bound)[i], b.Float64(S.BoundValue)[i]) { }
+            b.String(S.Bound)[i], b.Float64(S.BoundValue)[i])
+        { }
     }
 }

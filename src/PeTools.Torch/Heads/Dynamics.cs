@@ -1,7 +1,7 @@
 using System.Text.Json;
 using PeTools.Core;
-using PeTools.Core.Heads;
 using PeTools.Core.Errors;
+using PeTools.Core.Heads;
 using PeTools.Core.Logging;
 using PeTools.Torch.Training;
 using static TorchSharp.torch;

@@ -87,6 +87,22 @@ public class SectionTests
     }
 
     [Fact]
+    public void A_pe_keeps_its_colour_in_every_figure_even_when_it_is_drawn_first()
+    {
+        // Given rope, alibi and nope on distance but only nope on count: nope is the third variant (green, #2CA02C)
+        double[][] drops = [[0.1, 0.0], [0.0, 0.1]];
+        var data = new Given().Ablation("distance", "rope", 0, drops).Ablation("distance", "alibi", 0, drops)
+            .Ablation("distance", "nope", 0, drops).Ablation("count", "nope", 0, drops).Data();
+
+        // When the drop boxes are drawn
+        var count = new DropDistributionSection().Build(data)!.Figures.Single(f => f.Name == "drops-count").Render().Svg;
+
+        // Then count's only boxes are nope's green, not the palette's first colour (blue, #1F77B4)
+        Assert.Contains("#2CA02C", count, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("#1F77B4", count, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public void The_report_shows_only_the_sections_whose_tables_are_given()
     {
         var report = ReportBuilder.Build(TwoTasks().Data(), "t", SilentLog.Instance);

@@ -42,11 +42,12 @@ public sealed class DropDistributionSection : IReportSection
                         BoxMiddle = drops.Median(),
                         WhiskerMin = drops.Min(),
                         WhiskerMax = drops.Max(),
-                        FillColor = ReportStyle.ColorAt(data.ColorIndex(variants[k])).WithAlpha(0.55),
-                        LineColor = Colors.Black.WithAlpha(0.75),
                     });
                 }
                 var plottable = plot.Add.Boxes(boxes);
+                // The plottable's colours win over each box's (ScottPlot gives each plottable the next palette colour).
+                plottable.FillColor = ReportStyle.ColorAt(data.ColorIndex(variants[k])).WithAlpha(0.55);
+                plottable.LineColor = Colors.Black.WithAlpha(0.75);
                 plottable.LegendText = $"{variants[k]} (n={runs.Count})";
             }
             plot.Add.HorizontalLine(0, 1, Colors.Gray, LinePattern.Dotted);

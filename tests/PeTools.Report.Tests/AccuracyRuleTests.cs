@@ -93,6 +93,8 @@ public class AccuracyRuleTests
         var g = new Given().Final("distance", "rope", 0, 0.90, train: 0.95).Final("distance", "learned", 0, 0.60, train: 1.0);
         Assert.Equal(Outcome.Reproduced, g.Verdict("smallest_gap(task=distance,pe=rope)").Outcome);
         Assert.Equal(Outcome.NotReproduced, g.Verdict("smallest_gap(task=distance,pe=learned)").Outcome);
+        var tie = new Given().Final("distance", "rope", 0, 0.90, train: 0.95).Final("distance", "alibi", 0, 0.50, train: 0.555);
+        Assert.Equal(Outcome.Inconclusive, tie.Verdict("smallest_gap(task=distance,pe=rope)").Outcome);
     }
 
     [Fact]

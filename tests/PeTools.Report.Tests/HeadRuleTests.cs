@@ -12,15 +12,18 @@ public class HeadRuleTests
     private static readonly double[] SpreadLayer = [0.3, 0.25, 0.1, 0.0]; // top share 0.46, median 0.175
 
     [Fact]
-    public void Deposit_needs_at_least_half_of_the_seeds()
+    public void Deposit_needs_most_seeds_and_a_tie_is_inconclusive()
     {
-        var two = new Given().Ablation("distance", "rope", 0, [DepositLayer, FlatLayer]).Ablation("distance", "rope", 1, [FlatLayer, FlatLayer]);
-        var v = two.Verdict("deposit(task=distance,pe=rope,layers=first)");
-        Assert.Equal(Outcome.Reproduced, v.Outcome); // 1 of 2 = half
+        static Given Two() => new Given().Ablation("distance", "rope", 0, [DepositLayer, FlatLayer]).Ablation("distance", "rope", 1, [FlatLayer, FlatLayer]);
+        var v = Two().Verdict("deposit(task=distance,pe=rope,layers=first)");
+        Assert.Equal(Outcome.Inconclusive, v.Outcome); // 1 of 2
         Assert.Equal("rope: a deposit in layers first = {0} in 1/2 seeds (s0: layer 0 head 1 drop 0.500)", v.Ours);
-        var three = two.Ablation("distance", "rope", 2, [FlatLayer, FlatLayer]);
-        Assert.Equal(Outcome.NotReproduced, three.Verdict("deposit(task=distance,pe=rope,layers=first)").Outcome);
-        Assert.Equal(Outcome.NotReproduced, two.Verdict("deposit(task=distance,pe=rope,layers=second)").Outcome);
+        Assert.Equal("1 of 2 seeds of rope on distance show a deposit there (a tie)", v.Reason);
+        var fewest = Two().Ablation("distance", "rope", 2, [FlatLayer, FlatLayer]);
+        Assert.Equal(Outcome.NotReproduced, fewest.Verdict("deposit(task=distance,pe=rope,layers=first)").Outcome);
+        var most = Two().Ablation("distance", "rope", 2, [DepositLayer, FlatLayer]);
+        Assert.Equal(Outcome.Reproduced, most.Verdict("deposit(task=distance,pe=rope,layers=first)").Outcome);
+        Assert.Equal(Outcome.NotReproduced, Two().Verdict("deposit(task=distance,pe=rope,layers=second)").Outcome);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ public sealed record RuleKind(string Name, string Usage, string Description, Fun
 
 /// <summary>
 /// The one list of claim rules (STYLE.md §1): a rule kind is one class in Claims/Rules plus one line here. Accuracy
-/// rules compare mean final test accuracies over seeds; ablation rules need at least half of the seeds to agree.
+/// rules compare mean final test accuracies over seeds; ablation rules need most seeds to agree (a tie is inconclusive).
 /// </summary>
 public static class ClaimRules
 {
@@ -38,11 +38,11 @@ public static class ClaimRules
             a => new SpeedRule(a.Required(Task), a.Required(Pe), null, a.List(Among), a.Number("frac", 0.9))),
         new("faster", "faster(task,a,b[,frac=0.9])", "a reaches frac × the lower final accuracy of the two in fewer epochs than b",
             a => new SpeedRule(a.Required(Task), a.Required(A), a.Required(B), null, a.Number("frac", 0.9))),
-        new("deposit", "deposit(task,pe[,layers=first])", "a deposit in some selected layer in at least half of the seeds",
+        new("deposit", "deposit(task,pe[,layers=first])", "a deposit in some selected layer in most seeds",
             a => new DepositRule(a.Required(Task), a.Required(Pe), a.Layers("layers", "first"), present: true)),
-        new("no_deposit", "no_deposit(task,pe[,layers=all])", "no deposit in the selected layers in at least half of the seeds",
+        new("no_deposit", "no_deposit(task,pe[,layers=all])", "no deposit in the selected layers in most seeds",
             a => new DepositRule(a.Required(Task), a.Required(Pe), a.Layers("layers", "all"), present: false)),
-        new("pattern", "pattern(task,pe,layer,is)", "layer has the label is (deposit, shock, spread, average) in at least half of the seeds",
+        new("pattern", "pattern(task,pe,layer,is)", "layer has the label is (deposit, shock, spread, average) in most seeds",
             a => new PatternRule(a.Required(Task), a.Required(Pe), a.Layers("layer", "first"), ParsePattern(a.Required("is")))),
         new("shallow", "shallow(task,pe)", "the largest single-head drop is in the shallow half, the last layer has none ≥ the deposit threshold",
             a => new ShallowRule(a.Required(Task), a.Required(Pe))),

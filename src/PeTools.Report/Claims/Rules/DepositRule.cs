@@ -5,9 +5,9 @@ using PeTools.Report.Results;
 namespace PeTools.Report.Claims.Rules;
 
 /// <summary>
-/// <c>deposit(task=T,pe=P[,layers=first])</c>: in at least half of P's seeds some selected layer is labelled deposit
+/// <c>deposit(task=T,pe=P[,layers=first])</c>: in most of P's seeds some selected layer is labelled deposit
 /// (one head carries the layer: top drop ≥ 0.2 and ≥ half of all positive drops). <c>no_deposit(task=T,pe=P[,layers=all])</c>:
-/// in at least half of the seeds no selected layer is.
+/// in most seeds no selected layer is. A tie between seeds is inconclusive.
 /// </summary>
 public sealed class DepositRule(string task, string pe, LayerSelector layers, bool present) : IClaimRule
 {
@@ -23,10 +23,7 @@ public sealed class DepositRule(string task, string pe, LayerSelector layers, bo
         int deposits = withDeposit.Count(x => x.Layers.Count > 0);
         var ours = $"{pe}: a deposit in layers {Describe(layers, runs[0].Layers)} in {deposits}/{runs.Count} seeds" +
                    (deposits > 0 ? $" ({string.Join("; ", found)})" : "");
-        var holds = RuleSupport.Majority(vote);
-        return Verdict.Of(holds, ours, present
-            ? $"{vote.Count} of {vote.Of} seeds of {pe} on {task} show a deposit there (need at least half)"
-            : $"{vote.Count} of {vote.Of} seeds of {pe} on {task} show none there (need at least half)");
+        return RuleSupport.Vote(vote, ours, $"of {pe} on {task} show {(present ? "a deposit" : "none")} there");
     }
 
     internal static string Describe(LayerSelector s, int layers) =>

@@ -2,7 +2,8 @@ using PeTools.Report.Results;
 
 namespace PeTools.Report.Claims.Rules;
 
-/// <summary><c>smallest_gap(task=T,pe=P[,among=...])</c>: P has the smallest mean generalisation gap (final train − test accuracy).</summary>
+/// <summary><c>smallest_gap(task=T,pe=P[,among=...])</c>: P has the smallest mean generalisation gap (final train − test accuracy);
+/// inconclusive when P and its nearest rival are within noise.</summary>
 public sealed class GapRule(string task, string pe, IReadOnlyList<string>? among) : IClaimRule
 {
     public Verdict Evaluate(ReportData d)
@@ -14,7 +15,10 @@ public sealed class GapRule(string task, string pe, IReadOnlyList<string>? among
         bool holds = gaps[0].Variant == pe;
         var mine = gaps.First(g => g.Variant == pe);
         var rival = holds ? gaps[1] : gaps[0];
-        return Verdict.Of(holds, $"gap {pe} {mine.Gap.Format()}; {(holds ? "next" : "smallest")}: {rival.Variant} {rival.Gap.Format()}",
+        var ours = $"gap {pe} {mine.Gap.Format()}; {(holds ? "next" : "smallest")}: {rival.Variant} {rival.Gap.Format()}";
+        double noise = RuleSupport.Noise(mine.Gap, rival.Gap);
+        if (Math.Abs(mine.Gap.Mean - rival.Gap.Mean) < noise) return RuleSupport.WithinNoise($"gaps of {pe} and {rival.Variant} on {task}", mine.Gap.Mean - rival.Gap.Mean, noise, ours);
+        return Verdict.Of(holds, ours,
             holds ? $"{pe} has the smallest train − test gap of {candidates.Count} PEs on {task}" : $"{rival.Variant} has a smaller gap than {pe} on {task}");
     }
 }

@@ -3,7 +3,7 @@ using PeTools.Report.Results;
 
 namespace PeTools.Report.Claims.Rules;
 
-/// <summary><c>pattern(task=T,pe=P,layer=L,is=deposit|shock|spread|average)</c>: layer L has that label in at least half of P's seeds.</summary>
+/// <summary><c>pattern(task=T,pe=P,layer=L,is=deposit|shock|spread|average)</c>: layer L has that label in most of P's seeds.</summary>
 public sealed class PatternRule(string task, string pe, LayerSelector layer, DepositPattern pattern) : IClaimRule
 {
     public Verdict Evaluate(ReportData d)
@@ -15,9 +15,8 @@ public sealed class PatternRule(string task, string pe, LayerSelector layer, Dep
         int l = picked[0];
         var labels = runs.Select(r => r.Layer(l).Pattern).ToList();
         var vote = (Count: labels.Count(p => p == pattern), Of: runs.Count);
-        return Verdict.Of(RuleSupport.Majority(vote),
-            $"{pe} layer {l}: {string.Join(", ", labels.Select(p => p.Name()))}",
-            $"{vote.Count} of {vote.Of} seeds of {pe} on {task} label layer {l} {pattern.Name()} (need at least half)");
+        return RuleSupport.Vote(vote, $"{pe} layer {l}: {string.Join(", ", labels.Select(p => p.Name()))}",
+            $"of {pe} on {task} label layer {l} {pattern.Name()}");
     }
 
     public static DepositPattern ParsePattern(string text) =>

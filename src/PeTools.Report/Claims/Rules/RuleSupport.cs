@@ -49,8 +49,16 @@ internal static class RuleSupport
     /// <summary>Seeds (of the head-ablation runs) for which <paramref name="holds"/> is true: (count, of n).</summary>
     public static (int Count, int Of) Vote(IReadOnlyList<RunAblation> runs, Func<RunAblation, bool> holds) => (runs.Count(holds), runs.Count);
 
-    /// <summary>At least half of the seeds.</summary>
-    public static bool Majority((int Count, int Of) vote) => vote.Of > 0 && 2 * vote.Count >= vote.Of;
+    /// <summary>
+    /// A seed vote as a verdict: reproduced when most seeds agree, not reproduced when most disagree, inconclusive on a
+    /// tie (1 of 2 seeds says nothing either way).
+    /// </summary>
+    public static Verdict Vote((int Count, int Of) vote, string ours, string what)
+    {
+        var reason = $"{vote.Count} of {vote.Of} seeds {what}";
+        if (2 * vote.Count == vote.Of) return Verdict.Inconclusive(reason + " (a tie)", ours);
+        return Verdict.Of(2 * vote.Count > vote.Of, ours, reason + " (need most)");
+    }
 
     public static Verdict NoAblation(string task, string variant) =>
         Verdict.Inconclusive($"no head-ablation table of {variant} on {task} among the inputs");

@@ -3,7 +3,7 @@ using PeTools.Report.Results;
 namespace PeTools.Report.Claims.Rules;
 
 /// <summary>
-/// <c>shallow(task=T,pe=P)</c>: the deposit is confined to shallow layers: in at least half of P's seeds the layer with
+/// <c>shallow(task=T,pe=P)</c>: the deposit is confined to shallow layers: in most of P's seeds the layer with
 /// the largest single-head drop is in the shallow half, and the last layer has no head whose drop reaches the deposit threshold.
 /// </summary>
 public sealed class ShallowRule(string task, string pe) : IClaimRule
@@ -22,7 +22,7 @@ public sealed class ShallowRule(string task, string pe) : IClaimRule
         var vote = RuleSupport.Vote(runs, Holds);
         var ours = string.Join("; ", runs.Select(r =>
             $"s{r.Run.Seed}: top drop per layer {string.Join("/", Enumerable.Range(0, r.Layers).Select(l => RuleSupport.Num(r.Layer(l).TopDrop, 2)))}"));
-        return Verdict.Of(RuleSupport.Majority(vote), $"{pe}: {ours}",
-            $"{vote.Count} of {vote.Of} seeds: largest drop in the shallow half and last layer below {RuleSupport.Num(RunAblation.Thresholds.DepositDrop)} (need at least half)");
+        return RuleSupport.Vote(vote, $"{pe}: {ours}",
+            $"have their largest drop in the shallow half and the last layer below {RuleSupport.Num(RunAblation.Thresholds.DepositDrop)}");
     }
 }

@@ -68,12 +68,16 @@ public class AccuracyRuleTests
         var g = ThreePes();
         Assert.Equal(Outcome.Reproduced, g.Verdict("below(task=distance,pe=nope,value=0.1)").Outcome);
         Assert.Equal(Outcome.NotReproduced, g.Verdict("below(task=distance,pe=alibi,value=0.1)").Outcome);
-        Assert.Equal(Outcome.Reproduced, g.Verdict("above(task=distance,pe=rope,value=0.9)").Outcome);
+        Assert.Equal(Outcome.Reproduced, g.Verdict("above(task=distance,pe=rope,value=0.85)").Outcome);
+        Assert.Equal(Outcome.Inconclusive, g.Verdict("above(task=distance,pe=rope,value=0.9)").Outcome); // 0.910 ± 0.014: 2 SE = 0.02
         Assert.Equal(Outcome.Reproduced, g.Verdict("similar(task=distance,a=alibi,b=nope,tol=0.3)").Outcome);
         Assert.Equal(Outcome.NotReproduced, g.Verdict("similar(task=distance,a=alibi,b=nope,tol=0.2)").Outcome);
         var r = g.Verdict("ratio_above(task=distance,a=alibi,b=rope,value=0.3)");
         Assert.Equal(Outcome.Reproduced, r.Outcome);
         Assert.Equal("alibi / rope = 0.330 on distance (≥ 0.300)", r.Reason);
+        // seeds 0.2 and 1.0 (mean 0.6 ± 0.57) say nothing about 0.9 × 0.9 = 0.81
+        var wide = new Given().Final("distance", "rope/mla", 0, 0.2).Final("distance", "rope/mla", 1, 1.0).Final("distance", "rope", 0, 0.9);
+        Assert.Equal(Outcome.Inconclusive, wide.Verdict("ratio_above(task=distance,a=rope/mla,b=rope,value=0.9)").Outcome);
     }
 
     [Fact]

@@ -4,10 +4,14 @@ CONFIG ?= Release
 DOTNET ?= dotnet
 TOOLS := pe-gen-task pe-spectrum pe-train pe-heads pe-report
 DEMO_DIR ?= out/demo
+PROFILE ?= cpu-small
+# Parallel jobs of `make paper`: the profile's JOBS (two CPU runs at a time; one on a GPU) unless given.
+JOBS ?= $(shell sed -n 's/^JOBS := *//p' examples/paper/profiles/$(PROFILE).mk)
+PAPER = $(MAKE) --no-print-directory -f examples/paper/paper.mk CONFIG=$(CONFIG)
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help build test test-gpu lint demo bench install clean gpu-bundle schemas
+.PHONY: help build test test-gpu lint demo paper bench install clean gpu-bundle schemas
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,8 +29,13 @@ lint: ## formatting, the I/O and size rules of STYLE.md
 	$(DOTNET) format pe-tools.sln --verify-no-changes -v quiet
 	@bash build/lint.sh
 
-demo: build ## the main job end to end on CPU with small defaults
-	@bash examples/demo.sh $(CONFIG) $(DEMO_DIR)
+demo: build ## the paper graph end to end on CPU in a few minutes (profile demo), ending with a report
+	@$(PAPER) -j2 PROFILE=demo OUT=$(DEMO_DIR)
+	@cut -d, -f1,2 $(DEMO_DIR)/report/verdicts.csv | column -t -s,
+	@echo "open $(DEMO_DIR)/report/report.html"
+
+paper: build ## the paper's pipeline as make targets (PROFILE=cpu-small|gpu|demo): data, train, heads, spectrum, report
+	@$(PAPER) -j$(or $(JOBS),1) PROFILE=$(PROFILE) $(if $(OUT),OUT=$(OUT))
 
 bench: build ## benchmarks side by side with their numpy/PyTorch peers (appends to BENCHMARKS.md)
 	@for b in bench/*/run.sh; do bash $$b || exit 1; done

@@ -1,4 +1,5 @@
 using PeTools.Core;
+using PeTools.Core.Heads;
 using PeTools.Core.Logging;
 using PeTools.Torch.Heads;
 using PeTools.Torch.Training;

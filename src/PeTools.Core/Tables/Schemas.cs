@@ -51,6 +51,7 @@ public static partial class Schemas
         Ablation, Deposit, AttentionMap, HeadStats, PositionalVectors, DynamicsDrops, DynamicsSummary, TriggerAttention, Probes,
         LogitSpectrum, Hessian,
         Grid, SweepPlan, SweepSummary,
+        Claims, ClaimVerdicts, ClaimRules,
     ];
 
     /// <summary>The schema whose required columns a file with <paramref name="columns"/> satisfies, most specific first.</summary>

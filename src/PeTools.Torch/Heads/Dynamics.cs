@@ -1,5 +1,6 @@
 using PeTools.Core;
 using PeTools.Core.Errors;
+using PeTools.Core.Heads;
 using PeTools.Core.Logging;
 using PeTools.Torch.Training;
 using static TorchSharp.torch;

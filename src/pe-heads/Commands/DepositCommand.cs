@@ -1,6 +1,7 @@
 using System.CommandLine;
 using PeTools.Cli;
 using PeTools.Core.Errors;
+using PeTools.Core.Heads;
 using PeTools.Core.Tables;
 using PeTools.Torch.Heads;
 using A = PeTools.Core.Tables.Schemas.AblationColumns;

@@ -1,4 +1,4 @@
-namespace PeTools.Torch.Heads;
+namespace PeTools.Core.Heads;
 
 /// <summary>The label of a layer's ablation profile (paper §4.3, Fig. 4), as <see cref="DepositScore.Label"/> decides it.</summary>
 public enum DepositPattern

@@ -1,6 +1,6 @@
-using PeTools.Torch.Heads;
+using PeTools.Core.Heads;
 
-namespace PeTools.Heads.Tests;
+namespace PeTools.Core.Tests.Heads;
 
 /// <summary>The deposit score's arithmetic on hand-written drops (no libtorch).</summary>
 public class DepositScoreTests

@@ -84,14 +84,15 @@ public sealed class Given
         return this;
     }
 
-    /// <summary>A hessian table in the provisional long format: (pe, seed, step, value) rows of one quantity.</summary>
+    /// <summary>A hessian table (long format): (pe, seed, step, value) rows of one quantity.</summary>
     public Given Hessian(string quantity, params (string Pe, long Seed, long Step, double Value)[] rows)
     {
         var h = HessianTable.Columns.Run;
         var b = new TableBatchBuilder(HessianTable.Schema);
         foreach (var r in rows)
             b.Add((h, $"{r.Pe}-s{r.Seed}"), (HessianTable.Columns.Pe, r.Pe), (HessianTable.Columns.Seed, r.Seed), (HessianTable.Columns.Step, r.Step),
-                (HessianTable.Columns.Epoch, r.Step / 10.0), (HessianTable.Columns.Scope, "model"), (HessianTable.Columns.Quantity, quantity),
+                (HessianTable.Columns.Epoch, r.Step / 10.0), (HessianTable.Columns.Scope, "model"), (Schemas.HessianColumns.Task, "distance"),
+                (Schemas.HessianColumns.Dimension, 1000L), (HessianTable.Columns.Quantity, quantity),
                 (HessianTable.Columns.Index, 0), (HessianTable.Columns.Value, r.Value));
         _tables.Add(new LoadedTable("hessian.csv", HessianTable.Schema, b.Build(), null));
         return this;

@@ -87,6 +87,23 @@ public class SectionTests
     }
 
     [Fact]
+    public void Sharpness_draws_the_top_eigenvalue_and_trace_and_leaves_one_off_rows_such_as_the_density_out()
+    {
+        // Given a hessian table with a curve quantity and rows that describe one measurement (density, bookkeeping)
+        var data = new Given()
+            .Hessian("top_eigenvalue", ("rope", 0, 0, 9.0), ("rope", 0, 100, 2.0))
+            .Hessian("density", ("rope", 0, 100, 0.3))
+            .Hessian("lanczos_steps", ("rope", 0, 100, 20))
+            .Data();
+
+        // When the section is built, then only the top eigenvalue is drawn and listed
+        var section = new SharpnessSection().Build(data)!;
+        Assert.Contains("| `rope` | top_eigenvalue | 100 | 2.000 (n=1) |", section.Markdown);
+        Assert.DoesNotContain("density", section.Markdown);
+        Assert.DoesNotContain("lanczos_steps", section.Markdown);
+    }
+
+    [Fact]
     public void A_pe_keeps_its_colour_in_every_figure_even_when_it_is_drawn_first()
     {
         // Given rope, alibi and nope on distance but only nope on count: nope is the third variant (green, #2CA02C)

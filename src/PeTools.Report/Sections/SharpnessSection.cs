@@ -7,11 +7,15 @@ using ScottPlot;
 namespace PeTools.Report.Sections;
 
 /// <summary>
-/// Sharpness of the loss over training (pe-spectrum hessian): the top Hessian eigenvalue (and any other scalar it
-/// reports, e.g. the trace) per PE, mean over seeds with a min–max band (claim C20: contraction → stabler optimisation).
+/// Sharpness of the loss over training (pe-spectrum hessian): the top Hessian eigenvalue and the trace per PE, mean
+/// over seeds with a min–max band (claim C20: contraction → stabler optimisation). The table's other rows (residual
+/// bounds, Lanczos bookkeeping, the density grid) describe one measurement, not a curve, and are left out.
 /// </summary>
 public sealed class SharpnessSection : IReportSection
 {
+    /// <summary>The quantities drawn as curves, in panel order.</summary>
+    public static readonly IReadOnlyList<string> Curves = [HessianTable.TopEigenvalue, "trace"];
+
     public string Title => "Sharpness during training (loss Hessian)";
     public IReadOnlyList<string> Kinds => [HessianTable.Kind];
 
@@ -21,7 +25,8 @@ public sealed class SharpnessSection : IReportSection
         if (all.Count == 0) return null;
         var scope = HessianRow.PreferredScope(all);
         var rows = all.Where(r => r.Scope == scope).ToList();
-        var quantities = rows.Select(r => r.Quantity).Distinct().OrderBy(q => q == HessianTable.TopEigenvalue ? 0 : 1).ThenBy(q => q, StringComparer.Ordinal).ToList();
+        var quantities = Curves.Where(q => rows.Any(r => r.Quantity == q)).ToList();
+        if (quantities.Count == 0) return null;
         var pes = Variants.Order(rows.Select(r => r.Pe));
         var panels = new List<Plot>();
         var table = new MarkdownTable("PE", "quantity", "last step", "value at the last step (over seeds)");

@@ -94,9 +94,10 @@ public static class FastPathCheck
             yield return Row("forward", c, dev, forward, bf16 ? 5e-2 : 1e-3, "max |Δ logits| / max |logits|, all fast paths vs none");
             yield return Row("gradients", c, dev, gradients, bf16 ? 1e-1 : 1e-3,
                 "worst parameter: max |Δ grad| / (max |its grad| + 1e-3 max |any grad|); inf: a gradient on one side only");
-            var flat = FlatStep(c, device);
-            yield return Row("flat-step", c, dev, flat, 1e-6,
-                "3 AdamW steps, flat buffers vs per tensor: max |Δ w| / max |w|" + (flat == 0 ? " (bit-identical)" : ""));
+            var (flat, noise) = FlatStep(c, device);
+            yield return Row("flat-step", c, dev, flat, Math.Max(1e-6, 4 * noise),
+                "3 AdamW steps, flat buffers vs per tensor: max |Δ w| / max |w|" + (flat == 0 ? " (bit-identical)" : "") +
+                (noise > 0 ? $"; bound 4× the per-tensor path's own run-to-run difference {noise:G3} (gradients summed by CUDA atomics)" : ""));
             yield return Row("training", c, dev, Training(c, device), bf16 ? 5e-2 : 1e-3,
                 "5 steps with all fast paths vs none, then |Δ loss| / loss on a fixed batch");
             yield return syncGuard.Works
@@ -154,7 +155,13 @@ public static class FastPathCheck
 
     private static TrainConfig Optimisation(Case c) => new() { Precision = c.Precision, WeightDecay = 1e-2, IgnoreClass = null };
 
-    private static double FlatStep(Case c, Device device)
+    /// <summary>
+    /// Flat vs per-tensor weights after three steps, and the per-tensor path against itself: on CUDA some gradients
+    /// (the relative bias's gather backward) are summed with atomics in a varying order, and AdamW's division by √v
+    /// magnifies that noise for near-zero gradients; the flat path cannot be asked to agree better than the oracle
+    /// agrees with itself. On CPU both runs are bit-identical and the noise is 0.
+    /// </summary>
+    private static (double Difference, double Noise) FlatStep(Case c, Device device)
     {
         using var scope = NewDisposeScope();
         var (x, y) = Batch(c.Config, device);
@@ -171,7 +178,10 @@ public static class FastPathCheck
         }
         var flat = Weights(FastPaths.Flat);
         var perTensor = Weights(FastPaths.None);
-        return flat.Zip(perTensor).Max(p => Max((p.First - p.Second).abs())) / perTensor.Max(w => Max(w.abs()));
+        var again = Weights(FastPaths.None);
+        double scale = perTensor.Max(w => Max(w.abs()));
+        return (flat.Zip(perTensor).Max(p => Max((p.First - p.Second).abs())) / scale,
+                again.Zip(perTensor).Max(p => Max((p.First - p.Second).abs())) / scale);
     }
 
     private static double Training(Case c, Device device)

@@ -10,7 +10,7 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/src"
 cp -r global.json Directory.Build.props Directory.Build.targets Directory.Packages.props build "$stage/"
-for p in PeTools.Core PeTools.Cli PeTools.Torch PeTools.Cli.Runs pe-gen-task pe-train pe-heads pe-spectrum pe-report; do
+for p in PeTools.Core PeTools.Cli PeTools.Torch PeTools.Cli.Runs pe-gen-task pe-train pe-heads pe-spectrum PeTools.Report pe-report; do
   [ -d "src/$p" ] && (cd src && tar --exclude=bin --exclude=obj -cf - "$p") | tar -C "$stage/src" -xf -
 done
 out="$stage/pe-tools"

@@ -1,3 +1,4 @@
+using PeTools.Torch.Curvature;
 using PeTools.Torch.Model;
 using PeTools.Torch.Positional;
 using PeTools.Torch.Training;
@@ -49,5 +50,49 @@ public class GpuTests
         // Then nothing fails, and the sync check ran (its switch works with this libtorch) and passed
         Assert.All(rows, r => Assert.True(r.Status != FastPathCheck.Fail, $"{r.Check} {r.Case}: {r.Difference} > {r.Tolerance}; {r.Note}"));
         Assert.All(rows.Where(r => r.Check == "no-sync"), r => Assert.True(r.Status == FastPathCheck.Pass, r.Note));
+    }
+
+    public static TheoryData<string, Architecture, AttentionKind> HessianModels() => new()
+    {
+        { "rope", Architecture.Reference, AttentionKind.Mha },
+        { "alibi", Architecture.Standard, AttentionKind.Mha },
+        { "relative", Architecture.Reference, AttentionKind.Mha },
+        { "rope", Architecture.Standard, AttentionKind.Mla },
+    };
+
+    [Theory]
+    [MemberData(nameof(HessianModels))]
+    public void Hessian_vector_products_and_lanczos_on_cuda_match_cpu(string pe, Architecture arch, AttentionKind attention)
+    {
+        // Given the same float64 model and batches on CPU and CUDA (double backward through composite attention)
+        using var scope = NewDisposeScope();
+        var config = new TransformerConfig { Pe = pe, Arch = arch, Attention = attention, Vocab = 50, Classes = 10, DModel = 32, DFF = 64, Heads = 4, Layers = 2, MaxLen = 16, DCompress = 16 };
+        manual_seed(2);
+        using var cpuModel = new Transformer(config);
+        using var gpuModel = new Transformer(config);
+        gpuModel.load_state_dict(cpuModel.state_dict());
+        cpuModel.to(ScalarType.Float64);
+        gpuModel.to(ScalarType.Float64).to(CUDA);
+        var generator = new Generator(3);
+        var tokens = randint(1, 50, [2, 8, 16], generator: generator, dtype: ScalarType.Int64);
+        var targets = randint(0, 10, [2, 8], generator: generator, dtype: ScalarType.Int64);
+        List<LossBatch> Batches(Device d) => [.. Enumerable.Range(0, 2).Select(i => new LossBatch(tokens[i].to(d), targets[i].to(d)))];
+        var cpu = new HessianVectorProduct(cpuModel, CurvatureScope.Parse("model", cpuModel), Batches(CPU), 0);
+        var gpu = new HessianVectorProduct(gpuModel, CurvatureScope.Parse("model", gpuModel), Batches(CUDA), 0);
+
+        // When Hv, the top eigenvalues and the trace are computed on both
+        var v = randn([cpu.Dimension], dtype: ScalarType.Float64, generator: generator);
+        var hvCpu = cpu.Apply(v);
+        var hvGpu = gpu.Apply(v.cuda()).cpu();
+        var topCpu = HessianSpectrum.Top(cpu, 3, 60, 1e-10, seed: 4);
+        var topGpu = HessianSpectrum.Top(gpu, 3, 60, 1e-10, seed: 4);
+        var traceCpu = HessianSpectrum.HutchinsonTrace(cpu, 4, seed: 5);
+        var traceGpu = HessianSpectrum.HutchinsonTrace(gpu, 4, seed: 5);
+
+        // Then CUDA agrees with CPU (the same seeded vectors on both) to float64 rounding
+        Assert.True((hvCpu - hvGpu).norm().item<double>() <= 1e-10 * hvCpu.norm().item<double>(), $"{pe}: Hv differs");
+        for (int i = 0; i < 3; i++)
+            Assert.True(Math.Abs(topCpu.Values[i] - topGpu.Values[i]) <= 1e-8 * Math.Abs(topCpu.Values[0]), $"{pe}: λ{i} {topCpu.Values[i]} vs {topGpu.Values[i]}");
+        Assert.True(Math.Abs(traceCpu.Mean - traceGpu.Mean) <= 1e-8 * Math.Abs(traceCpu.Mean) + 1e-12, $"{pe}: trace differs");
     }
 }

@@ -4,6 +4,7 @@ using PeTools.Report.Inputs;
 using PeTools.Report.Results;
 using A = PeTools.Core.Tables.Schemas.AblationColumns;
 using C = PeTools.Core.Tables.Schemas.ContractionColumns;
+using H = PeTools.Core.Tables.Schemas.HessianColumns;
 using M = PeTools.Core.Tables.Schemas.MetricsColumns;
 using P = PeTools.Core.Tables.Schemas.PositionalVectorsColumns;
 using Q = PeTools.Core.Tables.Schemas.ProbeColumns;
@@ -87,14 +88,13 @@ public sealed class Given
     /// <summary>A hessian table (long format): (pe, seed, step, value) rows of one quantity.</summary>
     public Given Hessian(string quantity, params (string Pe, long Seed, long Step, double Value)[] rows)
     {
-        var h = HessianTable.Columns.Run;
-        var b = new TableBatchBuilder(HessianTable.Schema);
+        var b = new TableBatchBuilder(Schemas.Hessian);
         foreach (var r in rows)
-            b.Add((h, $"{r.Pe}-s{r.Seed}"), (HessianTable.Columns.Pe, r.Pe), (HessianTable.Columns.Seed, r.Seed), (HessianTable.Columns.Step, r.Step),
-                (HessianTable.Columns.Epoch, r.Step / 10.0), (HessianTable.Columns.Scope, "model"), (Schemas.HessianColumns.Task, "distance"),
-                (Schemas.HessianColumns.Dimension, 1000L), (HessianTable.Columns.Quantity, quantity),
-                (HessianTable.Columns.Index, 0), (HessianTable.Columns.Value, r.Value));
-        _tables.Add(new LoadedTable("hessian.csv", HessianTable.Schema, b.Build(), null));
+            b.Add((H.Run, $"{r.Pe}-s{r.Seed}"), (H.Pe, r.Pe), (H.Seed, r.Seed), (H.Step, r.Step),
+                (H.Epoch, r.Step / 10.0), (H.Scope, "model"), (H.Task, "distance"),
+                (H.Dimension, 1000L), (H.Quantity, quantity),
+                (H.Index, 0), (H.Value, r.Value));
+        _tables.Add(new LoadedTable("hessian.csv", Schemas.Hessian, b.Build(), null));
         return this;
     }
 

@@ -62,7 +62,7 @@ public static class ClaimRules
         new("probe_greater", "probe_greater(task,a,b,quantity[,stat=max,step=first,layers=all])", "a gradient-probe statistic of a exceeds b's",
             a => new ProbeRule(a.Required(Task), a.Required(A), a.Required(B), a.Required("quantity"), Stat(a), Step(a), a.Layers("layers", "all"), null, null)),
         new("sharpness_less", "sharpness_less(a,b[,quantity=top_eigenvalue])", "the loss-Hessian quantity at the last step is lower for a than for b",
-            a => new SharpnessRule(a.Required(A), a.Required(B), a.Optional("quantity", Inputs.HessianTable.TopEigenvalue))),
+            a => new SharpnessRule(a.Required(A), a.Required(B), a.Optional("quantity", PeTools.Core.Tables.Schemas.HessianColumns.TopEigenvalue))),
     ];
 
     public static RuleKind? Find(string name) => All.FirstOrDefault(k => k.Name == name);

@@ -17,7 +17,7 @@ public static class ReportKinds
         [Schemas.Metrics, Schemas.Ablation, Schemas.PositionalVectors, Schemas.DynamicsDrops, Schemas.DynamicsSummary, Schemas.Probes];
 
     /// <summary>Kinds that stand alone (spectral theory on random content, sharpness rows that name their PE).</summary>
-    public static IReadOnlyList<TableSchema> Standalone => [Schemas.Spectrum, Schemas.Contraction, HessianTable.Schema];
+    public static IReadOnlyList<TableSchema> Standalone => [Schemas.Spectrum, Schemas.Contraction, Schemas.Hessian];
 
     /// <summary>Every kind pe-report reads.</summary>
     public static IReadOnlyList<TableSchema> Read => [.. PerRun, .. Standalone];

@@ -1,3 +1,4 @@
+using PeTools.Core.Tables;
 using PeTools.Report.Figures;
 using PeTools.Report.Inputs;
 using PeTools.Report.Output;
@@ -14,10 +15,10 @@ namespace PeTools.Report.Sections;
 public sealed class SharpnessSection : IReportSection
 {
     /// <summary>The quantities drawn as curves, in panel order.</summary>
-    public static readonly IReadOnlyList<string> Curves = [HessianTable.TopEigenvalue, "trace"];
+    public static readonly IReadOnlyList<string> Curves = [Schemas.HessianColumns.TopEigenvalue, Schemas.HessianColumns.Trace];
 
     public string Title => "Sharpness during training (loss Hessian)";
-    public IReadOnlyList<string> Kinds => [HessianTable.Kind];
+    public IReadOnlyList<string> Kinds => [Schemas.Hessian.Kind];
 
     public SectionContent? Build(ReportData data)
     {

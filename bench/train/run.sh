@@ -13,7 +13,9 @@
 # Markdown table with ratios goes to stdout. --quick: 2 PEs, paper config, few steps. DEVICE (default cuda) picks the
 # GPU. BENCH_ARGS go to torch_bench.py for both sides, to split a long run into calls, e.g. BENCH_ARGS="--configs
 # paper" OUT=paper.csv, then BENCH_ARGS="--configs d1024-t512" OUT=big.csv. FP32_VARIANTS / BF16_VARIANTS (default
-# all) are pe-train bench --fast-paths lists, e.g. BF16_VARIANTS=all,none,no-flat to time the slow oracles too.
+# all) are pe-train bench --fast-paths lists, e.g. BF16_VARIANTS=all,none,no-flat to time the slow oracles too;
+# PRECISIONS (default "fp32 bf16") the pe-train precisions to run. BENCH_ARGS="--modes torch-eager:bf16" limits the
+# PyTorch side, "--profile FILE" adds its eager cases' top kernels.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -49,7 +51,7 @@ trap 'mv -f "$tmp" "$out"; echo "run.sh: stopped; partial rows in $out" >&2; exi
 echo "impl,precision,pe,config,tokens_per_s,step_ms,peak_mem_mb,device_mem_mb,note" >"$tmp"
 echo "== pe-train bench" >&2
 while read -r args; do
-  for precision in fp32 bf16; do
+  for precision in ${PRECISIONS:-fp32 bf16}; do
     variants=${FP32_VARIANTS:-all}; [[ $precision == bf16 ]] && variants=${BF16_VARIANTS:-all}
     before=$(wc -l <"$tmp")
     # shellcheck disable=SC2086  # args is a list of options, split on purpose

@@ -32,6 +32,9 @@ torch = F = pe_model = None
 CONFIGS = {
     "paper": dict(d_model=256, dff=512, heads=16, layers=6, max_len=128, d_compress=128, batch=512, seq=128),
     "d1024-t512": dict(d_model=1024, dff=2048, heads=16, layers=6, max_len=512, d_compress=512, batch=64, seq=512),
+    # Not a throughput benchmark: the paper's model at batch 8, where the GPU work per step is tiny, so the step time is
+    # mostly what the host needs to issue one step (framework overhead, kernel launches).
+    "paper-b8": dict(d_model=256, dff=512, heads=16, layers=6, max_len=128, d_compress=128, batch=8, seq=128),
     # Not a benchmark: a seconds-long smoke test of the scripts on CPU (DEVICE=cpu; never in the default --configs).
     "tiny": dict(d_model=32, dff=64, heads=4, layers=2, max_len=16, d_compress=16, batch=8, seq=16),
 }
@@ -64,7 +67,7 @@ def pe_train_args(size, pe, attention):
             f"--weight-decay {OPTIM['weight_decay']} --config-label {size}")
 
 
-def bench_case(size, pe, attention, impl, precision, warmup, steps, device):
+def bench_case(size, pe, attention, impl, precision, warmup, steps, device, profile=None):
     """One row: times `steps` training steps after `warmup` untimed ones."""
     c = CONFIGS[size]
     gc.collect()
@@ -103,12 +106,38 @@ def bench_case(size, pe, attention, impl, precision, warmup, steps, device):
     mean_ms = (time.perf_counter() - t0) * 1000 / steps
     median_ms = statistics.median(s.elapsed_time(e) for s, e in zip(starts, ends))
     peak_mb = torch.cuda.max_memory_allocated(device) / 2**20
+    if profile is not None:
+        try:
+            profile_steps(step, f"{impl}/{precision}/{pe_label(pe, attention)}/{size}", profile)
+        except Exception as e:  # the timing above stands without the profile
+            print(f"torch_bench.py: profile failed: {type(e).__name__}: {e}", file=sys.stderr)
     free, total = torch.cuda.mem_get_info(device)
     device_mb = (total - free - used_before) / 2**20
     note = (f"median of {steps} after {warmup} warm-up ({warm_s:.1f} s); mean {mean_ms:.2f} ms; fused AdamW; "
             f"peak reserved {torch.cuda.max_memory_reserved(device) / 2**20:.0f} MiB")
     return [impl, precision, pe_label(pe, attention), size, c["batch"] * c["seq"] / (median_ms / 1000),
             median_ms, peak_mb, device_mb, note]
+
+
+PROFILE_HEADER = ["case", "kernel", "calls_per_step", "us_per_step", "share"]
+
+
+def profile_steps(step, case, writer, steps=3, top=30):
+    """Where one step's GPU time goes: torch.profiler over `steps` steps, the `top` kernels by device time."""
+    from torch.profiler import profile, ProfilerActivity
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(steps):
+            step()
+        torch.cuda.synchronize()
+    rows = [e for e in prof.key_averages() if e.device_type is not None and "cuda" in str(e.device_type).lower()
+            and e.self_device_time_total > 0]
+    total = sum(e.self_device_time_total for e in rows)
+    rows.sort(key=lambda e: -e.self_device_time_total)
+    writer.writerow([case, "ALL KERNELS", f"{sum(e.count for e in rows) / steps:.1f}", f"{total / steps:.1f}", "1.000"])
+    for e in rows[:top]:
+        writer.writerow([case, e.key[:160], f"{e.count / steps:.1f}", f"{e.self_device_time_total / steps:.1f}",
+                         f"{e.self_device_time_total / total:.3f}"])
 
 
 def cases(a):
@@ -128,6 +157,9 @@ def parse_args(argv):
     p.add_argument("--device", default="cuda")
     p.add_argument("--no-header", action="store_true", help="rows only (to append to a file)")
     p.add_argument("--pe-train-args", action="store_true", help="print 'pe-train bench' options, one case a line")
+    p.add_argument("--modes", default=",".join(f"{i}:{q}" for i, q in MODES),
+                   help="comma-separated impl:precision, of " + ", ".join(f"{i}:{q}" for i, q in MODES))
+    p.add_argument("--profile", metavar="CSV", help="also write each eager case's top GPU kernels per step to CSV")
     a = p.parse_args(argv)
     if a.quick:
         a.configs, a.pes, a.warmup, a.steps = "paper", "nope,rope", 2, 5
@@ -136,7 +168,9 @@ def parse_args(argv):
     unknown = [s for s in a.configs if s not in CONFIGS]
     if unknown:
         p.error(f"unknown config {unknown}; one of {list(CONFIGS)}")
-    a.modes = MODES
+    a.modes = [tuple(m.split(":")) for m in a.modes.split(",")]
+    if any(m not in MODES for m in a.modes):
+        p.error(f"unknown --modes {a.modes}; of {MODES}")
     return a
 
 
@@ -161,9 +195,14 @@ def main(argv=None):
     if not a.no_header:
         out.writerow(HEADER)
     failed = 0
+    profile_file = open(a.profile, "w", newline="") if a.profile else None
+    profile = csv.writer(profile_file, lineterminator="\n") if profile_file else None
+    if profile:
+        profile.writerow(PROFILE_HEADER)
     for size, pe, attention, impl, precision in cases(a):
         try:
-            row = bench_case(size, pe, attention, impl, precision, a.warmup, a.steps, a.device)
+            row = bench_case(size, pe, attention, impl, precision, a.warmup, a.steps, a.device,
+                             profile if impl == "torch-eager" else None)
         except Exception as e:  # a compile failure or OOM is a result to report, not a reason to stop
             failed += 1
             msg = (str(e).strip().splitlines() or [""])[0][:200].replace(",", ";")
@@ -174,6 +213,8 @@ def main(argv=None):
         print(f"torch_bench.py: {' '.join(map(str, row[:6]))}", file=sys.stderr)
         gc.collect()
         torch._dynamo.reset()
+        if profile_file:
+            profile_file.flush()
     return 0 if failed == 0 else 3
 
 

@@ -69,6 +69,19 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>
+    /// Rotary PEs on the fast path: rotate in one run-time kernel per direction where one is at hand (true, see
+    /// <see cref="RotaryEncoding.RotateInKernel"/>) or with the cached tables, the kernel's oracle (false).
+    /// </summary>
+    public bool RotateInKernel
+    {
+        get => pe is RotaryEncoding { RotateInKernel: true };
+        set
+        {
+            if (pe is RotaryEncoding rotary) rotary.RotateInKernel = value;
+        }
+    }
+
     public IReadOnlyList<Block> Blocks => blockArray;
     public PositionalEncoding PositionalEncoding => pe;
 
@@ -76,15 +89,19 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
     /// Sets every layer's <see cref="Attention.Path"/> until the result is disposed, then restores what each had.
     /// Double backward (Hessian-vector products) needs <see cref="AttentionPath.Composite"/>: the fused kernels'
     /// backward is not differentiable on every device, and TorchSharp's autograd.grad does not turn libtorch's error
-    /// into an exception (THSAutograd_grad has no CATCH), so the process would die.
+    /// into an exception (THSAutograd_grad has no CATCH), so the process would die. The composite path also turns
+    /// <see cref="RotateInKernel"/> off: a run-time kernel's backward is not differentiable again.
     /// </summary>
     public IDisposable UseAttentionPath(AttentionPath path)
     {
         var previous = blockArray.Select(b => b.Attention.Path).ToArray();
+        bool kernel = RotateInKernel;
         foreach (var b in blockArray) b.Attention.Path = path;
+        if (path == AttentionPath.Composite) RotateInKernel = false;
         return new Restore(() =>
         {
             for (int l = 0; l < blockArray.Length; l++) blockArray[l].Attention.Path = previous[l];
+            RotateInKernel = kernel;
         });
     }
 

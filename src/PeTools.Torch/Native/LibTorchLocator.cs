@@ -110,7 +110,7 @@ public static class LibTorchLocator
         }
     }
 
-    private static string LibTorchSharpPath()
+    internal static string LibTorchSharpPath()
     {
         var baseDir = AppContext.BaseDirectory;
         foreach (var candidate in new[]

@@ -1,4 +1,5 @@
 using PeTools.Core.Errors;
+using PeTools.Torch.Kernels;
 using PeTools.Torch.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -54,13 +55,24 @@ public class RotaryEncoding : PositionalEncoding
     /// </summary>
     public bool FastRotation { get; set; } = true;
 
+    /// <summary>
+    /// True (the default): where a run-time kernel launcher is at hand (a CUDA device with NVRTC, or
+    /// <see cref="KernelLauncher"/>), the fast path rotates in one kernel per direction (<see cref="FusedRotation"/>);
+    /// false, or without a launcher, it uses <see cref="RotationTables.Apply"/>, that kernel's oracle.
+    /// </summary>
+    public bool RotateInKernel { get; set; } = true;
+
+    /// <summary>The launcher for <see cref="RotateInKernel"/>; null: the CUDA kernels of the tensor's device, if any.
+    /// Tests set the CPU emulation here.</summary>
+    public IKernelLauncher? KernelLauncher { get; set; }
+
     private readonly Dictionary<string, (Tensor C, Tensor S)> _rotationTables = new(StringComparer.Ordinal);
 
     public override (Tensor Q, Tensor K) RotateQueryKey(int layer, Tensor q, Tensor k)
     {
         if (FastRotation && RotationTables.Fits(q) && RotationTables.Fits(k))
-            return (RotationTables.Apply(q, Tables("rope", q, () => CosSin(q))),     // (B, H, T, dh)
-                    RotationTables.Apply(k, Tables("rope", k, () => CosSin(k))));    // (B, H, S, dh)
+            return (Turn(q, Tables("rope", q, () => CosSin(q))),                     // (B, H, T, dh)
+                    Turn(k, Tables("rope", k, () => CosSin(k))));                    // (B, H, S, dh)
         var (qCos, qSin) = CosSin(q);
         var (kCos, kSin) = CosSin(k);
         return (Rotate(q, qCos, qSin), Rotate(k, kCos, kSin));
@@ -82,6 +94,14 @@ public class RotaryEncoding : PositionalEncoding
             _rotationTables[key] = tables = (c.DetachFromDisposeScope(), s.DetachFromDisposeScope());
         }
         return tables;
+    }
+
+    /// <summary>The fast path's rotation of x (B, H, T, dh): in one kernel where <see cref="RotateInKernel"/> can, else by the tables.</summary>
+    protected Tensor Turn(Tensor x, (Tensor C, Tensor S) tables)
+    {
+        if (RotateInKernel && (KernelLauncher ?? CudaKernels.For(x.device)) is { } launcher && FusedRotation.Fits(x, tables, launcher))
+            return FusedRotation.Apply(x, tables, launcher);                      // (B, H, T, dh)
+        return RotationTables.Apply(x, tables);                                   // (B, H, T, dh)
     }
 
     /// <summary>The angles p·θ_i for the positions of x (B, H, T, dh), as float64 (T, d_rot/2).</summary>

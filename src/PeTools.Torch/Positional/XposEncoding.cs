@@ -34,7 +34,7 @@ public sealed class XposEncoding : RotaryEncoding
         Tensor Scaled(Tensor x, double sign)
         {
             if (FastRotation && RotationTables.Fits(x))
-                return RotationTables.Apply(x, Tables(sign > 0 ? "xpos-q" : "xpos-k", x, () => ScaledCosSin(x, sign)));
+                return Turn(x, Tables(sign > 0 ? "xpos-q" : "xpos-k", x, () => ScaledCosSin(x, sign)));
             var (cos, sin) = ScaledCosSin(x, sign);
             return Rotate(x, cos, sin);
         }

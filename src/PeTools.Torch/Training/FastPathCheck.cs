@@ -1,4 +1,5 @@
 using PeTools.Core.Tables;
+using PeTools.Torch.Kernels;
 using PeTools.Torch.Model;
 using PeTools.Torch.Native;
 using TorchSharp;
@@ -86,6 +87,7 @@ public static class FastPathCheck
     public static IEnumerable<CheckRow> Run(Device device, IEnumerable<Case> cases)
     {
         var dev = device.type == DeviceType.CUDA ? $"cuda:{Math.Max(0, (int)device.index)}" : "cpu";
+        foreach (var row in KernelRows(device, dev)) yield return row;
         (bool Works, string Why) syncGuard = device.type == DeviceType.CUDA ? SyncGuardWorks(device) : (false, "CPU: nothing to synchronise");
         foreach (var c in cases)
         {
@@ -104,6 +106,31 @@ public static class FastPathCheck
                 ? NoSync(c, device, dev)
                 : new CheckRow("no-sync", c.Name, dev, double.NaN, double.NaN, Skip, syncGuard.Why);
         }
+    }
+
+    /// <summary>
+    /// The run-time kernels against their oracles, kernel by kernel (<see cref="FusedRotationCheck"/>): on CUDA a kernel
+    /// that cannot be compiled fails here (training then silently takes the oracle path); on CPU there is none to check.
+    /// </summary>
+    private static IEnumerable<CheckRow> KernelRows(Device device, string dev)
+    {
+        var kernels = CudaKernels.For(device);
+        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+            foreach (var layout in FusedRotationCheck.Layouts)
+            {
+                var name = $"rotation/{layout.Name}/{(dtype == ScalarType.BFloat16 ? "bf16" : "fp32")}";
+                if (kernels is null)
+                {
+                    yield return new CheckRow("rope-kernel", name, dev, double.NaN, double.NaN,
+                        device.type == DeviceType.CUDA ? Fail : Skip, CudaKernels.Status(device));
+                    continue;
+                }
+                var (forward, gradient) = FusedRotationCheck.Compare(kernels, device, dtype, layout);
+                double tolerance = FusedRotationCheck.Tolerance(dtype);
+                yield return new CheckRow("rope-kernel", name, dev, Math.Max(forward, gradient), tolerance,
+                    Math.Max(forward, gradient) <= tolerance ? Pass : Fail,
+                    $"fused rotation vs RotationTables.Apply: forward {forward:G3}, input gradient {gradient:G3} (relative to the oracle's max)");
+            }
     }
 
     private static CheckRow Row(string check, Case c, string device, double difference, double tolerance, string note) =>

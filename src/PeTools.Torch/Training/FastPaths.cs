@@ -24,5 +24,10 @@ public enum FastPaths
     /// instead of the composite of pairs (<see cref="Model.Transformer.FastRotation"/>).</summary>
     FastRope = 4,
 
-    All = Flat | FusedMemoryProjections | FastRope,
+    /// <summary>Rotary PEs on CUDA: the fast rotation in one run-time kernel per direction (<see cref="Kernels.FusedRotation"/>,
+    /// NVRTC) instead of the tables' three forward and four backward (<see cref="Model.Transformer.RotateInKernel"/>).
+    /// Needs <see cref="FastRope"/>; without a CUDA device or NVRTC it changes nothing.</summary>
+    RopeKernel = 8,
+
+    All = Flat | FusedMemoryProjections | FastRope | RopeKernel,
 }

@@ -46,6 +46,7 @@ public sealed class TrainStep : IDisposable
     {
         model.FuseMemoryProjections = fast.HasFlag(FastPaths.FusedMemoryProjections);
         model.FastRotation = fast.HasFlag(FastPaths.FastRope);
+        model.RotateInKernel = fast.HasFlag(FastPaths.RopeKernel);
     }
 
     public FastPaths Fast { get; }

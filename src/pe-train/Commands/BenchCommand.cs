@@ -4,6 +4,7 @@ using PeTools.Cli;
 using PeTools.Core.Errors;
 using PeTools.Core.Tables;
 using PeTools.Torch.Model;
+using PeTools.Torch.Kernels;
 using PeTools.Torch.Native;
 using PeTools.Torch.Training;
 using TorchSharp;
@@ -31,7 +32,8 @@ internal static class BenchCommand
         ["none"] = FastPaths.None,
         ["no-flat"] = FastPaths.All & ~FastPaths.Flat,
         ["no-fused-kv"] = FastPaths.All & ~FastPaths.FusedMemoryProjections,
-        ["no-fast-rope"] = FastPaths.All & ~FastPaths.FastRope,
+        ["no-fast-rope"] = FastPaths.All & ~(FastPaths.FastRope | FastPaths.RopeKernel),
+        ["no-rope-kernel"] = FastPaths.All & ~FastPaths.RopeKernel,
     };
 
     public static Command Create(ToolContext context)
@@ -80,6 +82,7 @@ internal static class BenchCommand
                 IgnoreClass = null,
             };
             var device = LibTorchLocator.Initialise(parse.GetValue(o.Device)!, parse.GetValue(o.LibTorch), log, parse.GetValue(o.Threads));
+            if (device.type == DeviceType.CUDA) log.Info(CudaKernels.Status(device));
             double lr = parse.GetValue(o.Lr);
             var pe = model.Pe + (model.Attention == AttentionKind.Mla ? "/mla" : "");
             var cfgLabel = parse.GetValue(label)!;

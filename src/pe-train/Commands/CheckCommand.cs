@@ -2,6 +2,7 @@ using System.CommandLine;
 using PeTools.Cli;
 using PeTools.Core.Errors;
 using PeTools.Core.Tables;
+using PeTools.Torch.Kernels;
 using PeTools.Torch.Native;
 using PeTools.Torch.Training;
 
@@ -35,6 +36,7 @@ internal static class CheckCommand
             if (chosen.Count == 0)
                 throw UsageError.Option("--cases", "texts that match a case name, such as " + FastPathCheck.DefaultCases[1].Name, parse.GetValue(cases));
             var dev = LibTorchLocator.Initialise(parse.GetValue(device)!, parse.GetValue(libtorch), log);
+            if (dev.type == TorchSharp.DeviceType.CUDA) log.Info(CudaKernels.Status(dev));
             var rows = new List<CheckRow>();
             foreach (var row in FastPathCheck.Run(dev, chosen))
             {

@@ -4,6 +4,7 @@ using PeTools.Core;
 using PeTools.Core.Errors;
 using PeTools.Core.Tables;
 using PeTools.Torch.Model;
+using PeTools.Torch.Kernels;
 using PeTools.Torch.Native;
 using PeTools.Torch.Training;
 using TorchSharp;
@@ -46,6 +47,7 @@ internal static class TrainCommand
         var probing = o.Probing(parse, run);
 
         var device = LibTorchLocator.Initialise(parse.GetValue(o.Device)!, parse.GetValue(o.LibTorch), log, parse.GetValue(o.Threads));
+        if (device.type == DeviceType.CUDA) log.Info(CudaKernels.Status(device));
 
         var data = DatasetTensors.Load(dataPath, model.Vocab, model.Classes, model.PadId,
             longest => model.Arch == Architecture.Reference ? Math.Max(model.MaxLen, longest) : longest,

@@ -19,9 +19,11 @@ public class FastPathCheckTests
         var rows = FastPathCheck.Run(CPU, cases).ToList();
 
         // Then every comparison passes, flat AdamW is bit-identical, the per-tensor oracle agrees with itself (so the
-        // flat-step bound stays at 1e-6: the atomics allowance is 0 on CPU), and no-sync is skipped (nothing to sync)
-        Assert.Equal(3 * 5, rows.Count);
-        Assert.All(rows.Where(r => r.Check != "no-sync"), r => Assert.True(r.Status == FastPathCheck.Pass, $"{r.Check} {r.Case}: {r.Difference}"));
+        // flat-step bound stays at 1e-6: the atomics allowance is 0 on CPU), and no-sync and the run-time kernel rows
+        // (one per layout and dtype) are skipped: on CPU there is nothing to synchronise and no CUDA kernel
+        Assert.Equal(6 + 3 * 5, rows.Count);
+        Assert.All(rows.Where(r => r.Check == "rope-kernel"), r => Assert.Equal(FastPathCheck.Skip, r.Status));
+        Assert.All(rows.Where(r => r.Check is not ("no-sync" or "rope-kernel")), r => Assert.True(r.Status == FastPathCheck.Pass, $"{r.Check} {r.Case}: {r.Difference}"));
         Assert.All(rows.Where(r => r.Check == "flat-step"), r => Assert.Equal((0.0, 1e-6), (r.Difference, r.Tolerance)));
         Assert.All(rows.Where(r => r.Check == "no-sync"), r => Assert.Equal(FastPathCheck.Skip, r.Status));
     }

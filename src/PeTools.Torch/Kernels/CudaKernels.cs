@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PeTools.Torch.Kernels;
+
+/// <summary>
+/// The run-time kernels of one CUDA device: every <c>Kernels/*.cu</c> source embedded in this assembly, compiled once by
+/// NVRTC for the device's architecture on first use and loaded into its primary context (libtorch's). <see cref="For"/>
+/// answers null where they cannot be had (no NVRTC, a compile error) and <see cref="Status"/> says why, so callers
+/// fall back to their composite path and the tools can say which path ran.
+/// </summary>
+public sealed class CudaKernels : IKernelLauncher
+{
+    private static readonly ConcurrentDictionary<int, Lazy<(CudaKernels? Kernels, string Status)>> Devices = new();
+    private readonly int _ordinal;
+    private readonly IntPtr _context;
+    private readonly Dictionary<string, IntPtr> _functions;
+
+    private CudaKernels(int ordinal, IntPtr context, Dictionary<string, IntPtr> functions)
+    {
+        _ordinal = ordinal;
+        _context = context;
+        _functions = functions;
+    }
+
+    public bool IsCuda => true;
+
+    /// <summary>The kernels of the CUDA device of <paramref name="device"/>, or null (CPU, or unavailable: see <see cref="Status"/>).</summary>
+    public static CudaKernels? For(Device device) => device.type == DeviceType.CUDA ? Get(Math.Max(0, (int)device.index)).Kernels : null;
+
+    /// <summary>One line for the log: NVRTC's version and the kernels compiled, or why there are none.</summary>
+    public static string Status(Device device) => device.type == DeviceType.CUDA
+        ? Get(Math.Max(0, (int)device.index)).Status
+        : "run-time CUDA kernels: none on CPU (composite paths)";
+
+    private static (CudaKernels? Kernels, string Status) Get(int ordinal) =>
+        Devices.GetOrAdd(ordinal, o => new Lazy<(CudaKernels?, string)>(() => Build(o))).Value;
+
+    private static (CudaKernels?, string) Build(int ordinal)
+    {
+        try
+        {
+            var context = CudaDriver.UseDevice(ordinal);
+            var (major, minor) = CudaDriver.ComputeCapability(ordinal);
+            var functions = new Dictionary<string, IntPtr>(StringComparer.Ordinal);
+            foreach (var (name, source) in Sources())
+            {
+                var module = CudaDriver.LoadModule(Nvrtc.Compile(source, name, major, minor));
+                foreach (var kernel in KernelNames(source)) functions[kernel] = CudaDriver.Function(module, kernel);
+            }
+            var status = $"run-time CUDA kernels: {functions.Count} compiled for sm_{major}{minor} by NVRTC {Nvrtc.Describe()}: " +
+                         string.Join(", ", functions.Keys.Order(StringComparer.Ordinal));
+            return (new CudaKernels(ordinal, context, functions), status);
+        }
+        catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            return (null, $"run-time CUDA kernels unavailable, composite paths instead: {e.Message}");
+        }
+    }
+
+    /// <summary>Each embedded <c>.cu</c> resource: (file name, text).</summary>
+    public static IEnumerable<(string Name, string Source)> Sources()
+    {
+        var assembly = typeof(CudaKernels).Assembly;
+        foreach (var resource in assembly.GetManifestResourceNames().Where(r => r.EndsWith(".cu", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            using var stream = assembly.GetManifestResourceStream(resource)!;
+            using var reader = new StreamReader(stream);
+            yield return (resource, reader.ReadToEnd());
+        }
+    }
+
+    /// <summary>The <c>extern "C" __global__</c> functions a source defines.</summary>
+    internal static IEnumerable<string> KernelNames(string source) =>
+        System.Text.RegularExpressions.Regex.Matches(source, @"extern\s+""C""\s+__global__\s+void\s+(\w+)\s*\(")
+            .Select(m => m.Groups[1].Value);
+
+    public void Launch(string kernel, KernelGrid grid, ReadOnlySpan<long> args)
+    {
+        if (!_functions.TryGetValue(kernel, out var function))
+            throw new CudaException($"no run-time kernel '{kernel}' (have {string.Join(", ", _functions.Keys)})");
+        // The autograd engine calls backward functions on its own thread: make sure libtorch's context is current there.
+        CudaDriver.EnsureCurrent(_context, _ordinal);
+        CudaDriver.Launch(function, grid, args, kernel);
+    }
+}

@@ -1,0 +1,72 @@
+// Fused rotary rotation, compiled at run time by NVRTC (Kernels/FusedRotation.cs) and, on CPU, by g++ under
+// tests/PeTools.Torch.Tests/Kernels/cuda_emulation.h (the test that pins this source against RotationTables.Apply).
+// Plain C with no CUDA header: bf16 is its bit pattern (unsigned short), converted exactly as c10::BFloat16 does
+// (round to nearest even, NaN kept quiet), so an fp32 result rounds to the same bf16 libtorch would store.
+//
+// rotate_pairs_*: for x (B, H, T, dh) with strides (sb, sh, st, 1) and tables C, S of (T, dh) per head (head stride
+// ths, 0 when every head shares one table), one launch writes out in (B, T, H, dh) order, contiguous:
+//   forward  (inverse = 0): out_2i = x_2i c_2i + x_2i+1 s_2i,      out_2i+1 = x_2i+1 c_2i+1 + x_2i s_2i+1
+//   backward (inverse = 1): out_2i = x_2i c_2i + x_2i+1 s_2i+1,    out_2i+1 = x_2i+1 c_2i+1 + x_2i s_2i
+// The forward is RotationTables.Apply (x ∘ C + swap(x) ∘ S); the backward is its transpose, C ∘ g + swap(S ∘ g).
+// Grid: one block per (b, t) row, blockIdx.x = b·T + t; threads stride over the H·dh/2 pairs of the row, so
+// neighbouring threads read and write neighbouring pairs. Every size fits 32 bits (the host checks); offsets are 64-bit.
+
+typedef unsigned short pe_bf16;
+
+__device__ __forceinline__ float pe_bf16_to_float(pe_bf16 v) { return __uint_as_float(((unsigned int)v) << 16); }
+
+__device__ __forceinline__ pe_bf16 pe_float_to_bf16(float f)
+{
+    unsigned int u = __float_as_uint(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (pe_bf16)0x7fc0;  // NaN
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (pe_bf16)(u >> 16);
+}
+
+__device__ __forceinline__ float pe_load(const float* p) { return *p; }
+__device__ __forceinline__ float pe_load(const pe_bf16* p) { return pe_bf16_to_float(*p); }
+__device__ __forceinline__ void pe_store(float* p, float v) { *p = v; }
+__device__ __forceinline__ void pe_store(pe_bf16* p, float v) { *p = pe_float_to_bf16(v); }
+
+template <typename T>
+__device__ __forceinline__ void pe_rotate_row(const T* x, T* out, const T* c, const T* s,
+                                              long long t_len, long long heads, long long dh,
+                                              long long sb, long long sh, long long st, long long ths, long long inverse)
+{
+    const unsigned int row = blockIdx.x;                       // b·T + t
+    const unsigned int b = row / (unsigned int)t_len;
+    const unsigned int t = row - b * (unsigned int)t_len;
+    const unsigned int pairs = (unsigned int)(dh / 2);
+    const unsigned int per_row = (unsigned int)heads * pairs;
+    const T* xrow = x + (long long)b * sb + (long long)t * st;
+    T* orow = out + (long long)row * heads * dh;
+    for (unsigned int j = threadIdx.x; j < per_row; j += blockDim.x)
+    {
+        const unsigned int h = j / pairs;
+        const unsigned int d = 2 * (j - h * pairs);            // the pair's first dim
+        const T* xp = xrow + (long long)h * sh + d;
+        const long long tb = (long long)h * ths + (long long)t * dh + d;
+        const float x0 = pe_load(xp), x1 = pe_load(xp + 1);
+        const float c0 = pe_load(c + tb), c1 = pe_load(c + tb + 1);
+        const float s0 = pe_load(s + tb), s1 = pe_load(s + tb + 1);
+        const float y0 = inverse ? fmaf(x0, c0, x1 * s1) : fmaf(x0, c0, x1 * s0);
+        const float y1 = inverse ? fmaf(x1, c1, x0 * s0) : fmaf(x1, c1, x0 * s1);
+        T* op = orow + (long long)h * dh + d;
+        pe_store(op, y0);
+        pe_store(op + 1, y1);
+    }
+}
+
+extern "C" __global__ void rotate_pairs_f32(const float* x, float* out, const float* c, const float* s,
+                                            long long t_len, long long heads, long long dh,
+                                            long long sb, long long sh, long long st, long long ths, long long inverse)
+{
+    pe_rotate_row(x, out, c, s, t_len, heads, dh, sb, sh, st, ths, inverse);
+}
+
+extern "C" __global__ void rotate_pairs_bf16(const pe_bf16* x, pe_bf16* out, const pe_bf16* c, const pe_bf16* s,
+                                             long long t_len, long long heads, long long dh,
+                                             long long sb, long long sh, long long st, long long ths, long long inverse)
+{
+    pe_rotate_row(x, out, c, s, t_len, heads, dh, sb, sh, st, ths, inverse);
+}

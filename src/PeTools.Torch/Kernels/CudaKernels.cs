@@ -40,31 +40,54 @@ public sealed class CudaKernels : IKernelLauncher
 
     private static (CudaKernels?, string) Build(int ordinal)
     {
+        IntPtr context;
+        int major, minor;
         try
         {
-            var context = CudaDriver.UseDevice(ordinal);
-            var (major, minor) = CudaDriver.ComputeCapability(ordinal);
-            var functions = new Dictionary<string, IntPtr>(StringComparer.Ordinal);
-            foreach (var (name, source) in Sources())
-            {
-                var module = CudaDriver.LoadModule(Nvrtc.Compile(source, name, major, minor));
-                foreach (var kernel in KernelNames(source)) functions[kernel] = CudaDriver.Function(module, kernel);
-            }
-            var status = $"run-time CUDA kernels: {functions.Count} compiled for sm_{major}{minor} by NVRTC {Nvrtc.Describe()}: " +
-                         string.Join(", ", functions.Keys.Order(StringComparer.Ordinal));
-            return (new CudaKernels(ordinal, context, functions), status);
+            context = CudaDriver.UseDevice(ordinal);
+            (major, minor) = CudaDriver.ComputeCapability(ordinal);
         }
         catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException)
         {
             return (null, $"run-time CUDA kernels unavailable, composite paths instead: {e.Message}");
         }
+        // One module per source: a source that fails to compile costs its own kernels, not the others'.
+        var functions = new Dictionary<string, IntPtr>(StringComparer.Ordinal);
+        var failures = new List<string>();
+        var headers = Headers().ToList();
+        foreach (var (name, source) in Sources())
+        {
+            try
+            {
+                var module = CudaDriver.LoadModule(Nvrtc.Compile(source, name, headers, major, minor));
+                foreach (var kernel in KernelNames(source)) functions[kernel] = CudaDriver.Function(module, kernel);
+            }
+            catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException)
+            {
+                failures.Add($"{name}: {e.Message}");
+            }
+        }
+        if (functions.Count == 0)
+            return (null, "run-time CUDA kernels unavailable, composite paths instead: " + string.Join("; ", failures));
+        var status = $"run-time CUDA kernels: {functions.Count} compiled for sm_{major}{minor} by NVRTC {Nvrtc.Describe()}: " +
+                     string.Join(", ", functions.Keys.Order(StringComparer.Ordinal)) +
+                     (failures.Count > 0 ? "; NOT compiled (their composite paths run instead): " + string.Join("; ", failures) : "");
+        return (new CudaKernels(ordinal, context, functions), status);
     }
 
-    /// <summary>Each embedded <c>.cu</c> resource: (file name, text).</summary>
-    public static IEnumerable<(string Name, string Source)> Sources()
+    /// <summary>True when this device compiled <paramref name="kernel"/> (a source that failed leaves its kernels out).</summary>
+    public bool Has(string kernel) => _functions.ContainsKey(kernel);
+
+    /// <summary>Each embedded <c>.cu</c> resource, one NVRTC program (module) each: (file name, text).</summary>
+    public static IEnumerable<(string Name, string Source)> Sources() => Resources(".cu");
+
+    /// <summary>Each embedded <c>.cuh</c> resource, a header every source may include by its file name.</summary>
+    public static IEnumerable<(string Name, string Source)> Headers() => Resources(".cuh");
+
+    private static IEnumerable<(string Name, string Source)> Resources(string extension)
     {
         var assembly = typeof(CudaKernels).Assembly;
-        foreach (var resource in assembly.GetManifestResourceNames().Where(r => r.EndsWith(".cu", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        foreach (var resource in assembly.GetManifestResourceNames().Where(r => r.EndsWith(extension, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
             using var stream = assembly.GetManifestResourceStream(resource)!;
             using var reader = new StreamReader(stream);

@@ -22,6 +22,7 @@ public static class FusedRotation
         if (!RotationTables.Fits(x) || x.stride(3) != 1) return false;
         if (x.dtype != tables.C.dtype || x.dtype is not (ScalarType.Float32 or ScalarType.BFloat16)) return false;
         if (launcher.IsCuda != (x.device.type == DeviceType.CUDA)) return false;
+        if (!launcher.Has(x.dtype == ScalarType.BFloat16 ? "rotate_pairs_bf16" : "rotate_pairs_f32")) return false;
         long t = x.shape[2], dh = x.shape[3];
         var c = tables.C;
         bool shapeOk = c.dim() == 2 ? c.shape[0] == t && c.shape[1] == dh

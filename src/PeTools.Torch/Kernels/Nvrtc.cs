@@ -42,24 +42,42 @@ internal static unsafe class Nvrtc
     }
 
     /// <summary>
-    /// Compiles <paramref name="source"/> for compute capability <paramref name="major"/>.<paramref name="minor"/>:
-    /// a cubin (sm_XY), or PTX (compute_XY) when this NVRTC does not know sm_XY.
+    /// Compiles <paramref name="source"/> (which may include any of <paramref name="headers"/> by name) for compute
+    /// capability <paramref name="major"/>.<paramref name="minor"/>: a cubin (sm_XY), or PTX (compute_XY) when this
+    /// NVRTC does not know sm_XY.
     /// </summary>
-    public static byte[] Compile(string source, string name, int major, int minor)
+    public static byte[] Compile(string source, string name, IReadOnlyList<(string Name, string Source)> headers, int major, int minor)
     {
         var api = Load();
-        var (ok, image, log) = TryCompile(api, source, name, $"--gpu-architecture=sm_{major}{minor}", cubin: true);
+        var (ok, image, log) = TryCompile(api, source, name, headers, $"--gpu-architecture=sm_{major}{minor}", cubin: true);
         if (ok) return image;
-        var (ptxOk, ptx, ptxLog) = TryCompile(api, source, name, $"--gpu-architecture=compute_{major}{minor}", cubin: false);
+        var (ptxOk, ptx, ptxLog) = TryCompile(api, source, name, headers, $"--gpu-architecture=compute_{major}{minor}", cubin: false);
         if (ptxOk) return ptx;
         throw new CudaException($"NVRTC could not compile {name} for sm_{major}{minor}: {FirstLines(log.Length > 0 ? log : ptxLog)}");
     }
 
-    private static (bool Ok, byte[] Image, string Log) TryCompile(Api api, string source, string name, string arch, bool cubin)
+    private static (bool Ok, byte[] Image, string Log) TryCompile(Api api, string source, string name,
+        IReadOnlyList<(string Name, string Source)> headers, string arch, bool cubin)
     {
         IntPtr program;
-        fixed (byte* src = Utf8(source), nm = Utf8(name))
-            Check(api.CreateProgram(&program, src, nm, 0, null, null), "nvrtcCreateProgram");
+        var texts = headers.Select(h => GCHandle.Alloc(Utf8(h.Source), GCHandleType.Pinned)).ToArray();
+        var names = headers.Select(h => GCHandle.Alloc(Utf8(h.Name), GCHandleType.Pinned)).ToArray();
+        try
+        {
+            byte** headerTexts = stackalloc byte*[Math.Max(1, texts.Length)];
+            byte** headerNames = stackalloc byte*[Math.Max(1, names.Length)];
+            for (int i = 0; i < texts.Length; i++)
+            {
+                headerTexts[i] = (byte*)texts[i].AddrOfPinnedObject();
+                headerNames[i] = (byte*)names[i].AddrOfPinnedObject();
+            }
+            fixed (byte* src = Utf8(source), nm = Utf8(name))
+                Check(api.CreateProgram(&program, src, nm, texts.Length, headerTexts, headerNames), "nvrtcCreateProgram");
+        }
+        finally
+        {
+            foreach (var h in texts.Concat(names)) h.Free();
+        }
         try
         {
             var options = new[] { arch, "--std=c++17", "--fmad=true" }.Select(Utf8).ToArray();

@@ -1,7 +1,6 @@
 // Fused rotary rotation, compiled at run time by NVRTC (Kernels/FusedRotation.cs) and, on CPU, by g++ under
 // tests/PeTools.Torch.Tests/Kernels/cuda_emulation.h (the test that pins this source against RotationTables.Apply).
-// Plain C with no CUDA header: bf16 is its bit pattern (unsigned short), converted exactly as c10::BFloat16 does
-// (round to nearest even, NaN kept quiet), so an fp32 result rounds to the same bf16 libtorch would store.
+// bf16 is its bit pattern, converted as libtorch converts it (pe_common.cuh).
 //
 // rotate_pairs_*: for x (B, H, T, dh) with strides (sb, sh, st, 1) and tables C, S of (T, dh) per head (head stride
 // ths, 0 when every head shares one table), one launch writes out in (B, T, H, dh) order, contiguous:
@@ -11,22 +10,7 @@
 // Grid: one block per (b, t) row, blockIdx.x = b·T + t; threads stride over the H·dh/2 pairs of the row, so
 // neighbouring threads read and write neighbouring pairs. Every size fits 32 bits (the host checks); offsets are 64-bit.
 
-typedef unsigned short pe_bf16;
-
-__device__ __forceinline__ float pe_bf16_to_float(pe_bf16 v) { return __uint_as_float(((unsigned int)v) << 16); }
-
-__device__ __forceinline__ pe_bf16 pe_float_to_bf16(float f)
-{
-    unsigned int u = __float_as_uint(f);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (pe_bf16)0x7fc0;  // NaN
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (pe_bf16)(u >> 16);
-}
-
-__device__ __forceinline__ float pe_load(const float* p) { return *p; }
-__device__ __forceinline__ float pe_load(const pe_bf16* p) { return pe_bf16_to_float(*p); }
-__device__ __forceinline__ void pe_store(float* p, float v) { *p = v; }
-__device__ __forceinline__ void pe_store(pe_bf16* p, float v) { *p = pe_float_to_bf16(v); }
+#include "pe_common.cuh"
 
 template <typename T>
 __device__ __forceinline__ void pe_rotate_row(const T* x, T* out, const T* c, const T* s,

@@ -1,3 +1,4 @@
+using PeTools.Torch.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -36,6 +37,12 @@ public sealed class Block : nn.Module
     }
 
     public Attention Attention => attn;
+
+    /// <summary>LN1 and LN2 in the run-time kernel (<see cref="FusedLayerNorm"/>) where one is at hand; false: libtorch's.</summary>
+    public bool LayerNormInKernel { get; set; }
+
+    /// <summary>The launcher for <see cref="LayerNormInKernel"/>; null: the CUDA kernels of the input's device.</summary>
+    public IKernelLauncher? KernelLauncher { get; set; }
     public HookPoint ResidPre => resid_pre;
 
     /// <summary>
@@ -45,11 +52,13 @@ public sealed class Block : nn.Module
     public Tensor forward(Tensor x, Tensor memory, Tensor? mask, IReadOnlyList<Tensor>? projectedMemory = null)
     {
         x = resid_pre.call(x);                                          // (B, T, D)
-        var h = ln1.call(x);                                            // (B, T, D)
+        var h = Norm(ln1, x);                                           // (B, T, D)
         var attended = projectedMemory is not null && keysFromMemory
             ? attn.forward(h, projectedMemory, mask)                    // (B, T, D)
             : attn.forward(h, keysFromMemory ? memory : h, mask);       // (B, T, D)
         x = x + dropout.call(attended);                                 // (B, T, D)
-        return x + dropout.call(ffn.call(ln2.call(x)));                 // (B, T, D)
+        return x + dropout.call(ffn.call(Norm(ln2, x)));                // (B, T, D)
     }
+
+    private Tensor Norm(LayerNorm ln, Tensor x) => FusedLayerNorm.ApplyOrModule(ln, x, LayerNormInKernel, KernelLauncher);
 }

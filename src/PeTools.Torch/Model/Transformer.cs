@@ -1,4 +1,5 @@
 using PeTools.Core.Errors;
+using PeTools.Torch.Kernels;
 using PeTools.Torch.Positional;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -82,6 +83,37 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>
+    /// Every LayerNorm in the run-time kernel (<see cref="FusedLayerNorm"/>) where one is at hand (true), or in libtorch,
+    /// the kernel's oracle (false, the default until it is measured on a GPU: <see cref="Training.FastPaths.LayerNormKernel"/>).
+    /// </summary>
+    public bool LayerNormInKernel
+    {
+        get => layerNormInKernel;
+        set
+        {
+            layerNormInKernel = value;
+            foreach (var b in blockArray) b.LayerNormInKernel = value;
+        }
+    }
+
+    private bool layerNormInKernel;
+
+    /// <summary>Where run-time kernels run; null (the default): the CUDA kernels of the tensors' device. Tests set the
+    /// CPU emulation here, for the rotary PE and every LayerNorm.</summary>
+    public IKernelLauncher? KernelLauncher
+    {
+        get => kernelLauncher;
+        set
+        {
+            kernelLauncher = value;
+            foreach (var b in blockArray) b.KernelLauncher = value;
+            if (pe is RotaryEncoding rotary) rotary.KernelLauncher = value;
+        }
+    }
+
+    private IKernelLauncher? kernelLauncher;
+
     public IReadOnlyList<Block> Blocks => blockArray;
     public PositionalEncoding PositionalEncoding => pe;
 
@@ -90,18 +122,19 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
     /// Double backward (Hessian-vector products) needs <see cref="AttentionPath.Composite"/>: the fused kernels'
     /// backward is not differentiable on every device, and TorchSharp's autograd.grad does not turn libtorch's error
     /// into an exception (THSAutograd_grad has no CATCH), so the process would die. The composite path also turns
-    /// <see cref="RotateInKernel"/> off: a run-time kernel's backward is not differentiable again.
+    /// <see cref="RotateInKernel"/> and <see cref="LayerNormInKernel"/> off: a run-time kernel's backward is not
+    /// differentiable again.
     /// </summary>
     public IDisposable UseAttentionPath(AttentionPath path)
     {
         var previous = blockArray.Select(b => b.Attention.Path).ToArray();
-        bool kernel = RotateInKernel;
+        bool rotate = RotateInKernel, norm = LayerNormInKernel;
         foreach (var b in blockArray) b.Attention.Path = path;
-        if (path == AttentionPath.Composite) RotateInKernel = false;
+        if (path == AttentionPath.Composite) (RotateInKernel, LayerNormInKernel) = (false, false);
         return new Restore(() =>
         {
             for (int l = 0; l < blockArray.Length; l++) blockArray[l].Attention.Path = previous[l];
-            RotateInKernel = kernel;
+            (RotateInKernel, LayerNormInKernel) = (rotate, norm);
         });
     }
 
@@ -131,7 +164,7 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
         var mask = Mask(tokens, x.dtype);                        // (B, 1, T, T) additive, or null
         var projected = ProjectMemory(memory);                   // per layer: its K/V-side projections, or null
         for (int l = 0; l < blockArray.Length; l++) x = blockArray[l].forward(x, memory, mask, projected?[l]);
-        if (ln_f is not null) x = ln_f.call(x);                  // (B, T, D)
+        if (ln_f is not null) x = FusedLayerNorm.ApplyOrModule(ln_f, x, LayerNormInKernel, KernelLauncher); // (B, T, D)
         return classifier.call(Pool(tokens, x));                 // (B, Classes)
     }
 

@@ -116,6 +116,21 @@ public static class FastPathCheck
     {
         var kernels = CudaKernels.For(device);
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+            foreach (var shape in FusedLayerNormCheck.Shapes)
+            {
+                var name = $"layer-norm/{shape.Name}/{(dtype == ScalarType.BFloat16 ? "bf16" : "fp32")}";
+                if (kernels is null || !kernels.Has(dtype == ScalarType.BFloat16 ? "layer_norm_bwd_gb_bf16" : "layer_norm_bwd_gb_f32"))
+                {
+                    yield return new CheckRow("ln-kernel", name, dev, double.NaN, double.NaN,
+                        device.type == DeviceType.CUDA ? Fail : Skip, CudaKernels.Status(device));
+                    continue;
+                }
+                double difference = FusedLayerNormCheck.Compare(kernels, device, dtype, shape);
+                double tolerance = FusedLayerNormCheck.Tolerance(dtype);
+                yield return new CheckRow("ln-kernel", name, dev, difference, tolerance, difference <= tolerance ? Pass : Fail,
+                    "fused LayerNorm vs libtorch's layer_norm: worst of y, dx, dγ, dβ (relative to the oracle's max)");
+            }
+        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
             foreach (var layout in FusedRotationCheck.Layouts)
             {
                 var name = $"rotation/{layout.Name}/{(dtype == ScalarType.BFloat16 ? "bf16" : "fp32")}";

@@ -3,7 +3,7 @@ namespace PeTools.Torch.Training;
 /// <summary>
 /// The fast paths of a training step, each beside the slow composite it replaces, which stays as its oracle (STYLE.md
 /// §14): tests compare the two on CPU, <c>pe-train check</c> on any device, and <c>pe-train bench --fast-paths</c>
-/// times them apart. Training always uses <see cref="All"/>; none of them changes what is computed beyond float
+/// times them apart. Training uses <see cref="Default"/>; none of them changes what is computed beyond float
 /// rounding, so none is part of a run's config.
 /// </summary>
 [Flags]
@@ -29,5 +29,15 @@ public enum FastPaths
     /// Needs <see cref="FastRope"/>; without a CUDA device or NVRTC it changes nothing.</summary>
     RopeKernel = 8,
 
-    All = Flat | FusedMemoryProjections | FastRope | RopeKernel,
+    /// <summary>Every LayerNorm on CUDA in run-time kernels (<see cref="Kernels.FusedLayerNorm"/>, NVRTC) instead of
+    /// libtorch's, whose γ/β-gradient reduction was a step's largest kernel on an H200. Not yet in
+    /// <see cref="Default"/>: it is checked against its oracle on the CPU emulation but not yet timed on a GPU
+    /// (<c>pe-train bench --fast-paths default,ln-kernel</c>).</summary>
+    LayerNormKernel = 16,
+
+    /// <summary>What pe-train trains with: every fast path measured faster than its oracle on a GPU.</summary>
+    Default = Flat | FusedMemoryProjections | FastRope | RopeKernel,
+
+    /// <summary>Every fast path, measured or not: what <c>pe-train check</c> compares with <see cref="None"/>.</summary>
+    All = Default | LayerNormKernel,
 }

@@ -21,7 +21,7 @@ public sealed class TrainStep : IDisposable
     private readonly Bf16Shadow? _shadow;
 
     /// <param name="model">the fp32 model, already on <paramref name="device"/> (its parameters become flat views)</param>
-    public TrainStep(Transformer model, TrainConfig cfg, Device device, FastPaths fast = FastPaths.All)
+    public TrainStep(Transformer model, TrainConfig cfg, Device device, FastPaths fast = FastPaths.Default)
     {
         _model = model;
         _cfg = cfg;
@@ -47,6 +47,7 @@ public sealed class TrainStep : IDisposable
         model.FuseMemoryProjections = fast.HasFlag(FastPaths.FusedMemoryProjections);
         model.FastRotation = fast.HasFlag(FastPaths.FastRope);
         model.RotateInKernel = fast.HasFlag(FastPaths.RopeKernel);
+        model.LayerNormInKernel = fast.HasFlag(FastPaths.LayerNormKernel);
     }
 
     public FastPaths Fast { get; }

@@ -31,7 +31,7 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
     public Action<long>? StepCompleted { get; init; }
 
     /// <summary>Fast paths of each step (<see cref="TrainStep"/>); <see cref="FastPaths.None"/> trains through every oracle.</summary>
-    public FastPaths Fast { get; init; } = FastPaths.All;
+    public FastPaths Fast { get; init; } = FastPaths.Default;
 
     public long StepsPerEpoch => (data[DatasetTensors.TrainSplit].Count + _cfg.BatchSize - 1) / _cfg.BatchSize;
 

@@ -28,12 +28,13 @@ internal static class BenchCommand
     /// <summary>Variant names and the fast paths each leaves on.</summary>
     public static readonly IReadOnlyDictionary<string, FastPaths> Variants = new Dictionary<string, FastPaths>(StringComparer.Ordinal)
     {
-        ["all"] = FastPaths.All,
+        ["all"] = FastPaths.Default,
         ["none"] = FastPaths.None,
-        ["no-flat"] = FastPaths.All & ~FastPaths.Flat,
-        ["no-fused-kv"] = FastPaths.All & ~FastPaths.FusedMemoryProjections,
-        ["no-fast-rope"] = FastPaths.All & ~(FastPaths.FastRope | FastPaths.RopeKernel),
-        ["no-rope-kernel"] = FastPaths.All & ~FastPaths.RopeKernel,
+        ["no-flat"] = FastPaths.Default & ~FastPaths.Flat,
+        ["no-fused-kv"] = FastPaths.Default & ~FastPaths.FusedMemoryProjections,
+        ["no-fast-rope"] = FastPaths.Default & ~(FastPaths.FastRope | FastPaths.RopeKernel),
+        ["no-rope-kernel"] = FastPaths.Default & ~FastPaths.RopeKernel,
+        ["ln-kernel"] = FastPaths.Default | FastPaths.LayerNormKernel,
     };
 
     public static Command Create(ToolContext context)
@@ -47,7 +48,8 @@ internal static class BenchCommand
         var variants = new Option<string>("--fast-paths")
         {
             Description = "variants to time, comma-separated: all (what pe-train trains with), none (every slow oracle), " +
-                          string.Join(", ", Variants.Keys.Where(k => k.StartsWith("no-", StringComparison.Ordinal))) + " (all but one)",
+                          string.Join(", ", Variants.Keys.Where(k => k.StartsWith("no-", StringComparison.Ordinal))) + " (all but one), " +
+                          "ln-kernel (all plus the LayerNorm kernel, not yet a default)",
             DefaultValueFactory = _ => "all",
             HelpName = "LIST",
         };

@@ -6,8 +6,9 @@ namespace PeTools.Torch.Testing;
 
 /// <summary>
 /// The run-time kernels on the CPU: every embedded <c>.cu</c> source of PeTools.Torch (the bytes NVRTC compiles on a
-/// GPU), compiled by g++ with <c>cuda_emulation.h</c> into a shared library once per test run, each kernel exported as
-/// <c>emulate_NAME</c>. Tensors passed to it live in host memory. Needs g++ (Debian's <c>g++</c>; .ci/run installs it).
+/// GPU) and its headers, compiled by g++ with <c>cuda_emulation.h</c> into a shared library once per test run, each
+/// kernel exported as <c>emulate_NAME</c> (run with one thread per CUDA thread where the source exchanges values between
+/// threads). Tensors passed to it live in host memory. Needs g++ (Debian's <c>g++</c>; .ci/run installs it).
 /// </summary>
 internal sealed unsafe class KernelEmulator : IKernelLauncher
 {
@@ -20,11 +21,17 @@ internal sealed unsafe class KernelEmulator : IKernelLauncher
 
     public bool IsCuda => false;
 
+    public bool Has(string kernel) => NativeLibrary.TryGetExport(_library, "emulate_" + kernel, out _);
+
     public void Launch(string kernel, KernelGrid grid, ReadOnlySpan<long> args)
     {
         var fn = (delegate* unmanaged<uint, uint, uint, long*, void>)NativeLibrary.GetExport(_library, "emulate_" + kernel);
         fixed (long* a = args) fn(grid.GridX, grid.GridY, grid.BlockX, a);
     }
+
+    /// <summary>A source whose threads wait for or read from one another.</summary>
+    private static bool Cooperative(string source) =>
+        source.Contains("__syncthreads", StringComparison.Ordinal) || source.Contains("__shfl_", StringComparison.Ordinal);
 
     private static KernelEmulator Build()
     {
@@ -32,15 +39,18 @@ internal sealed unsafe class KernelEmulator : IKernelLauncher
         var dir = Directory.CreateTempSubdirectory("pe-kernels-").FullName;
         File.Copy(Path.Combine(AppContext.BaseDirectory, "Kernels", "cuda_emulation.h"), Path.Combine(dir, "cuda_emulation.h"));
         var unit = new List<string> { "#include \"cuda_emulation.h\"" };
+        foreach (var (name, source) in CudaKernels.Headers()) File.WriteAllText(Path.Combine(dir, name), source);
         foreach (var (name, source) in CudaKernels.Sources())
         {
             File.WriteAllText(Path.Combine(dir, name), source);
             unit.Add($"#include \"{name}\"");
-            unit.AddRange(CudaKernels.KernelNames(source).Select(k => $"PE_EXPORT({k})"));
+            // Threads that exchange values need real threads; the others run one after another (much faster).
+            var export = Cooperative(source) ? "PE_EXPORT_THREADS" : "PE_EXPORT";
+            unit.AddRange(CudaKernels.KernelNames(source).Select(k => $"{export}({k})"));
         }
         File.WriteAllLines(Path.Combine(dir, "emulate.cpp"), unit);
         var library = Path.Combine(dir, "libpe_kernels_emulated.so");
-        ProcessStartInfo start = new(compiler, ["-std=c++17", "-O1", "-ffp-contract=off", "-shared", "-fPIC", "-Wall", "-Werror", "-o", library, "emulate.cpp"])
+        ProcessStartInfo start = new(compiler, ["-std=c++20", "-O1", "-ffp-contract=off", "-pthread", "-shared", "-fPIC", "-Wall", "-Werror", "-o", library, "emulate.cpp"])
         {
             WorkingDirectory = dir,
             RedirectStandardError = true,

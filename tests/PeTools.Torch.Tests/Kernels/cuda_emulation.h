@@ -1,14 +1,23 @@
 // CPU emulation of the CUDA C that run-time kernels use, for tests/PeTools.Torch.Tests/Kernels/KernelEmulator.cs:
-// g++ compiles a kernel source (src/PeTools.Torch/Kernels/*.cu, byte for byte what NVRTC compiles) after this header,
-// and pe_emulate runs every (block, thread) of a grid one after another. That is exact for kernels whose threads never
-// wait for one another (no __syncthreads, shuffles or shared memory), which is what this header allows: a kernel that
-// uses more fails to compile here rather than passing by accident.
+// g++ compiles every kernel source (src/PeTools.Torch/Kernels/*.cu, byte for byte what NVRTC compiles) after this
+// header. Two ways to run a grid, blocks always one after another:
+//   pe_emulate          every thread of a block in turn, for kernels whose threads never wait for one another;
+//                       __syncthreads and shuffles abort there, so a kernel cannot pass by accident;
+//   pe_emulate_threads  one std::thread per CUDA thread and a barrier per block, for kernels that exchange values
+//                       (__syncthreads, __shfl_xor_sync). A shuffle is emulated through a block-wide exchange, so it
+//                       needs every thread of the block to reach it, as the kernels here are written to.
+// __shared__ is a function-local static: one copy, which is exact because blocks run one at a time.
 #pragma once
+#include <barrier>
 #include <cmath>
-#include <cstring>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 struct pe_dim3 { unsigned int x, y, z; };
 static thread_local pe_dim3 blockIdx, threadIdx, blockDim, gridDim;
@@ -16,20 +25,54 @@ static thread_local pe_dim3 blockIdx, threadIdx, blockDim, gridDim;
 #define __global__
 #define __device__
 #define __forceinline__ inline
+#define __shared__ static
 
 static inline float __uint_as_float(unsigned int u) { float f; std::memcpy(&f, &u, 4); return f; }
 static inline unsigned int __float_as_uint(float f) { unsigned int u; std::memcpy(&u, &f, 4); return u; }
+static inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 
+// The block a thread of pe_emulate_threads belongs to: its barrier and the exchange slots of shuffles.
+struct pe_block_state { std::barrier<>* barrier; std::vector<float>* exchange; };
+static thread_local pe_block_state* pe_block = nullptr;
+
+static inline void __syncthreads()
+{
+    if (pe_block == nullptr)
+    {
+        std::fprintf(stderr, "cuda_emulation.h: __syncthreads or a shuffle in a kernel emulated without threads\n");
+        std::abort();
+    }
+    pe_block->barrier->arrive_and_wait();
+}
+
+static inline float __shfl_xor_sync(unsigned int, float v, int lane_mask)
+{
+    __syncthreads();                                   // every earlier exchange has been read
+    const unsigned int t = threadIdx.x;
+    (*pe_block->exchange)[t] = v;
+    __syncthreads();                                   // every value of this exchange is written
+    const unsigned int partner = (t & ~31u) | ((t & 31u) ^ (unsigned int)lane_mask);
+    return partner < blockDim.x ? (*pe_block->exchange)[partner] : v;
+}
+
+// One 64-bit slot per argument, as CudaDriver.Launch passes them: pointers and integers by value, floating point
+// by bit pattern.
 template <typename A> static A pe_arg(long long v)
 {
     if constexpr (std::is_pointer_v<A>) return reinterpret_cast<A>(v);
+    else if constexpr (std::is_floating_point_v<A>)
+    {
+        static_assert(sizeof(A) == 8, "floating-point kernel arguments are double (one 64-bit slot)");
+        A a;
+        std::memcpy(&a, &v, 8);
+        return a;
+    }
     else return static_cast<A>(v);
 }
 
 template <typename... A, std::size_t... I>
 static void pe_call(void (*kernel)(A...), const long long* args, std::index_sequence<I...>) { kernel(pe_arg<A>(args[I])...); }
 
-// Every (block, thread) of the grid in turn; every argument is one 64-bit slot, as CudaDriver.Launch passes them.
 template <typename... A>
 static void pe_emulate(void (*kernel)(A...), unsigned int gx, unsigned int gy, unsigned int bx, const long long* args)
 {
@@ -47,6 +90,35 @@ static void pe_emulate(void (*kernel)(A...), unsigned int gx, unsigned int gy, u
         }
 }
 
+template <typename... A>
+static void pe_emulate_threads(void (*kernel)(A...), unsigned int gx, unsigned int gy, unsigned int bx, const long long* args)
+{
+    for (unsigned int y = 0; y < gy; y++)
+        for (unsigned int x = 0; x < gx; x++)
+        {
+            std::barrier<> barrier((std::ptrdiff_t)bx);
+            std::vector<float> exchange(bx);
+            pe_block_state state{&barrier, &exchange};
+            std::vector<std::thread> threads;
+            threads.reserve(bx);
+            for (unsigned int t = 0; t < bx; t++)
+                threads.emplace_back([&, t, x, y] {
+                    pe_block = &state;
+                    gridDim = {gx, gy, 1};
+                    blockDim = {bx, 1, 1};
+                    blockIdx = {x, y, 0};
+                    threadIdx = {t, 0, 0};
+                    pe_call(kernel, args, std::index_sequence_for<A...>{});
+                    barrier.arrive_and_drop();         // a finished thread no longer holds the others' barriers
+                });
+            for (auto& thread : threads) thread.join();
+        }
+}
+
 #define PE_EXPORT(NAME) \
     extern "C" void emulate_##NAME(unsigned int gx, unsigned int gy, unsigned int bx, const long long* args) \
     { pe_emulate(NAME, gx, gy, bx, args); }
+
+#define PE_EXPORT_THREADS(NAME) \
+    extern "C" void emulate_##NAME(unsigned int gx, unsigned int gy, unsigned int bx, const long long* args) \
+    { pe_emulate_threads(NAME, gx, gy, bx, args); }

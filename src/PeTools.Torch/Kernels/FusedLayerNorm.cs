@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
@@ -112,8 +111,7 @@ public static class FusedLayerNorm
 
     internal sealed class LayerNormFunction : SingleTensorFunction<LayerNormFunction>
     {
-        // Gradients handed back to libtorch, released at the next call (see FusedRotation's note).
-        private static readonly ConcurrentQueue<Tensor> Returned = new();
+        private static readonly GradientHandOff HandOff = new();
 
         public override string Name => nameof(FusedLayerNorm);
 
@@ -129,7 +127,7 @@ public static class FusedLayerNorm
 
         public override List<Tensor> backward(AutogradContext ctx, Tensor grad)
         {
-            while (Returned.TryDequeue(out var old)) old.Dispose();
+            HandOff.ReleasePrevious();
             using var saved = (Saved)ctx.get_data(nameof(Saved));
             Tensor dx, dWeight, dBias;
             using (var scope = NewDisposeScope()) // the autograd engine's thread has none of its own
@@ -138,10 +136,7 @@ public static class FusedLayerNorm
                 (dx, dWeight, dBias) = (a.DetachFromDisposeScope(), b.DetachFromDisposeScope(), c.DetachFromDisposeScope());
             }
             grad.Dispose();
-            Returned.Enqueue(dx);
-            Returned.Enqueue(dWeight);
-            Returned.Enqueue(dBias);
-            return [dx, dWeight, dBias, null!]; // one slot per forward argument: the settings take none
+            return [HandOff.Hand(dx), HandOff.Hand(dWeight), HandOff.Hand(dBias), null!]; // one slot per forward argument: the settings take none
         }
     }
 }

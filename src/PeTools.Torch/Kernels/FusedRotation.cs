@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using PeTools.Torch.Positional;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -59,10 +58,7 @@ public static class FusedRotation
 
     internal sealed class RotationFunction : SingleTensorFunction<RotationFunction>
     {
-        // Gradients handed back to libtorch: it copies each (a reference count) once backward returns, so each
-        // wrapper can be released at the next call rather than left to the finaliser, which would hold device memory
-        // for as long as the garbage collector waits.
-        private static readonly ConcurrentQueue<Tensor> Returned = new();
+        private static readonly GradientHandOff HandOff = new();
 
         public override string Name => nameof(FusedRotation);
 
@@ -76,7 +72,7 @@ public static class FusedRotation
 
         public override List<Tensor> backward(AutogradContext ctx, Tensor grad)
         {
-            while (Returned.TryDequeue(out var old)) old.Dispose();
+            HandOff.ReleasePrevious();
             var tables = (Tables)ctx.get_data(nameof(Tables));
             Tensor dx;
             using (var scope = NewDisposeScope()) // the autograd engine's thread has none of its own
@@ -86,8 +82,7 @@ public static class FusedRotation
                 dx = Launch(tables.Launcher, g, tables.C, tables.S, inverse: true).transpose(1, 2).DetachFromDisposeScope(); // (B, H, T, dh)
             }
             grad.Dispose();
-            Returned.Enqueue(dx);
-            return [dx, null!]; // one slot per forward argument: the tables take none
+            return [HandOff.Hand(dx), null!]; // one slot per forward argument: the tables take none
         }
     }
 }

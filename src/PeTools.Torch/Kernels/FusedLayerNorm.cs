@@ -24,7 +24,7 @@ public static class FusedLayerNorm
         if (weight is null || bias is null || x.dim() < 1) return false;
         if (x.dtype is not (ScalarType.Float32 or ScalarType.BFloat16) || weight.dtype != x.dtype || bias.dtype != x.dtype) return false;
         if (launcher.IsCuda != (x.device.type == DeviceType.CUDA)) return false;
-        if (!launcher.Has(Kernel("layer_norm_bwd_gb", x.dtype))) return false;
+        if (!launcher.Has(KernelName.Of("layer_norm_bwd_gb", x.dtype))) return false;
         long d = x.shape[^1];
         return d > 0 && weight.numel() == d && bias.numel() == d && weight.is_contiguous() && bias.is_contiguous();
     }
@@ -54,8 +54,6 @@ public static class FusedLayerNorm
         return ln.call(x);
     }
 
-    private static string Kernel(string name, ScalarType dtype) => name + (dtype == ScalarType.BFloat16 ? "_bf16" : "_f32");
-
     /// <summary>y like x, and per-row mean and 1/σ (fp32, rows).</summary>
     private static (Tensor Y, Tensor Mean, Tensor Rstd) Forward(IKernelLauncher launcher, Tensor x, Tensor weight, Tensor bias, double eps)
     {
@@ -64,7 +62,7 @@ public static class FusedLayerNorm
         var mean = empty(rows, dtype: ScalarType.Float32, device: x.device);
         var rstd = empty(rows, dtype: ScalarType.Float32, device: x.device);
         if (rows > 0)
-            launcher.Launch(Kernel("layer_norm_fwd", x.dtype), RowGrid(rows),
+            launcher.Launch(KernelName.Of("layer_norm_fwd", x.dtype), RowGrid(rows),
                 [TensorPointer.Of(x), TensorPointer.Of(weight), TensorPointer.Of(bias), TensorPointer.Of(y),
                  TensorPointer.Of(mean), TensorPointer.Of(rstd), rows, d, BitConverter.DoubleToInt64Bits(eps)]);
         return (y, mean, rstd);
@@ -84,11 +82,11 @@ public static class FusedLayerNorm
         var partialBias = zeros([chunks, d], dtype: ScalarType.Float32, device: x.device);
         if (rows > 0)
         {
-            launcher.Launch(Kernel("layer_norm_bwd_dx", x.dtype), RowGrid(rows),
+            launcher.Launch(KernelName.Of("layer_norm_bwd_dx", x.dtype), RowGrid(rows),
                 [TensorPointer.Of(g), TensorPointer.Of(x), TensorPointer.Of(s.Weight), TensorPointer.Of(s.Mean),
                  TensorPointer.Of(s.Rstd), TensorPointer.Of(dx), rows, d]);
             uint threads = (uint)Math.Min(256, (d + 31) / 32 * 32);
-            launcher.Launch(Kernel("layer_norm_bwd_gb", x.dtype), new KernelGrid((uint)((d + threads - 1) / threads), (uint)chunks, threads),
+            launcher.Launch(KernelName.Of("layer_norm_bwd_gb", x.dtype), new KernelGrid((uint)((d + threads - 1) / threads), (uint)chunks, threads),
                 [TensorPointer.Of(g), TensorPointer.Of(x), TensorPointer.Of(s.Mean), TensorPointer.Of(s.Rstd),
                  TensorPointer.Of(partialWeight), TensorPointer.Of(partialBias), rows, d, perChunk]);
         }

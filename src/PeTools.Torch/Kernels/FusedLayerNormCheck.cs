@@ -41,7 +41,7 @@ public static class FusedLayerNormCheck
         }
         var oracle = Run(kernel: false)!;
         if (Run(kernel: true) is not { } fused) return double.PositiveInfinity;
-        return fused.Zip(oracle).Max(p => Relative(p.First, p.Second));
+        return fused.Zip(oracle).Max(p => OracleDifference.Relative(p.First, p.Second));
     }
 
     /// <summary>
@@ -50,7 +50,4 @@ public static class FusedLayerNormCheck
     /// whose products round differently. A wrong statistic, index or sign is off by order 1.
     /// </summary>
     public static double Tolerance(ScalarType dtype) => dtype == ScalarType.BFloat16 ? 2e-2 : 1e-5;
-
-    private static double Relative(Tensor a, Tensor b) =>
-        (a - b).abs().max().to(ScalarType.Float64).item<double>() / Math.Max(b.abs().max().to(ScalarType.Float64).item<double>(), 1e-30);
 }

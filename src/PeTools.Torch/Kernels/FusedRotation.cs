@@ -15,13 +15,15 @@ namespace PeTools.Torch.Kernels;
 /// </summary>
 public static class FusedRotation
 {
+    private const string Stem = "rotate_pairs";
+
     /// <summary>True when x and the tables can take this path on <paramref name="launcher"/>.</summary>
     public static bool Fits(Tensor x, (Tensor C, Tensor S) tables, IKernelLauncher launcher)
     {
         if (!RotationTables.Fits(x) || x.stride(3) != 1) return false;
         if (x.dtype != tables.C.dtype || x.dtype is not (ScalarType.Float32 or ScalarType.BFloat16)) return false;
         if (launcher.IsCuda != (x.device.type == DeviceType.CUDA)) return false;
-        if (!launcher.Has(x.dtype == ScalarType.BFloat16 ? "rotate_pairs_bf16" : "rotate_pairs_f32")) return false;
+        if (!launcher.Has(KernelName.Of(Stem, x.dtype))) return false;
         long t = x.shape[2], dh = x.shape[3];
         var c = tables.C;
         bool shapeOk = c.dim() == 2 ? c.shape[0] == t && c.shape[1] == dh
@@ -44,8 +46,7 @@ public static class FusedRotation
         long tableHeadStride = c.dim() == 3 ? t * dh : 0;
         long pairsPerRow = h * dh / 2;
         uint threads = (uint)Math.Min(1024, Math.Max(32, (pairsPerRow + 31) / 32 * 32));
-        var kernel = x.dtype == ScalarType.BFloat16 ? "rotate_pairs_bf16" : "rotate_pairs_f32";
-        launcher.Launch(kernel, new KernelGrid((uint)(b * t), 1, threads),
+        launcher.Launch(KernelName.Of(Stem, x.dtype), new KernelGrid((uint)(b * t), 1, threads),
         [
             TensorPointer.Of(x), TensorPointer.Of(output), TensorPointer.Of(c), TensorPointer.Of(s),
             t, h, dh, x.stride(0), x.stride(1), x.stride(2), tableHeadStride, inverse ? 1 : 0,

@@ -48,7 +48,7 @@ public static class FusedRotationCheck
         }
         var (yo, go) = Run(fused: false)!.Value;
         if (Run(fused: true) is not var (yf, gf)) return (double.PositiveInfinity, double.PositiveInfinity);
-        return (Relative(yf, yo), Relative(gf, go));
+        return (OracleDifference.Relative(yf, yo), OracleDifference.Relative(gf, go));
     }
 
     /// <summary>
@@ -57,7 +57,4 @@ public static class FusedRotationCheck
     /// A wrong pair, sign or table index is off by order 1.
     /// </summary>
     public static double Tolerance(ScalarType dtype) => dtype == ScalarType.BFloat16 ? 2e-2 : 1e-6;
-
-    private static double Relative(Tensor a, Tensor b) =>
-        (a - b).abs().max().to(ScalarType.Float64).item<double>() / Math.Max(b.abs().max().to(ScalarType.Float64).item<double>(), 1e-30);
 }

@@ -1,4 +1,21 @@
+using static TorchSharp.torch;
+
 namespace PeTools.Torch.Kernels;
+
+/// <summary>The naming rule of every kernel source: one kernel per storage type, STEM_f32 and STEM_bf16.</summary>
+public static class KernelName
+{
+    public static string Of(string stem, ScalarType dtype) => stem + (dtype == ScalarType.BFloat16 ? "_bf16" : "_f32");
+}
+
+/// <summary>How a kernel check measures a difference from its oracle.</summary>
+internal static class OracleDifference
+{
+    /// <summary>max |a − oracle| / max |oracle| (1e-30 floor), in float64.</summary>
+    public static double Relative(Tensor a, Tensor oracle) =>
+        (a - oracle).abs().max().to(ScalarType.Float64).item<double>() /
+        Math.Max(oracle.abs().max().to(ScalarType.Float64).item<double>(), 1e-30);
+}
 
 /// <summary>Launch geometry: a 1-D or 2-D grid of 1-D blocks.</summary>
 public readonly record struct KernelGrid(uint GridX, uint GridY, uint BlockX);

@@ -109,43 +109,39 @@ public static class FastPathCheck
     }
 
     /// <summary>
-    /// The run-time kernels against their oracles, kernel by kernel (<see cref="FusedRotationCheck"/>): on CUDA a kernel
-    /// that cannot be compiled fails here (training then silently takes the oracle path); on CPU there is none to check.
+    /// The run-time kernels against their oracles, kernel by kernel (<see cref="FusedLayerNormCheck"/>,
+    /// <see cref="FusedRotationCheck"/>): on CUDA a kernel that cannot be compiled fails here (training then silently
+    /// takes the oracle path); on CPU there is none to check.
     /// </summary>
     private static IEnumerable<CheckRow> KernelRows(Device device, string dev)
     {
         var kernels = CudaKernels.For(device);
-        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
-            foreach (var shape in FusedLayerNormCheck.Shapes)
+        var checks = new List<(string Check, string Case, Func<IKernelLauncher, ScalarType, (double Difference, string Note)> Compare, Func<ScalarType, double> Tolerance)>();
+        foreach (var shape in FusedLayerNormCheck.Shapes)
+            checks.Add(("ln-kernel", "layer-norm/" + shape.Name, (k, t) => (FusedLayerNormCheck.Compare(k, device, t, shape),
+                "fused LayerNorm vs libtorch's layer_norm: worst of y, dx, dγ, dβ (relative to the oracle's max)"), FusedLayerNormCheck.Tolerance));
+        foreach (var layout in FusedRotationCheck.Layouts)
+            checks.Add(("rope-kernel", "rotation/" + layout.Name, (k, t) =>
             {
-                var name = $"layer-norm/{shape.Name}/{(dtype == ScalarType.BFloat16 ? "bf16" : "fp32")}";
-                if (kernels is null || !kernels.Has(dtype == ScalarType.BFloat16 ? "layer_norm_bwd_gb_bf16" : "layer_norm_bwd_gb_f32"))
-                {
-                    yield return new CheckRow("ln-kernel", name, dev, double.NaN, double.NaN,
-                        device.type == DeviceType.CUDA ? Fail : Skip, CudaKernels.Status(device));
-                    continue;
-                }
-                double difference = FusedLayerNormCheck.Compare(kernels, device, dtype, shape);
-                double tolerance = FusedLayerNormCheck.Tolerance(dtype);
-                yield return new CheckRow("ln-kernel", name, dev, difference, tolerance, difference <= tolerance ? Pass : Fail,
-                    "fused LayerNorm vs libtorch's layer_norm: worst of y, dx, dγ, dβ (relative to the oracle's max)");
-            }
-        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
-            foreach (var layout in FusedRotationCheck.Layouts)
-            {
-                var name = $"rotation/{layout.Name}/{(dtype == ScalarType.BFloat16 ? "bf16" : "fp32")}";
-                if (kernels is null)
-                {
-                    yield return new CheckRow("rope-kernel", name, dev, double.NaN, double.NaN,
-                        device.type == DeviceType.CUDA ? Fail : Skip, CudaKernels.Status(device));
-                    continue;
-                }
-                var (forward, gradient) = FusedRotationCheck.Compare(kernels, device, dtype, layout);
-                double tolerance = FusedRotationCheck.Tolerance(dtype);
-                yield return new CheckRow("rope-kernel", name, dev, Math.Max(forward, gradient), tolerance,
-                    Math.Max(forward, gradient) <= tolerance ? Pass : Fail,
+                var (forward, gradient) = FusedRotationCheck.Compare(k, device, t, layout);
+                return (Math.Max(forward, gradient),
                     $"fused rotation vs RotationTables.Apply: forward {forward:G3}, input gradient {gradient:G3} (relative to the oracle's max)");
-            }
+            }, FusedRotationCheck.Tolerance));
+        foreach (var kind in checks.Select(c => c.Check).Distinct())
+            foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+                foreach (var check in checks.Where(c => c.Check == kind))
+                {
+                    var name = $"{check.Case}/{(dtype == ScalarType.BFloat16 ? "bf16" : "fp32")}";
+                    var (difference, note) = kernels is null ? (double.NaN, "") : check.Compare(kernels, dtype);
+                    if (kernels is null || double.IsPositiveInfinity(difference)) // no kernels, or this one did not compile
+                    {
+                        yield return new CheckRow(check.Check, name, dev, double.NaN, double.NaN,
+                            device.type == DeviceType.CUDA ? Fail : Skip, CudaKernels.Status(device));
+                        continue;
+                    }
+                    double tolerance = check.Tolerance(dtype);
+                    yield return new CheckRow(check.Check, name, dev, difference, tolerance, difference <= tolerance ? Pass : Fail, note);
+                }
     }
 
     private static CheckRow Row(string check, Case c, string device, double difference, double tolerance, string note) =>

@@ -41,6 +41,12 @@ public abstract class Attention : nn.Module
     /// <summary>Which path <see cref="Attend"/> takes (a plain setting, not a parameter or buffer); see <see cref="AttentionPath"/>.</summary>
     public AttentionPath Path { get; set; } = AttentionPath.Fused;
 
+    /// <summary>Which run-time kernels the projections use (the model's one object, set by its block).</summary>
+    public Kernels.KernelUse Kernels { get; set; } = new();
+
+    /// <summary>p(x), on the kernel path where <see cref="Kernels"/> asks for it (<see cref="PeTools.Torch.Kernels.FusedLinear"/>).</summary>
+    protected Tensor Project(TorchSharp.Modules.Linear p, Tensor x) => PeTools.Torch.Kernels.FusedLinear.ApplyOrModule(p, x, Kernels);
+
     /// <summary>The projection that makes values; head h owns rows [h·dh, (h+1)·dh) of its weight (and bias, if any).</summary>
     public abstract TorchSharp.Modules.Linear ValueProjection { get; }
 

@@ -20,6 +20,8 @@ public sealed class Block : nn.Module
     private readonly Sequential ffn;
     private readonly Dropout dropout;
     private readonly bool keysFromMemory;
+    private readonly Linear[] ffnLinears;                          // fc1, fc2 of ffn: plain arrays, not registered twice
+    private readonly nn.Module<Tensor, Tensor>[] ffnActivation;    // act of ffn
 
     public Block(TransformerConfig config, Attention attention) : base(nameof(Block))
     {
@@ -28,21 +30,25 @@ public sealed class Block : nn.Module
         attn = attention;
         ln2 = nn.LayerNorm(config.DModel);
         nn.Module<Tensor, Tensor> activation = keysFromMemory ? nn.ReLU() : nn.GELU();
-        ffn = nn.Sequential(
-            ("fc1", nn.Linear(config.DModel, config.DFF)),
-            ("act", activation),
-            ("fc2", nn.Linear(config.DFF, config.DModel)));
+        var (fc1, fc2) = (nn.Linear(config.DModel, config.DFF), nn.Linear(config.DFF, config.DModel));
+        ffn = nn.Sequential(("fc1", fc1), ("act", activation), ("fc2", fc2));
+        ffnLinears = [fc1, fc2];
+        ffnActivation = [activation];
         dropout = nn.Dropout(config.Dropout);
         RegisterComponents();
     }
 
     public Attention Attention => attn;
 
-    /// <summary>LN1 and LN2 in the run-time kernel (<see cref="FusedLayerNorm"/>) where one is at hand; false: libtorch's.</summary>
-    public bool LayerNormInKernel { get; set; }
+    /// <summary>Which run-time kernels this block's LayerNorms and projections use: the model's one object, shared with
+    /// its attention (<see cref="Transformer.Kernels"/>).</summary>
+    public KernelUse Kernels
+    {
+        get => kernels;
+        set => kernels = attn.Kernels = value;
+    }
 
-    /// <summary>The launcher for <see cref="LayerNormInKernel"/>; null: the CUDA kernels of the input's device.</summary>
-    public IKernelLauncher? KernelLauncher { get; set; }
+    private KernelUse kernels = new();
     public HookPoint ResidPre => resid_pre;
 
     /// <summary>
@@ -57,8 +63,16 @@ public sealed class Block : nn.Module
             ? attn.forward(h, projectedMemory, mask)                    // (B, T, D)
             : attn.forward(h, keysFromMemory ? memory : h, mask);       // (B, T, D)
         x = x + dropout.call(attended);                                 // (B, T, D)
-        return x + dropout.call(ffn.call(Norm(ln2, x)));                // (B, T, D)
+        return x + dropout.call(FeedForward(Norm(ln2, x)));             // (B, T, D)
     }
 
-    private Tensor Norm(LayerNorm ln, Tensor x) => FusedLayerNorm.ApplyOrModule(ln, x, LayerNormInKernel, KernelLauncher);
+    private Tensor Norm(LayerNorm ln, Tensor x) => FusedLayerNorm.ApplyOrModule(ln, x, kernels.LayerNorm, kernels.Launcher);
+
+    /// <summary>fc2(act(fc1(x))), each projection on the kernel path where <see cref="Kernels"/> asks for it.</summary>
+    private Tensor FeedForward(Tensor x)
+    {
+        if (!kernels.Linear) return ffn.call(x);
+        var (fc1, fc2) = (ffnLinears[0], ffnLinears[1]);
+        return FusedLinear.ApplyOrModule(fc2, ffnActivation[0].call(FusedLinear.ApplyOrModule(fc1, x, kernels)), kernels);
+    }
 }

@@ -43,7 +43,7 @@ public sealed class MultiHeadAttention : Attention
     public override Tensor forward(Tensor queryInput, IReadOnlyList<Tensor> projectedMemory, Tensor? mask)
     {
         long b = queryInput.shape[0], t = queryInput.shape[1], s = projectedMemory[0].shape[1];
-        var q = q_proj.call(queryInput).view(b, t, heads, headDim).transpose(1, 2);    // (B, H, T, dh)
+        var q = Project(q_proj, queryInput).view(b, t, heads, headDim).transpose(1, 2);    // (B, H, T, dh)
         var k = projectedMemory[0].view(b, s, heads, headDim).transpose(1, 2);         // (B, H, S, dh)
         var v = projectedMemory[1].view(b, s, heads, headDim).transpose(1, 2);         // (B, H, S, dh)
 
@@ -53,6 +53,6 @@ public sealed class MultiHeadAttention : Attention
 
         var perHead = Attend(qp, kp, v, bias, mask);                                     // (B, H, T, dh)
         var merged = perHead.transpose(1, 2).reshape(b, t, heads * headDim);             // (B, T, D)
-        return o_proj.call(merged);                                                     // (B, T, D)
+        return Project(o_proj, merged);                                                   // (B, T, D)
     }
 }

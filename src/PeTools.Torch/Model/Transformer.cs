@@ -41,6 +41,7 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
             .Select(l => new Block(config, attention.Create(config, new LayerPositionalEncoding(pe, l, config.PeActiveIn(l)))))
             .ToArray());
         blockArray = [.. blocks];
+        foreach (var b in blockArray) b.Kernels = Kernels;
         ln_f = config.Arch == Architecture.Standard ? nn.LayerNorm(config.DModel) : null;
         classifier = nn.Linear(config.DModel, config.Classes);
         RegisterComponents();
@@ -83,36 +84,40 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>Which run-time kernels every layer uses, one object shared with every block and attention.</summary>
+    public KernelUse Kernels { get; } = new();
+
     /// <summary>
     /// Every LayerNorm in the run-time kernel (<see cref="FusedLayerNorm"/>) where one is at hand (true), or in libtorch,
-    /// the kernel's oracle (false, the default until it is measured on a GPU: <see cref="Training.FastPaths.LayerNormKernel"/>).
+    /// the kernel's oracle (false, the default: <see cref="Training.FastPaths.LayerNormKernel"/>).
     /// </summary>
     public bool LayerNormInKernel
     {
-        get => layerNormInKernel;
-        set
-        {
-            layerNormInKernel = value;
-            foreach (var b in blockArray) b.LayerNormInKernel = value;
-        }
+        get => Kernels.LayerNorm;
+        set => Kernels.LayerNorm = value;
     }
 
-    private bool layerNormInKernel;
+    /// <summary>
+    /// Every biased projection with its bias gradient in the column-sum kernel (<see cref="FusedLinear"/>) where one is at
+    /// hand (true), or libtorch's linear, the oracle (false, the default: <see cref="Training.FastPaths.BiasKernel"/>).
+    /// </summary>
+    public bool LinearInKernel
+    {
+        get => Kernels.Linear;
+        set => Kernels.Linear = value;
+    }
 
     /// <summary>Where run-time kernels run; null (the default): the CUDA kernels of the tensors' device. Tests set the
-    /// CPU emulation here, for the rotary PE and every LayerNorm.</summary>
+    /// CPU emulation here, for the rotary PE, every LayerNorm and every projection.</summary>
     public IKernelLauncher? KernelLauncher
     {
-        get => kernelLauncher;
+        get => Kernels.Launcher;
         set
         {
-            kernelLauncher = value;
-            foreach (var b in blockArray) b.KernelLauncher = value;
+            Kernels.Launcher = value;
             if (pe is RotaryEncoding rotary) rotary.KernelLauncher = value;
         }
     }
-
-    private IKernelLauncher? kernelLauncher;
 
     public IReadOnlyList<Block> Blocks => blockArray;
     public PositionalEncoding PositionalEncoding => pe;
@@ -122,19 +127,19 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
     /// Double backward (Hessian-vector products) needs <see cref="AttentionPath.Composite"/>: the fused kernels'
     /// backward is not differentiable on every device, and TorchSharp's autograd.grad does not turn libtorch's error
     /// into an exception (THSAutograd_grad has no CATCH), so the process would die. The composite path also turns
-    /// <see cref="RotateInKernel"/> and <see cref="LayerNormInKernel"/> off: a run-time kernel's backward is not
+    /// <see cref="RotateInKernel"/>, <see cref="LayerNormInKernel"/> and <see cref="LinearInKernel"/> off: a run-time kernel's backward is not
     /// differentiable again.
     /// </summary>
     public IDisposable UseAttentionPath(AttentionPath path)
     {
         var previous = blockArray.Select(b => b.Attention.Path).ToArray();
-        bool rotate = RotateInKernel, norm = LayerNormInKernel;
+        bool rotate = RotateInKernel, norm = LayerNormInKernel, linear = LinearInKernel;
         foreach (var b in blockArray) b.Attention.Path = path;
-        if (path == AttentionPath.Composite) (RotateInKernel, LayerNormInKernel) = (false, false);
+        if (path == AttentionPath.Composite) (RotateInKernel, LayerNormInKernel, LinearInKernel) = (false, false, false);
         return new Restore(() =>
         {
             for (int l = 0; l < blockArray.Length; l++) blockArray[l].Attention.Path = previous[l];
-            (RotateInKernel, LayerNormInKernel) = (rotate, norm);
+            (RotateInKernel, LayerNormInKernel, LinearInKernel) = (rotate, norm, linear);
         });
     }
 
@@ -182,7 +187,7 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
         if (all.Any(p => (p.bias is not null) != biased)) return null;
         var weight = cat(all.Select(p => (Tensor)p.weight!).ToArray(), 0);                    // (Σ out, D)
         var bias = biased ? cat(all.Select(p => (Tensor)p.bias!).ToArray(), 0) : null;         // (Σ out)
-        var wide = nn.functional.linear(memory, weight, bias);                                 // (B, T, Σ out)
+        var wide = FusedLinear.ApplyOrLinear(memory, weight, bias, Kernels);                    // (B, T, Σ out)
         var slices = wide.split(all.Select(p => p.weight!.shape[0]).ToArray(), -1);            // each (B, T, out)
         int next = 0;
         return perLayer.Select(p => p.Select(_ => slices[next++]).ToArray()).ToArray();

@@ -110,7 +110,7 @@ public static class FastPathCheck
 
     /// <summary>
     /// The run-time kernels against their oracles, kernel by kernel (<see cref="FusedLayerNormCheck"/>,
-    /// <see cref="FusedRotationCheck"/>): on CUDA a kernel that cannot be compiled fails here (training then silently
+    /// <see cref="FusedLinearCheck"/>, <see cref="FusedRotationCheck"/>): on CUDA a kernel that cannot be compiled fails here (training then silently
     /// takes the oracle path); on CPU there is none to check.
     /// </summary>
     private static IEnumerable<CheckRow> KernelRows(Device device, string dev)
@@ -120,6 +120,9 @@ public static class FastPathCheck
         foreach (var shape in FusedLayerNormCheck.Shapes)
             checks.Add(("ln-kernel", "layer-norm/" + shape.Name, (k, t) => (FusedLayerNormCheck.Compare(k, device, t, shape),
                 "fused LayerNorm vs libtorch's layer_norm: worst of y, dx, dγ, dβ (relative to the oracle's max)"), FusedLayerNormCheck.Tolerance));
+        foreach (var shape in FusedLinearCheck.Shapes)
+            checks.Add(("bias-kernel", "linear/" + shape.Name, (k, t) => (FusedLinearCheck.Compare(k, device, t, shape),
+                "linear with the column-sum bias gradient vs libtorch's linear: worst of y, dx, dW, db (relative to the oracle's max)"), FusedLinearCheck.Tolerance));
         foreach (var layout in FusedRotationCheck.Layouts)
             checks.Add(("rope-kernel", "rotation/" + layout.Name, (k, t) =>
             {

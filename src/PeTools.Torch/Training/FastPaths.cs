@@ -35,9 +35,15 @@ public enum FastPaths
     /// (<c>pe-train bench --fast-paths default,ln-kernel</c>).</summary>
     LayerNormKernel = 16,
 
+    /// <summary>Every biased projection on CUDA with its bias gradient as column sums in a run-time kernel
+    /// (<see cref="Kernels.FusedLinear"/>, NVRTC) instead of libtorch's reduction over all rows. Not yet in
+    /// <see cref="Default"/>: checked against its oracle on the CPU emulation, not yet timed on a GPU
+    /// (<c>pe-train bench --fast-paths default,bias-kernel</c>).</summary>
+    BiasKernel = 32,
+
     /// <summary>What pe-train trains with: every fast path measured faster than its oracle on a GPU.</summary>
     Default = Flat | FusedMemoryProjections | FastRope | RopeKernel,
 
     /// <summary>Every fast path, measured or not: what <c>pe-train check</c> compares with <see cref="None"/>.</summary>
-    All = Default | LayerNormKernel,
+    All = Default | LayerNormKernel | BiasKernel,
 }

@@ -48,6 +48,7 @@ public sealed class TrainStep : IDisposable
         model.FastRotation = fast.HasFlag(FastPaths.FastRope);
         model.RotateInKernel = fast.HasFlag(FastPaths.RopeKernel);
         model.LayerNormInKernel = fast.HasFlag(FastPaths.LayerNormKernel);
+        model.LinearInKernel = fast.HasFlag(FastPaths.BiasKernel);
     }
 
     public FastPaths Fast { get; }

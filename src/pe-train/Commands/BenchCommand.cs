@@ -35,6 +35,8 @@ internal static class BenchCommand
         ["no-fast-rope"] = FastPaths.Default & ~(FastPaths.FastRope | FastPaths.RopeKernel),
         ["no-rope-kernel"] = FastPaths.Default & ~FastPaths.RopeKernel,
         ["ln-kernel"] = FastPaths.Default | FastPaths.LayerNormKernel,
+        ["bias-kernel"] = FastPaths.Default | FastPaths.BiasKernel,
+        ["kernels"] = FastPaths.Default | FastPaths.LayerNormKernel | FastPaths.BiasKernel,
     };
 
     public static Command Create(ToolContext context)
@@ -49,7 +51,7 @@ internal static class BenchCommand
         {
             Description = "variants to time, comma-separated: all (what pe-train trains with), none (every slow oracle), " +
                           string.Join(", ", Variants.Keys.Where(k => k.StartsWith("no-", StringComparison.Ordinal))) + " (all but one), " +
-                          "ln-kernel (all plus the LayerNorm kernel, not yet a default)",
+                          "ln-kernel, bias-kernel (all plus the LayerNorm or the bias-gradient kernel, not yet defaults), kernels (all plus both)",
             DefaultValueFactory = _ => "all",
             HelpName = "LIST",
         };

@@ -1,0 +1,106 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.autograd;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PeTools.Torch.Kernels;
+
+/// <summary>
+/// y = x·Wᵀ + b beside its oracle, libtorch's <c>linear</c>: the same forward (libtorch's GEMM with the bias in its
+/// epilogue) and the same GEMMs for dx = g·W and dW = gᵀ·x, but the bias gradient Σ_rows g as per-chunk column sums in a
+/// run-time kernel (<c>column_sum.cu</c>) that libtorch then adds, because libtorch's reduction over 65,536 rows took
+/// ten times the time of reading g once (BENCHMARKS.md, "Where the GPU time goes"). Once differentiable; the composite
+/// attention path (Hessians) turns it off with the other kernels.
+/// </summary>
+public static class FusedLinear
+{
+    private const string Stem = "column_sum_partial";
+
+    /// <summary>Rows each block of the column-sum kernel sums (more when that would exceed CUDA's 65,535 blocks in y).</summary>
+    public const long RowsPerChunk = 64;
+
+    /// <summary>True when <paramref name="launcher"/> can take this projection of x (…, in).</summary>
+    public static bool Fits(Tensor x, Tensor weight, Tensor? bias, IKernelLauncher launcher)
+    {
+        if (bias is null || weight.dim() != 2 || x.dim() < 1 || x.shape[^1] != weight.shape[1]) return false;
+        if (x.dtype is not (ScalarType.Float32 or ScalarType.BFloat16) || weight.dtype != x.dtype || bias.dtype != x.dtype) return false;
+        if (launcher.IsCuda != (x.device.type == DeviceType.CUDA)) return false;
+        return launcher.Has(KernelName.Of(Stem, x.dtype)) && bias.numel() == weight.shape[0];
+    }
+
+    /// <summary>linear(x, weight, bias) for x (…, in): libtorch's values, differentiable once.</summary>
+    public static Tensor Apply(Tensor x, Tensor weight, Tensor bias, IKernelLauncher launcher)
+    {
+        bool graph = is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias.requires_grad);
+        return graph ? LinearFunction.apply(x, weight, bias, launcher) : F.linear(x, weight, bias);
+    }
+
+    /// <summary>The projection of x with this weight and bias: in the kernel path when <paramref name="use"/> asks for it and
+    /// it fits, else libtorch's linear (the oracle).</summary>
+    public static Tensor ApplyOrLinear(Tensor x, Tensor weight, Tensor? bias, KernelUse use)
+    {
+        if (use.Linear && bias is not null && use.LauncherFor(x.device) is { } k && Fits(x, weight, bias, k))
+            return Apply(x, weight, bias, k);
+        return F.linear(x, weight, bias);
+    }
+
+    /// <summary>The module's projection of x, as <see cref="ApplyOrLinear"/>.</summary>
+    public static Tensor ApplyOrModule(TorchSharp.Modules.Linear linear, Tensor x, KernelUse use) =>
+        use.Linear && linear.bias is not null ? ApplyOrLinear(x, linear.weight!, linear.bias, use) : linear.call(x);
+
+    /// <summary>Σ over rows of g (rows, d), contiguous: fp32 partial sums per chunk of rows, added by libtorch, in g's dtype.</summary>
+    public static Tensor ColumnSum(IKernelLauncher launcher, Tensor g)
+    {
+        long rows = g.shape[0], d = g.shape[1];
+        long perChunk = Math.Max(RowsPerChunk, (rows + 65534) / 65535);
+        long chunks = Math.Max(1, (rows + perChunk - 1) / perChunk);
+        if (rows == 0 || d == 0) return zeros([d], dtype: g.dtype, device: g.device);
+        var partial = empty([chunks, d], dtype: ScalarType.Float32, device: g.device);
+        uint threads = (uint)Math.Min(256, (d + 31) / 32 * 32);
+        launcher.Launch(KernelName.Of(Stem, g.dtype), new KernelGrid((uint)((d + threads - 1) / threads), (uint)chunks, threads),
+            [TensorPointer.Of(g), TensorPointer.Of(partial), rows, d, perChunk]);
+        return partial.sum([0L]).to(g.dtype);
+    }
+
+    /// <summary>What backward needs, owned here (detached from any dispose scope) and released by backward.</summary>
+    private sealed record Saved(Tensor X, Tensor Weight, IKernelLauncher Launcher) : IDisposable
+    {
+        public void Dispose()
+        {
+            X.Dispose();
+            Weight.Dispose();
+        }
+    }
+
+    internal sealed class LinearFunction : SingleTensorFunction<LinearFunction>
+    {
+        private static readonly GradientHandOff HandOff = new();
+
+        public override string Name => nameof(FusedLinear);
+
+        public override Tensor forward(AutogradContext ctx, params object[] vars)
+        {
+            var (x, weight, bias, launcher) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (IKernelLauncher)vars[3]);
+            ctx.save_data(nameof(Saved), new Saved(x.alias().DetachFromDisposeScope(), weight.alias().DetachFromDisposeScope(), launcher));
+            return F.linear(x, weight, bias);                                                     // (…, out)
+        }
+
+        public override List<Tensor> backward(AutogradContext ctx, Tensor grad)
+        {
+            HandOff.ReleasePrevious();
+            using var saved = (Saved)ctx.get_data(nameof(Saved));
+            Tensor dx, dWeight, dBias;
+            using (var scope = NewDisposeScope()) // the autograd engine's thread has none of its own
+            {
+                long outputs = saved.Weight.shape[0], inputs = saved.Weight.shape[1];
+                var g = grad.reshape(-1, outputs).contiguous();                                    // (rows, out)
+                var x = saved.X.reshape(-1, inputs);                                               // (rows, in)
+                dx = g.mm(saved.Weight).view(saved.X.shape).DetachFromDisposeScope();              // (…, in)
+                dWeight = g.t().mm(x).DetachFromDisposeScope();                                    // (out, in)
+                dBias = ColumnSum(saved.Launcher, g).DetachFromDisposeScope();                     // (out)
+            }
+            grad.Dispose();
+            return [HandOff.Hand(dx), HandOff.Hand(dWeight), HandOff.Hand(dBias), null!]; // one slot per forward argument: the launcher takes none
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PeTools.Torch.Kernels;
+
+/// <summary>
+/// <see cref="FusedLinear"/> against libtorch's <c>linear</c> (its oracle) on the same random input, weight and bias:
+/// the output and the gradients of x, W and b under a random upstream gradient. Shapes cover a (B, T, in) batch and a
+/// row count that is not a multiple of the column-sum kernel's chunk, with an output width that is not a multiple of
+/// its 32-thread steps. <c>pe-train check</c> runs it on CUDA, the tests on the CPU emulation of the same source.
+/// </summary>
+public static class FusedLinearCheck
+{
+    public sealed record Shape(string Name, long[] InputDims, long Outputs);
+
+    public static IReadOnlyList<Shape> Shapes { get; } =
+    [
+        new("batch", [3, 10, 48], 96),
+        new("ragged", [2 * FusedLinear.RowsPerChunk + 13, 40], 300),
+    ];
+
+    /// <summary>The largest relative difference of y, dx, dW and db: max |kernel − oracle| / max |oracle|, per tensor.</summary>
+    public static double Compare(IKernelLauncher launcher, Device device, ScalarType dtype, Shape shape)
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(78);
+        long inputs = shape.InputDims[^1];
+        var x0 = randn(shape.InputDims, generator: g).to(dtype);
+        var w0 = randn([shape.Outputs, inputs], generator: g).div(Math.Sqrt(inputs)).to(dtype);
+        var b0 = randn([shape.Outputs], generator: g).mul(0.1).to(dtype);
+        var upstream = randn([.. shape.InputDims[..^1], shape.Outputs], generator: g).add(0.3).to(device); // a mean ≠ 0: db must be a sum
+        Tensor[]? Run(bool kernel)
+        {
+            var (x, w, b) = (x0.to(device).clone().requires_grad_(), w0.to(device).clone().requires_grad_(), b0.to(device).clone().requires_grad_());
+            if (kernel && !FusedLinear.Fits(x, w, b, launcher)) return null;
+            var y = kernel ? FusedLinear.Apply(x, w, b, launcher) : F.linear(x, w, b);
+            (y.to(ScalarType.Float32) * upstream).sum().backward();
+            return [.. new[] { y.detach(), x.grad!, w.grad!, b.grad! }.Select(t => t.to(ScalarType.Float32).clone())];
+        }
+        var oracle = Run(kernel: false)!;
+        if (Run(kernel: true) is not { } fused) return double.PositiveInfinity;
+        return fused.Zip(oracle).Max(p => OracleDifference.Relative(p.First, p.Second));
+    }
+
+    /// <summary>
+    /// y, dx and dW are libtorch's own GEMMs (identical); db differs in summation order only: fp32 over ≤ 200 rows, and
+    /// bf16 one rounding of the sum (2^-8 relative). A wrong column, chunk or a missed row is off by order 1/rows or more.
+    /// </summary>
+    public static double Tolerance(ScalarType dtype) => dtype == ScalarType.BFloat16 ? 1e-2 : 1e-5;
+}

@@ -1,0 +1,23 @@
+using static TorchSharp.torch;
+
+namespace PeTools.Torch.Kernels;
+
+/// <summary>
+/// Which run-time kernels one model's layers use, and where they run. The model holds one and every block and
+/// attention holds the same object, so one setting reaches every layer without a loop that could miss one.
+/// </summary>
+public sealed class KernelUse
+{
+    /// <summary>Every LayerNorm in <see cref="FusedLayerNorm"/> where it fits; false: libtorch's, the oracle.</summary>
+    public bool LayerNorm { get; set; }
+
+    /// <summary>Every biased projection in <see cref="FusedLinear"/> (bias gradient by the column-sum kernel) where it
+    /// fits; false: libtorch's linear, the oracle.</summary>
+    public bool Linear { get; set; }
+
+    /// <summary>Where the kernels run; null: the CUDA kernels of the input's device (none on CPU). Tests set the emulation.</summary>
+    public IKernelLauncher? Launcher { get; set; }
+
+    /// <summary>The launcher for tensors on <paramref name="device"/>, or null when there is none.</summary>
+    public IKernelLauncher? LauncherFor(Device device) => Launcher ?? CudaKernels.For(device);
+}

@@ -1,0 +1,82 @@
+using PeTools.Torch.Kernels;
+using PeTools.Torch.Model;
+using PeTools.Torch.Testing;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PeTools.Torch.Tests.Kernels;
+
+/// <summary>column_sum.cu under the CPU emulation, as the bias gradient of <see cref="FusedLinear"/>, against libtorch's
+/// linear, alone and inside whole models of both architectures.</summary>
+public class FusedLinearTests
+{
+    public static TheoryData<string, bool> ShapesAndDtypes()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (var shape in FusedLinearCheck.Shapes)
+        {
+            data.Add(shape.Name, false);
+            data.Add(shape.Name, true);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ShapesAndDtypes))]
+    public void Linear_with_the_kernel_bias_gradient_equals_libtorch_with_all_three_gradients(string shapeName, bool bf16)
+    {
+        // Given a batch shape, or a ragged one (rows not a multiple of the chunk, outputs not of 32)
+        var shape = FusedLinearCheck.Shapes.Single(s => s.Name == shapeName);
+        var dtype = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+
+        // When the kernel path and libtorch project it and back-propagate a random upstream gradient
+        double difference = FusedLinearCheck.Compare(KernelEmulator.Instance, CPU, dtype, shape);
+
+        // Then y, dx, dW and db agree to rounding
+        Assert.True(difference <= FusedLinearCheck.Tolerance(dtype), $"{difference}");
+    }
+
+    [Fact]
+    public void The_column_sum_kernel_sums_every_row_of_every_column_once()
+    {
+        // Given rows of which no two columns hold the same values, over several chunks plus a ragged last one
+        using var scope = NewDisposeScope();
+        long rows = 3 * FusedLinear.RowsPerChunk + 5, d = 70;
+        var g = arange(rows * d, dtype: ScalarType.Float32).view(rows, d).remainder(97).sub(48);
+
+        // When the kernel sums its columns
+        var sums = FusedLinear.ColumnSum(KernelEmulator.Instance, g);
+
+        // Then each equals the exact column sum (integers: no rounding)
+        Assert.Equal(g.sum([0L]).data<float>().ToArray(), sums.data<float>().ToArray());
+    }
+
+    [Theory]
+    [InlineData("rope", Architecture.Reference)]
+    [InlineData("alibi", Architecture.Standard)]
+    public void A_model_on_the_bias_kernel_path_matches_libtorch_with_gradients(string pe, Architecture arch)
+    {
+        // Given one fp32 model (Reference also projects every layer's K and V as one GEMM)
+        using var scope = NewDisposeScope();
+        var model = Tiny.Model(Tiny.Config(pe, arch), float64: false);
+        model.KernelLauncher = KernelEmulator.Instance;
+        var tokens = Tiny.Tokens(3, 16, seed: 9);
+
+        // When it runs forward and backward with its projections on the kernel path and in libtorch
+        (Tensor Logits, Tensor[] Grads) Run(bool kernel)
+        {
+            model.LinearInKernel = kernel;
+            model.zero_grad();
+            var logits = model.call(tokens);
+            logits.pow(2).sum().backward();
+            return (logits.detach(), model.parameters().Select(p => p.grad!.clone()).ToArray());
+        }
+        var oracle = Run(kernel: false);
+        var fused = Run(kernel: true);
+
+        // Then logits and every parameter gradient (every bias among them) agree to fp32 rounding
+        Assert.True(Tiny.MaxAbsDiff(fused.Logits, oracle.Logits) < 1e-5 * (1 + oracle.Logits.abs().max().item<float>()));
+        foreach (var (f, o) in fused.Grads.Zip(oracle.Grads))
+            Assert.True(Tiny.MaxAbsDiff(f, o) <= 1e-4 * (1 + o.abs().max().item<float>()), $"grad differs by {Tiny.MaxAbsDiff(f, o)}");
+    }
+}

@@ -15,6 +15,10 @@ public sealed class KernelUse
     /// fits; false: libtorch's linear, the oracle.</summary>
     public bool Linear { get; set; }
 
+    /// <summary>Attention with an ALiBi bias (<see cref="Positional.PositionalEncoding.DistanceSlopes"/>) in
+    /// <see cref="FusedSmallAttention"/> where it fits; false: scaled_dot_product_attention with the bias as a tensor.</summary>
+    public bool Attention { get; set; }
+
     /// <summary>Where the kernels run; null: the CUDA kernels of the input's device (none on CPU). Tests set the emulation.</summary>
     public IKernelLauncher? Launcher { get; set; }
 

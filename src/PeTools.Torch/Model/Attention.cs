@@ -81,6 +81,17 @@ public abstract class Attention : nn.Module
     /// Fused (scaled_dot_product_attention) unless <see cref="Path"/> is Composite or a hook watches logits or pattern;
     /// then the composite path, which computes the same thing and calls those hooks.
     /// </summary>
+    protected Tensor Attend(Tensor q, Tensor k, Tensor v, LayerPositionalEncoding positional, Tensor? mask)
+    {
+        // An ALiBi bias is computed inside the attention kernel where it fits, instead of read from an (H, T, S) tensor.
+        if (Kernels.Attention && Path == AttentionPath.Fused && !logits.HasHooks && !pattern.HasHooks
+            && positional.DistanceSlopes(q.device) is { } slopes && Kernels.LauncherFor(q.device) is { } launcher
+            && (mask is null || mask.dtype == q.dtype) && PeTools.Torch.Kernels.FusedSmallAttention.Fits(q, k, v, slopes, mask, launcher))
+            return z.call(PeTools.Torch.Kernels.FusedSmallAttention.Apply(q, k, v, slopes, mask, training ? dropout : 0.0, launcher));
+        return Attend(q, k, v, positional.LogitBias(q.shape[2], k.shape[2], q.device), mask);
+    }
+
+    /// <summary>The same with the PE's bias (H, T, S) given as a tensor, or null.</summary>
     protected Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask)
     {
         // paper.md §2: content and position meet in q·kᵀ + B, on both paths below. Multiplicative PEs are already

@@ -20,4 +20,7 @@ public sealed class LayerPositionalEncoding(PositionalEncoding pe, int layer, bo
 
     public Tensor? LogitBias(long queryLength, long keyLength, Device device) =>
         active ? pe.LogitBias(layer, queryLength, keyLength, device) : null;
+
+    /// <summary>The slopes m_h when this layer's bias is −m_h·|i − j| (<see cref="PositionalEncoding.DistanceSlopes"/>), else null.</summary>
+    public Tensor? DistanceSlopes(Device device) => active ? pe.DistanceSlopes(layer, device) : null;
 }

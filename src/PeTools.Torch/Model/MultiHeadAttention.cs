@@ -49,9 +49,7 @@ public sealed class MultiHeadAttention : Attention
 
         // Multiplicative coupling rotates q and k; additive coupling returns a bias (paper.md §2-§3).
         var (qp, kp) = positional.RotateQueryKey(q, k);                                 // (B, H, T|S, dh)
-        var bias = positional.LogitBias(t, s, q.device);                                // (H, T, S) or null
-
-        var perHead = Attend(qp, kp, v, bias, mask);                                     // (B, H, T, dh)
+        var perHead = Attend(qp, kp, v, positional, mask);                               // (B, H, T, dh), bias inside
         var merged = perHead.transpose(1, 2).reshape(b, t, heads * headDim);             // (B, T, D)
         return Project(o_proj, merged);                                                   // (B, T, D)
     }

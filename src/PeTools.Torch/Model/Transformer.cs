@@ -107,6 +107,17 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
         set => Kernels.Linear = value;
     }
 
+    /// <summary>
+    /// ALiBi attention in the run-time kernel (<see cref="FusedSmallAttention"/>: the bias computed inside) where it fits
+    /// (true), or scaled_dot_product_attention with the bias as a tensor, the oracle (false, the default:
+    /// <see cref="Training.FastPaths.AttentionKernel"/>). No effect for other PEs.
+    /// </summary>
+    public bool AttentionInKernel
+    {
+        get => Kernels.Attention;
+        set => Kernels.Attention = value;
+    }
+
     /// <summary>Where run-time kernels run; null (the default): the CUDA kernels of the tensors' device. Tests set the
     /// CPU emulation here, for the rotary PE, every LayerNorm and every projection.</summary>
     public IKernelLauncher? KernelLauncher
@@ -136,6 +147,7 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
         bool rotate = RotateInKernel, norm = LayerNormInKernel, linear = LinearInKernel;
         foreach (var b in blockArray) b.Attention.Path = path;
         if (path == AttentionPath.Composite) (RotateInKernel, LayerNormInKernel, LinearInKernel) = (false, false, false);
+        // AttentionInKernel needs no switch: the kernel runs only on the fused path.
         return new Restore(() =>
         {
             for (int l = 0; l < blockArray.Length; l++) blockArray[l].Attention.Path = previous[l];

@@ -52,5 +52,8 @@ public sealed class AlibiBias : PositionalEncoding
         return bias.alias();
     }
 
+    /// <summary>The slopes of the bias above: it is −m_h·|i − j| exactly.</summary>
+    public override Tensor? DistanceSlopes(int layer, Device device) => Table(nameof(slopes), device);
+
     private readonly Dictionary<string, Tensor> _biases = new(StringComparer.Ordinal);
 }

@@ -44,6 +44,13 @@ public abstract class PositionalEncoding(string name) : nn.Module(name)
     public virtual Tensor? LogitBias(int layer, long queryLength, long keyLength, Device? device = null) => null;
 
     /// <summary>
+    /// When <see cref="LogitBias"/> is exactly −m_h·|i − j| for queries and keys at positions 0, 1, … (ALiBi): the per-head
+    /// slopes m_h (H) fp32 on <paramref name="device"/>, so an attention kernel can compute the bias instead of reading
+    /// it (<see cref="Kernels.FusedSmallAttention"/>); null for every other PE.
+    /// </summary>
+    public virtual Tensor? DistanceSlopes(int layer, Device device) => null;
+
+    /// <summary>
     /// The learned parameters that attention layer <paramref name="layer"/> alone uses, each as a parameter and the index
     /// along its dim 0 of the layer's slice (per-layer tables are stacked as (layers, ...)). Parameters shared by all
     /// layers (T5's table, absolute embeddings) belong to no layer. Curvature scopes read this

@@ -123,6 +123,10 @@ public static class FastPathCheck
         foreach (var shape in FusedLinearCheck.Shapes)
             checks.Add(("bias-kernel", "linear/" + shape.Name, (k, t) => (FusedLinearCheck.Compare(k, device, t, shape),
                 "linear with the column-sum bias gradient vs libtorch's linear: worst of y, dx, dW, db (relative to the oracle's max)"), FusedLinearCheck.Tolerance));
+        foreach (var c in FusedSmallAttentionCheck.Cases)
+            checks.Add(("attn-kernel", "attention/" + c.Name, (k, t) => (FusedSmallAttentionCheck.Compare(k, device, t, c),
+                "ALiBi attention kernel vs the composite with the same bias, mask and dropout bits: worst of z, dq, dk, dv (relative to the oracle's max)"),
+                FusedSmallAttentionCheck.Tolerance));
         foreach (var layout in FusedRotationCheck.Layouts)
             checks.Add(("rope-kernel", "rotation/" + layout.Name, (k, t) =>
             {

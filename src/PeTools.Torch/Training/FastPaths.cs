@@ -41,9 +41,14 @@ public enum FastPaths
     /// (<c>pe-train bench --fast-paths default,bias-kernel</c>).</summary>
     BiasKernel = 32,
 
+    /// <summary>ALiBi attention on CUDA in a run-time kernel with the bias computed inside (<see cref="Kernels.FusedSmallAttention"/>,
+    /// T, S ≤ 128, 16-dim heads) instead of scaled_dot_product_attention with the bias as a tensor. Not yet in
+    /// <see cref="Default"/>: checked on the CPU emulation, not yet timed on a GPU (<c>--fast-paths attn-kernel</c>).</summary>
+    AttentionKernel = 64,
+
     /// <summary>What pe-train trains with: every fast path measured faster than its oracle on a GPU.</summary>
     Default = Flat | FusedMemoryProjections | FastRope | RopeKernel,
 
     /// <summary>Every fast path, measured or not: what <c>pe-train check</c> compares with <see cref="None"/>.</summary>
-    All = Default | LayerNormKernel | BiasKernel,
+    All = Default | LayerNormKernel | BiasKernel | AttentionKernel,
 }

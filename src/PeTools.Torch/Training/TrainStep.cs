@@ -49,6 +49,7 @@ public sealed class TrainStep : IDisposable
         model.RotateInKernel = fast.HasFlag(FastPaths.RopeKernel);
         model.LayerNormInKernel = fast.HasFlag(FastPaths.LayerNormKernel);
         model.LinearInKernel = fast.HasFlag(FastPaths.BiasKernel);
+        model.AttentionInKernel = fast.HasFlag(FastPaths.AttentionKernel);
     }
 
     public FastPaths Fast { get; }

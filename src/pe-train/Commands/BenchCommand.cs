@@ -36,7 +36,8 @@ internal static class BenchCommand
         ["no-rope-kernel"] = FastPaths.Default & ~FastPaths.RopeKernel,
         ["ln-kernel"] = FastPaths.Default | FastPaths.LayerNormKernel,
         ["bias-kernel"] = FastPaths.Default | FastPaths.BiasKernel,
-        ["kernels"] = FastPaths.Default | FastPaths.LayerNormKernel | FastPaths.BiasKernel,
+        ["attn-kernel"] = FastPaths.Default | FastPaths.AttentionKernel,
+        ["kernels"] = FastPaths.Default | FastPaths.LayerNormKernel | FastPaths.BiasKernel | FastPaths.AttentionKernel,
     };
 
     public static Command Create(ToolContext context)
@@ -51,7 +52,7 @@ internal static class BenchCommand
         {
             Description = "variants to time, comma-separated: all (what pe-train trains with), none (every slow oracle), " +
                           string.Join(", ", Variants.Keys.Where(k => k.StartsWith("no-", StringComparison.Ordinal))) + " (all but one), " +
-                          "ln-kernel, bias-kernel (all plus the LayerNorm or the bias-gradient kernel, not yet defaults), kernels (all plus both)",
+                          "ln-kernel, bias-kernel, attn-kernel (all plus the LayerNorm, bias-gradient or ALiBi attention kernel, not yet defaults), kernels (all plus all three)",
             DefaultValueFactory = _ => "all",
             HelpName = "LIST",
         };

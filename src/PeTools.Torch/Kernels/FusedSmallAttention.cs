@@ -1,0 +1,175 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.autograd;
+
+namespace PeTools.Torch.Kernels;
+
+/// <summary>
+/// softmax(scale·q·kᵀ − m_h·|i − j| + mask)·v with dropout on the weights, for T, S ≤ 128 and 16-dim heads, in run-time
+/// kernels (<c>small_attention.cu</c>) beside its oracle, the composite matmul-softmax-matmul with the same bias. Why:
+/// libtorch's scaled_dot_product_attention has no ALiBi form, and with the bias as an (H, T, S) tensor it ran 2.3× slower
+/// than without one on an H200 (BENCHMARKS.md, "Where the GPU time goes"); here the bias is one multiply per logit.
+/// Dropout bits come from a hash of a seed that libtorch draws on the device (no host synchronisation), so forward and
+/// backward agree and <see cref="KeepMask"/> reproduces them for the oracle. Once differentiable; the composite
+/// attention path (Hessians) turns it off with the other kernels.
+/// </summary>
+public static class FusedSmallAttention
+{
+    private const string ForwardStem = "small_attention_fwd_d16", BackwardStem = "small_attention_bwd_d16";
+
+    public const int HeadDim = 16;
+    public const int MaxLength = 128;
+
+    /// <summary>True when q (B, H, T, 16), k and v (B, H, S, 16), the slopes (H, fp32) and the additive mask
+    /// (B|1, 1, T|1, S) can take this path on <paramref name="launcher"/>.</summary>
+    public static bool Fits(Tensor q, Tensor k, Tensor v, Tensor? slopes, Tensor? mask, IKernelLauncher launcher)
+    {
+        if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4) return false;
+        if (q.dtype is not (ScalarType.Float32 or ScalarType.BFloat16) || k.dtype != q.dtype || v.dtype != q.dtype) return false;
+        if (launcher.IsCuda != (q.device.type == DeviceType.CUDA) || !launcher.Has(KernelName.Of(BackwardStem, q.dtype))) return false;
+        long b = q.shape[0], h = q.shape[1], t = q.shape[2], s = k.shape[2];
+        if (q.shape[3] != HeadDim || k.shape[3] != HeadDim || v.shape[3] != HeadDim) return false;
+        if (k.shape[0] != b || k.shape[1] != h || !v.shape.SequenceEqual(k.shape) || t < 1 || s < 1 || t > MaxLength || s > MaxLength) return false;
+        if (q.stride(3) != 1 || k.stride(3) != 1 || v.stride(3) != 1) return false;
+        if (slopes is not null && (slopes.dtype != ScalarType.Float32 || slopes.numel() != h || !slopes.is_contiguous() || slopes.device_type != q.device_type || slopes.device_index != q.device_index)) return false;
+        if (mask is not null && (mask.dtype != q.dtype || mask.dim() != 4 || mask.shape[1] != 1 || mask.shape[0] is not 1 && mask.shape[0] != b
+                                 || mask.shape[2] is not 1 && mask.shape[2] != t || mask.shape[3] != s || mask.requires_grad)) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// z (B, H, T, 16) (a view of a contiguous (B, T, H, 16)), differentiable once in q, k and v. seed: the dropout seed,
+    /// an int64 (1) on q's device; null draws one there from libtorch's generator (no host synchronisation).
+    /// </summary>
+    public static Tensor Apply(Tensor q, Tensor k, Tensor v, Tensor? slopes, Tensor? mask, double dropout, IKernelLauncher launcher,
+                               Tensor? seed = null)
+    {
+        seed ??= dropout > 0 ? randint(0, long.MaxValue, [1], dtype: int64, device: q.device) : null;
+        var settings = new Settings(slopes, mask, seed, dropout, 1.0 / Math.Sqrt(HeadDim), launcher);
+        bool graph = is_grad_enabled() && (q.requires_grad || k.requires_grad || v.requires_grad);
+        if (!graph)
+        {
+            var (z, lse) = Forward(q, k, v, settings);
+            lse.Dispose();
+            return z.transpose(1, 2);
+        }
+        return AttentionFunction.apply(q, k, v, settings).transpose(1, 2);                     // (B, H, T, 16)
+    }
+
+    /// <summary>
+    /// The kernels' dropout decisions for a call with this seed, as a (B, H, T, S) bool tensor (true: kept), computed
+    /// here the way the kernels compute them: the oracle for a check with dropout on.
+    /// </summary>
+    public static Tensor KeepMask(long seed, long b, long h, long t, long s, double dropout)
+    {
+        uint threshold = (uint)(dropout * 4294967296.0);
+        var keep = new bool[b * h * t * s];
+        ulong useed = (ulong)seed;
+        for (long e = 0; e < keep.Length; e++)
+        {
+            ulong index = (ulong)e;
+            uint mixed = Hash32((uint)useed ^ Hash32((uint)(index >> 32) + (uint)(useed >> 32)));
+            keep[e] = Hash32((uint)index ^ mixed) >= threshold;
+        }
+        return tensor(keep).view(b, h, t, s);
+    }
+
+    private static uint Hash32(uint x)
+    {
+        x ^= x >> 16;
+        x *= 0x7feb352du;
+        x ^= x >> 15;
+        x *= 0x846ca68bu;
+        x ^= x >> 16;
+        return x;
+    }
+
+    /// <summary>What one call uses besides q, k, v: no gradient flows to these.</summary>
+    internal sealed record Settings(Tensor? Slopes, Tensor? Mask, Tensor? Seed, double Dropout, double Scale, IKernelLauncher Launcher);
+
+    private static long[] Shape(Tensor q, Tensor k, Tensor v, Tensor? mask)
+    {
+        long mb = 0, mt = 0, ms = 0;
+        if (mask is not null)
+        {
+            mb = mask.shape[0] == 1 ? 0 : mask.stride(0);
+            mt = mask.shape[2] == 1 ? 0 : mask.stride(2);
+            ms = mask.stride(3);
+        }
+        return [q.shape[2], k.shape[2], q.shape[1], q.stride(0), q.stride(1), q.stride(2), k.stride(0), k.stride(1), k.stride(2),
+                v.stride(0), v.stride(1), v.stride(2), mb, mt, ms];
+    }
+
+    private static long Pointer(Tensor? t) => t is null ? 0 : TensorPointer.Of(t);
+
+    private static KernelGrid Grid(Tensor q, Tensor k)
+    {
+        long threads = (Math.Max(q.shape[2], k.shape[2]) + 31) / 32 * 32;
+        return new KernelGrid((uint)(q.shape[0] * q.shape[1]), 1, (uint)threads);
+    }
+
+    /// <summary>z (B, T, H, 16) contiguous and the log2 softmax denominators (B, H, T) fp32.</summary>
+    private static (Tensor Z, Tensor Lse) Forward(Tensor q, Tensor k, Tensor v, Settings s)
+    {
+        long b = q.shape[0], h = q.shape[1], t = q.shape[2];
+        var z = empty([b, t, h, HeadDim], dtype: q.dtype, device: q.device);
+        var lse = empty([b, h, t], dtype: ScalarType.Float32, device: q.device);
+        long[] args = [TensorPointer.Of(q), TensorPointer.Of(k), TensorPointer.Of(v), Pointer(s.Slopes), Pointer(s.Mask), Pointer(s.Seed),
+                       TensorPointer.Of(z), TensorPointer.Of(lse), .. Shape(q, k, v, s.Mask),
+                       BitConverter.DoubleToInt64Bits(s.Scale), BitConverter.DoubleToInt64Bits(s.Dropout)];
+        s.Launcher.Launch(KernelName.Of(ForwardStem, q.dtype), Grid(q, k), args);
+        return (z, lse);
+    }
+
+    /// <summary>What backward needs, owned here (detached from any dispose scope) and released by backward.</summary>
+    private sealed record Saved(Tensor Q, Tensor K, Tensor V, Tensor Z, Tensor Lse, Settings Settings) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var t in new[] { Q, K, V, Z, Lse, Settings.Slopes, Settings.Mask, Settings.Seed }) t?.Dispose();
+        }
+    }
+
+    internal sealed class AttentionFunction : SingleTensorFunction<AttentionFunction>
+    {
+        private static readonly GradientHandOff HandOff = new();
+
+        public override string Name => nameof(FusedSmallAttention);
+
+        public override Tensor forward(AutogradContext ctx, params object[] vars)
+        {
+            var (q, k, v, settings) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Settings)vars[3]);
+            var (z, lse) = Forward(q, k, v, settings);
+            static Tensor? Own(Tensor? t) => t?.alias().DetachFromDisposeScope();
+            var owned = settings with { Slopes = Own(settings.Slopes), Mask = Own(settings.Mask), Seed = Own(settings.Seed) };
+            ctx.save_data(nameof(Saved), new Saved(Own(q)!, Own(k)!, Own(v)!, Own(z)!, lse.DetachFromDisposeScope(), owned));
+            return z;                                                                          // (B, T, H, 16)
+        }
+
+        public override List<Tensor> backward(AutogradContext ctx, Tensor grad)
+        {
+            HandOff.ReleasePrevious();
+            using var saved = (Saved)ctx.get_data(nameof(Saved));
+            var (q, k, v, s) = (saved.Q, saved.K, saved.V, saved.Settings);
+            Tensor dq, dk, dv;
+            using (var scope = NewDisposeScope()) // the autograd engine's thread has none of its own
+            {
+                var dz = grad.contiguous();                                                    // (B, T, H, 16)
+                long b = q.shape[0], h = q.shape[1], t = q.shape[2], length = k.shape[2];
+                var dqOut = empty([b, t, h, HeadDim], dtype: q.dtype, device: q.device);
+                var dkOut = empty([b, length, h, HeadDim], dtype: q.dtype, device: q.device);
+                var dvOut = empty([b, length, h, HeadDim], dtype: q.dtype, device: q.device);
+                long[] args = [TensorPointer.Of(q), TensorPointer.Of(k), TensorPointer.Of(v), Pointer(s.Slopes), Pointer(s.Mask), Pointer(s.Seed),
+                               TensorPointer.Of(saved.Z), TensorPointer.Of(dz), TensorPointer.Of(saved.Lse),
+                               TensorPointer.Of(dqOut), TensorPointer.Of(dkOut), TensorPointer.Of(dvOut), .. Shape(q, k, v, s.Mask),
+                               BitConverter.DoubleToInt64Bits(s.Scale), BitConverter.DoubleToInt64Bits(s.Dropout)];
+                s.Launcher.Launch(KernelName.Of(BackwardStem, q.dtype), Grid(q, k), args);
+                dq = dqOut.transpose(1, 2).DetachFromDisposeScope();                           // (B, H, T, 16)
+                dk = dkOut.transpose(1, 2).DetachFromDisposeScope();                           // (B, H, S, 16)
+                dv = dvOut.transpose(1, 2).DetachFromDisposeScope();
+            }
+            grad.Dispose();
+            return [HandOff.Hand(dq), HandOff.Hand(dk), HandOff.Hand(dv), null!]; // one slot per forward argument: the settings take none
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PeTools.Torch.Kernels;
+
+/// <summary>
+/// <see cref="FusedSmallAttention"/> against the composite softmax(scale·q·kᵀ − m_h·|i − j| + mask)·v (its oracle), in
+/// fp32 from the same (possibly bf16-rounded) inputs, with the kernels' own dropout decisions
+/// (<see cref="FusedSmallAttention.KeepMask"/>) where dropout is on: z and the gradients of q, k and v under a random
+/// upstream gradient. Cases: ALiBi slopes alone; slopes with a key-padding mask (broadcast over queries) and ragged
+/// lengths; dropout; the longest sequence the kernels take. q is a transposed view and k, v slices of one wider
+/// tensor, as the model hands them. <c>pe-train check</c> runs it on CUDA, the tests on the CPU emulation.
+/// </summary>
+public static class FusedSmallAttentionCheck
+{
+    public sealed record Case(string Name, long Batch, long Heads, long Length, bool Padding, double Dropout);
+
+    public static IReadOnlyList<Case> Cases { get; } =
+    [
+        new("alibi", 2, 3, 37, false, 0),
+        new("alibi-padded", 2, 2, 45, true, 0),
+        new("alibi-dropout", 2, 2, 33, true, 0.25),
+        new("longest", 1, 2, FusedSmallAttention.MaxLength, false, 0.1),
+    ];
+
+    /// <summary>The largest relative difference of z, dq, dk and dv: max |kernel − oracle| / max |oracle|, per tensor.</summary>
+    public static double Compare(IKernelLauncher launcher, Device device, ScalarType dtype, Case c)
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(79);
+        long b = c.Batch, h = c.Heads, t = c.Length, dh = FusedSmallAttention.HeadDim;
+        // q as (B, T, H, dh) transposed, k and v as slices of one (B, T, 2·H·dh) projection: the model's layouts.
+        var q0 = randn([b, t, h, dh], generator: g).mul(1.5).to(dtype);
+        var kv0 = randn([b, t, 2 * h * dh], generator: g).mul(1.5).to(dtype);
+        var slopes = AlibiSlopes(h).to(device);
+        Tensor? mask = null;
+        if (c.Padding)
+        {
+            var lengths = tensor(Enumerable.Range(0, (int)b).Select(i => t - 7 * i - 3).ToArray(), dtype: int64);   // (B)
+            var padded = arange(t, dtype: int64).unsqueeze(0).ge(lengths.unsqueeze(1)).view(b, 1, 1, t);            // (B, 1, 1, S)
+            mask = zeros([b, 1, 1, t]).masked_fill(padded, double.NegativeInfinity).to(dtype).to(device);
+        }
+        var seed = tensor(new long[] { 0x5eed_1234_abcdL }).to(device);
+        var keep = c.Dropout > 0 ? FusedSmallAttention.KeepMask(0x5eed_1234_abcdL, b, h, t, t, c.Dropout).to(device) : null;
+        var upstream = randn([b, h, t, dh], generator: g).to(device);
+        Tensor[]? Run(bool kernel)
+        {
+            var qLeaf = q0.to(device).clone().requires_grad_();
+            var kvLeaf = kv0.to(device).clone().requires_grad_();
+            var q = qLeaf.transpose(1, 2);                                                                    // (B, H, T, dh)
+            var k = kvLeaf.narrow(-1, 0, h * dh).view(b, t, h, dh).transpose(1, 2);
+            var v = kvLeaf.narrow(-1, h * dh, h * dh).view(b, t, h, dh).transpose(1, 2);
+            Tensor z;
+            if (kernel)
+            {
+                if (!FusedSmallAttention.Fits(q, k, v, slopes, mask, launcher)) return null;
+                z = FusedSmallAttention.Apply(q, k, v, slopes, mask, c.Dropout, launcher, seed).to(ScalarType.Float32);
+            }
+            else
+            {
+                var (qf, kf, vf) = (q.to(ScalarType.Float32), k.to(ScalarType.Float32), v.to(ScalarType.Float32));
+                var distance = arange(t, dtype: ScalarType.Float32, device: device).unsqueeze(1)
+                    .sub(arange(t, dtype: ScalarType.Float32, device: device).unsqueeze(0)).abs();           // (T, S)
+                var scores = qf.matmul(kf.transpose(-2, -1)).div(Math.Sqrt(dh)) - slopes.view(-1, 1, 1) * distance;
+                if (mask is not null) scores = scores + mask.to(ScalarType.Float32);
+                var p = F.softmax(scores, -1);
+                if (keep is not null) p = p * keep.to(ScalarType.Float32) / (1 - c.Dropout);
+                z = p.matmul(vf);
+            }
+            (z * upstream).sum().backward();
+            return [.. new[] { z.detach(), qLeaf.grad!, kvLeaf.grad! }.Select(x => x.to(ScalarType.Float32).clone())];
+        }
+        var oracle = Run(kernel: false)!;
+        if (Run(kernel: true) is not { } fused) return double.PositiveInfinity;
+        // kvLeaf's gradient holds dk (first half) and dv (second half): compare them apart.
+        var pairs = new List<(Tensor, Tensor)> { (fused[0], oracle[0]), (fused[1], oracle[1]) };
+        foreach (var half in new[] { 0L, h * dh })
+            pairs.Add((fused[2].narrow(-1, half, h * dh), oracle[2].narrow(-1, half, h * dh)));
+        return pairs.Max(p => OracleDifference.Relative(p.Item1, p.Item2));
+    }
+
+    /// <summary>The reference's ALiBi slopes exp(−h/H) (fp32, (H)).</summary>
+    private static Tensor AlibiSlopes(long heads) =>
+        tensor(Enumerable.Range(0, (int)heads).Select(i => (float)Math.Exp(-(double)i / heads)).ToArray());
+
+    /// <summary>
+    /// Both sides compute in fp32 from the same inputs, so fp32 differs by summation order and the online softmax
+    /// (≈ 1e-6); bf16 adds one rounding of each stored output (2^-8 relative). A wrong slope, mask, dropout bit or
+    /// index is off by order 1.
+    /// </summary>
+    public static double Tolerance(ScalarType dtype) => dtype == ScalarType.BFloat16 ? 2e-2 : 1e-4;
+}

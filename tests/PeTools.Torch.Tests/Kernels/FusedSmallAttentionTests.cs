@@ -1,0 +1,83 @@
+using PeTools.Torch.Kernels;
+using PeTools.Torch.Model;
+using PeTools.Torch.Testing;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PeTools.Torch.Tests.Kernels;
+
+/// <summary>small_attention.cu under the threaded CPU emulation (its blocks share K and V) against the composite
+/// attention with the same ALiBi bias, mask and dropout bits, alone and inside whole ALiBi models.</summary>
+public class FusedSmallAttentionTests
+{
+    public static TheoryData<string, bool> CasesAndDtypes()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (var c in FusedSmallAttentionCheck.Cases)
+        {
+            data.Add(c.Name, false);
+            data.Add(c.Name, true);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(CasesAndDtypes))]
+    public void Kernel_attention_and_its_three_gradients_equal_the_composite(string caseName, bool bf16)
+    {
+        // Given ALiBi slopes alone, with padding, with dropout, or at the longest length
+        var c = FusedSmallAttentionCheck.Cases.Single(x => x.Name == caseName);
+        var dtype = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+
+        // When the emulated kernels and the composite attend and back-propagate a random upstream gradient
+        double difference = FusedSmallAttentionCheck.Compare(KernelEmulator.Instance, CPU, dtype, c);
+
+        // Then z, dq, dk and dv agree to rounding
+        Assert.True(difference <= FusedSmallAttentionCheck.Tolerance(dtype), $"{difference}");
+    }
+
+    [Fact]
+    public void Dropout_keeps_each_weight_with_probability_one_minus_p_and_a_new_seed_draws_new_bits()
+    {
+        // Given two seeds and p = 0.1 over 2 × 4 × 128 × 128 weights
+        using var scope = NewDisposeScope();
+        var a = FusedSmallAttention.KeepMask(1, 2, 4, 128, 128, 0.1).to(ScalarType.Float32);
+        var b = FusedSmallAttention.KeepMask(2, 2, 4, 128, 128, 0.1).to(ScalarType.Float32);
+
+        // Then each keeps 90% ± 4σ (σ ≈ 0.0009) and the two agree only as independent draws do (0.9² + 0.1² = 0.82)
+        Assert.InRange(a.mean().item<float>(), 0.9 - 0.004, 0.9 + 0.004);
+        Assert.InRange(a.eq(b).to(ScalarType.Float32).mean().item<float>(), 0.82 - 0.006, 0.82 + 0.006);
+    }
+
+    [Theory]
+    [InlineData("alibi", Architecture.Reference)]
+    [InlineData("alibi-std", Architecture.Standard)]
+    public void An_alibi_model_on_the_attention_kernel_matches_the_fused_path_with_gradients(string pe, Architecture arch)
+    {
+        // Given one fp32 ALiBi model with 16-dim heads (Standard: padded sequences, so the key mask matters)
+        using var scope = NewDisposeScope();
+        var config = Tiny.Config(pe, arch) with { DModel = 32, Heads = 2 };
+        var model = Tiny.Model(config, float64: false);
+        model.KernelLauncher = KernelEmulator.Instance;
+        var lengths = tensor(new long[] { 16, 11, 6 }).unsqueeze(1);                                   // (B, 1)
+        var tokens = Tiny.Tokens(3, 16, seed: 10).masked_fill(arange(16).unsqueeze(0).ge(lengths), config.PadId);
+
+        // When it runs forward and backward with attention in the kernel and in libtorch (dropout off: eval)
+        model.eval();
+        (Tensor Logits, Tensor[] Grads) Run(bool kernel)
+        {
+            model.AttentionInKernel = kernel;
+            model.zero_grad();
+            var logits = model.call(tokens);
+            logits.pow(2).sum().backward();
+            return (logits.detach(), model.parameters().Select(p => p.grad!.clone()).ToArray());
+        }
+        var oracle = Run(kernel: false);
+        var fused = Run(kernel: true);
+
+        // Then logits and every parameter gradient agree to fp32 rounding
+        Assert.True(Tiny.MaxAbsDiff(fused.Logits, oracle.Logits) < 1e-4 * (1 + oracle.Logits.abs().max().item<float>()));
+        foreach (var (f, o) in fused.Grads.Zip(oracle.Grads))
+            Assert.True(Tiny.MaxAbsDiff(f, o) <= 1e-4 * (1 + o.abs().max().item<float>()), $"grad differs by {Tiny.MaxAbsDiff(f, o)}");
+    }
+}

@@ -65,11 +65,10 @@ public static class FusedSmallAttention
         uint threshold = (uint)(dropout * 4294967296.0);
         var keep = new bool[b * h * t * s];
         ulong useed = (ulong)seed;
-        for (long e = 0; e < keep.Length; e++)
+        for (long bh = 0; bh < b * h; bh++)
         {
-            ulong index = (ulong)e;
-            uint mixed = Hash32((uint)useed ^ Hash32((uint)(index >> 32) + (uint)(useed >> 32)));
-            keep[e] = Hash32((uint)index ^ mixed) >= threshold;
+            uint key = Hash32((uint)useed ^ Hash32((uint)bh + (uint)(useed >> 32)));
+            for (long e = 0; e < t * s; e++) keep[bh * t * s + e] = Hash32((uint)e ^ key) >= threshold;
         }
         return tensor(keep).view(b, h, t, s);
     }

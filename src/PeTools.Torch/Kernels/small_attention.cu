@@ -12,7 +12,7 @@
 // Forward: z (B, T, H, 16) contiguous and lse (B, H, T) fp32, the log2 of each row's softmax denominator (in units
 // where scores are multiplied by log2 e). Backward: dq (B, T, H, 16), dk and dv (B, S, H, 16), each contiguous, with
 // the standard identities dS = P ∘ (dP − D), D_i = dz_i · z_i (dropout included).
-// Dropout: keep_ij when a 32-bit hash of (seed, ((b·H + h)·T + i)·S + j) is at least p·2^32; the seed is read from
+// Dropout: keep_ij when a 32-bit hash of (seed, b·H + h, i·S + j) is at least p·2^32; the seed is read from
 // device memory (an int64 libtorch drew on the device: no host synchronisation), forward and backward recompute the
 // same bits. q, k, v are read through strides (the last dim contiguous), so a transposed view or a slice of the fused
 // K/V projection is read in place. mask (additive, broadcast over heads) is read through its (b, i, j) strides, 0
@@ -36,11 +36,16 @@ __device__ __forceinline__ unsigned int pe_hash32(unsigned int x)
     return x;
 }
 
-// The dropout decision for element `index` of this call: true keeps it.
-__device__ __forceinline__ bool pe_keep(unsigned long long seed, unsigned long long index, unsigned int threshold)
+// Dropout: each (batch, head) block's bits come from one 32-bit key of (seed, b·H + h), then one hash per weight of
+// its index i·S + j in the block (< 2^14: distinct inputs to a bijection). True keeps the weight.
+__device__ __forceinline__ unsigned int pe_block_key(unsigned long long seed, unsigned long long bh)
 {
-    const unsigned int mixed = pe_hash32((unsigned int)seed ^ pe_hash32((unsigned int)(index >> 32) + (unsigned int)(seed >> 32)));
-    return pe_hash32((unsigned int)index ^ mixed) >= threshold;
+    return pe_hash32((unsigned int)seed ^ pe_hash32((unsigned int)bh + (unsigned int)(seed >> 32)));
+}
+
+__device__ __forceinline__ bool pe_keep(unsigned int key, long long index, unsigned int threshold)
+{
+    return pe_hash32((unsigned int)index ^ key) >= threshold;
 }
 
 struct pe_attention_shape
@@ -50,13 +55,12 @@ struct pe_attention_shape
     long long m_b, m_t, m_s;                               // element strides of the mask (0 where broadcast)
 };
 
-// The additive part of logit (i, j) in log2 units: −m_h·|i − j| (when slopes) + mask.
+// The additive part of logit (i, j) in log2 units: −m_h·|i − j| (slope m_h, 0 without slopes) + mask.
 template <typename T>
-__device__ __forceinline__ float pe_attention_bias(const float* slopes, const T* mask, const pe_attention_shape& a,
-                                                   long long b, long long h, long long i, long long j)
+__device__ __forceinline__ float pe_attention_bias(float slope, const T* mask, const pe_attention_shape& a, long long b,
+                                                   long long i, long long j)
 {
-    float bias = 0.0f;
-    if (slopes != nullptr) bias -= slopes[h] * (float)(i > j ? i - j : j - i);
+    float bias = -slope * (float)(i > j ? i - j : j - i);
     if (mask != nullptr) bias += pe_load(mask + b * a.m_b + i * a.m_t + j * a.m_s);
     return bias * PE_LOG2E;
 }
@@ -82,10 +86,11 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
     pe_attention_stage(vs, v + b * a.v_b + h * a.v_h, a.s, a.v_t);
     __syncthreads();
     if (i >= a.t) return;  // past the last barrier
-    const unsigned long long seed = p > 0.0f ? (unsigned long long)*seed_ptr : 0ull;
+    const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
     const unsigned int threshold = (unsigned int)((double)p * 4294967296.0);
     const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
     const float qk_scale = scale * PE_LOG2E;
+    const float slope = slopes != nullptr ? slopes[h] : 0.0f;
     float qi[PE_ATTENTION_DIM], acc[PE_ATTENTION_DIM];
     const T* qr = q + b * a.q_b + h * a.q_h + i * a.q_t;
     for (int c = 0; c < PE_ATTENTION_DIM; c++)
@@ -94,10 +99,10 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
         acc[c] = 0.0f;
     }
     float m = -PE_INFINITY, l = 0.0f;
-    const unsigned long long row = ((unsigned long long)bh * a.t + i) * a.s;
+    const long long row = i * a.s;
     for (long long j = 0; j < a.s; j++)
     {
-        float s = pe_attention_bias(slopes, mask, a, b, h, i, j);
+        float s = pe_attention_bias(slope, mask, a, b, i, j);
         for (int c = 0; c < PE_ATTENTION_DIM; c++) s = fmaf(qi[c], ks[j][c], s);
         if (s == -PE_INFINITY) continue;  // a masked key adds nothing
         if (s > m)
@@ -109,7 +114,7 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
         }
         const float e = exp2f(s - m);
         l += e;
-        if (p > 0.0f && !pe_keep(seed, row + j, threshold)) continue;
+        if (p > 0.0f && !pe_keep(key, row + j, threshold)) continue;
         for (int c = 0; c < PE_ATTENTION_DIM; c++) acc[c] = fmaf(e, vs[j][c], acc[c]);
     }
     const float out_scale = l > 0.0f ? keep_scale / l : 0.0f;
@@ -146,51 +151,68 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
         lses[r] = lse[bh * a.t + r];
     }
     __syncthreads();
-    const unsigned long long seed = p > 0.0f ? (unsigned long long)*seed_ptr : 0ull;
+    const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
     const unsigned int threshold = (unsigned int)((double)p * 4294967296.0);
     const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
     const float qk_scale = scale * PE_LOG2E;
+    const float slope = slopes != nullptr ? slopes[h] : 0.0f;
+    // A thread's own row lives in registers; the rows it loops over are read from shared memory by the whole warp at
+    // once (a broadcast). Reading its own row from shared memory in the loop would hit one bank per 2 threads.
 
     if (r < a.t)  // dq_i = scale · Σ_j dS_ij k_j
     {
         const long long i = r;
-        float acc[PE_ATTENTION_DIM];
-        for (int c = 0; c < PE_ATTENTION_DIM; c++) acc[c] = 0.0f;
-        const unsigned long long row = ((unsigned long long)bh * a.t + i) * a.s;
+        float qi[PE_ATTENTION_DIM], dzi[PE_ATTENTION_DIM], acc[PE_ATTENTION_DIM];
+        for (int c = 0; c < PE_ATTENTION_DIM; c++)
+        {
+            qi[c] = qs[i][c] * qk_scale;
+            dzi[c] = dzs[i][c];
+            acc[c] = 0.0f;
+        }
+        const float lse_i = lses[i], d_i = ds[i];
         for (long long j = 0; j < a.s; j++)
         {
-            float s = pe_attention_bias(slopes, mask, a, b, h, i, j), dp = 0.0f;
+            float s = pe_attention_bias(slope, mask, a, b, i, j), dp = 0.0f;
             for (int c = 0; c < PE_ATTENTION_DIM; c++)
             {
-                s = fmaf(qs[i][c] * qk_scale, ks[j][c], s);
-                dp = fmaf(dzs[i][c], vs[j][c], dp);
+                s = fmaf(qi[c], ks[j][c], s);
+                dp = fmaf(dzi[c], vs[j][c], dp);
             }
-            const float prob = exp2f(s - lses[i]);
-            if (p > 0.0f) dp = pe_keep(seed, row + j, threshold) ? dp * keep_scale : 0.0f;
-            const float dscore = prob * (dp - ds[i]);
+            const float prob = exp2f(s - lse_i);
+            if (p > 0.0f) dp = pe_keep(key, i * a.s + j, threshold) ? dp * keep_scale : 0.0f;
+            const float dscore = prob * (dp - d_i);
             for (int c = 0; c < PE_ATTENTION_DIM; c++) acc[c] = fmaf(dscore, ks[j][c], acc[c]);
         }
         T* out = dq + ((b * a.t + i) * a.heads + h) * PE_ATTENTION_DIM;
         for (int c = 0; c < PE_ATTENTION_DIM; c++) pe_store(out + c, acc[c] * scale);
     }
+    __syncthreads();  // phase 1 read qs unscaled; phase 2 reads it scaled
+    for (long long e = threadIdx.x; e < a.t * PE_ATTENTION_DIM; e += blockDim.x)
+        qs[e / PE_ATTENTION_DIM][e % PE_ATTENTION_DIM] *= qk_scale;
+    __syncthreads();
     if (r < a.s)  // dv_j = Σ_i drop_ij P_ij dz_i,  dk_j = scale · Σ_i dS_ij q_i
     {
         const long long j = r;
-        float dk_acc[PE_ATTENTION_DIM], dv_acc[PE_ATTENTION_DIM];
-        for (int c = 0; c < PE_ATTENTION_DIM; c++) dk_acc[c] = dv_acc[c] = 0.0f;
+        float kj[PE_ATTENTION_DIM], vj[PE_ATTENTION_DIM], dk_acc[PE_ATTENTION_DIM], dv_acc[PE_ATTENTION_DIM];
+        for (int c = 0; c < PE_ATTENTION_DIM; c++)
+        {
+            kj[c] = ks[j][c];
+            vj[c] = vs[j][c];
+            dk_acc[c] = dv_acc[c] = 0.0f;
+        }
         for (long long i = 0; i < a.t; i++)
         {
-            float s = pe_attention_bias(slopes, mask, a, b, h, i, j), dp = 0.0f;
+            float s = pe_attention_bias(slope, mask, a, b, i, j), dp = 0.0f;
             for (int c = 0; c < PE_ATTENTION_DIM; c++)
             {
-                s = fmaf(qs[i][c] * qk_scale, ks[j][c], s);
-                dp = fmaf(dzs[i][c], vs[j][c], dp);
+                s = fmaf(qs[i][c], kj[c], s);
+                dp = fmaf(dzs[i][c], vj[c], dp);
             }
             const float prob = exp2f(s - lses[i]);
             float kept = prob;
             if (p > 0.0f)
             {
-                const bool keep = pe_keep(seed, ((unsigned long long)bh * a.t + i) * a.s + j, threshold);
+                const bool keep = pe_keep(key, i * a.s + j, threshold);
                 kept = keep ? prob * keep_scale : 0.0f;
                 dp = keep ? dp * keep_scale : 0.0f;
             }
@@ -201,11 +223,12 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
                 dk_acc[c] = fmaf(dscore, qs[i][c], dk_acc[c]);
             }
         }
+        // qs holds q·scale·log2 e: dk = scale · Σ dS·q = Σ dS·qs / log2 e.
         T* dkr = dk + ((b * a.s + j) * a.heads + h) * PE_ATTENTION_DIM;
         T* dvr = dv + ((b * a.s + j) * a.heads + h) * PE_ATTENTION_DIM;
         for (int c = 0; c < PE_ATTENTION_DIM; c++)
         {
-            pe_store(dkr + c, dk_acc[c] * scale);
+            pe_store(dkr + c, dk_acc[c] * (1.0f / PE_LOG2E));
             pe_store(dvr + c, dv_acc[c]);
         }
     }

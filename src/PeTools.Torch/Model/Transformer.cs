@@ -89,7 +89,7 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Every LayerNorm in the run-time kernel (<see cref="FusedLayerNorm"/>) where one is at hand (true), or in libtorch,
-    /// the kernel's oracle (false, the default: <see cref="Training.FastPaths.LayerNormKernel"/>).
+    /// the kernel's oracle (false; training turns it on: <see cref="Training.FastPaths.LayerNormKernel"/>).
     /// </summary>
     public bool LayerNormInKernel
     {
@@ -99,7 +99,7 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Every biased projection with its bias gradient in the column-sum kernel (<see cref="FusedLinear"/>) where one is at
-    /// hand (true), or libtorch's linear, the oracle (false, the default: <see cref="Training.FastPaths.BiasKernel"/>).
+    /// hand (true), or libtorch's linear, the oracle (false; training turns it on: <see cref="Training.FastPaths.BiasKernel"/>).
     /// </summary>
     public bool LinearInKernel
     {

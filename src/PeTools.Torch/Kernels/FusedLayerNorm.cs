@@ -78,8 +78,10 @@ public static class FusedLayerNorm
         var dx = empty_like(x);
         long perChunk = Math.Max(RowsPerChunk, (rows + 65534) / 65535);
         long chunks = Math.Max(1, (rows + perChunk - 1) / perChunk);
-        var partialWeight = zeros([chunks, d], dtype: ScalarType.Float32, device: x.device);
-        var partialBias = zeros([chunks, d], dtype: ScalarType.Float32, device: x.device);
+        // One (2, chunks, d) buffer for both partial sums, so one reduction and one cast finish both gradients: every
+        // entry is written by the kernel (each block writes its chunk's row for its columns), so it needs no zeroing.
+        var partial = empty([2, chunks, d], dtype: ScalarType.Float32, device: x.device);
+        var (partialWeight, partialBias) = (partial[0], partial[1]);
         if (rows > 0)
         {
             launcher.Launch(KernelName.Of("layer_norm_bwd_dx", x.dtype), RowGrid(rows),
@@ -90,7 +92,10 @@ public static class FusedLayerNorm
                 [TensorPointer.Of(g), TensorPointer.Of(x), TensorPointer.Of(s.Mean), TensorPointer.Of(s.Rstd),
                  TensorPointer.Of(partialWeight), TensorPointer.Of(partialBias), rows, d, perChunk]);
         }
-        return (dx, partialWeight.sum([0L]).to(s.Weight.dtype), partialBias.sum([0L]).to(s.Weight.dtype));
+        else partial.zero_();
+        var sums = partial.sum([1L]);                                               // (2, d) fp32
+        if (sums.dtype != s.Weight.dtype) sums = sums.to(s.Weight.dtype);
+        return (dx, sums[0], sums[1]);
     }
 
     private sealed record Settings(double Eps, IKernelLauncher Launcher);

@@ -59,7 +59,8 @@ public static class FusedLinear
         uint threads = (uint)Math.Min(256, (d + 31) / 32 * 32);
         launcher.Launch(KernelName.Of(Stem, g.dtype), new KernelGrid((uint)((d + threads - 1) / threads), (uint)chunks, threads),
             [TensorPointer.Of(g), TensorPointer.Of(partial), rows, d, perChunk]);
-        return partial.sum([0L]).to(g.dtype);
+        var sums = partial.sum([0L]);                                               // (d) fp32
+        return sums.dtype == g.dtype ? sums : sums.to(g.dtype);
     }
 
     /// <summary>What backward needs, owned here (detached from any dispose scope) and released by backward.</summary>

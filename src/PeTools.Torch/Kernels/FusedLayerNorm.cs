@@ -44,12 +44,12 @@ public static class FusedLayerNorm
     }
 
     /// <summary>
-    /// The module's LayerNorm of x: in the kernel when <paramref name="inKernel"/> and a launcher can take it
-    /// (<paramref name="launcher"/>, else the CUDA kernels of x's device), else the module itself (the oracle).
+    /// The module's LayerNorm of x: in the kernel when <paramref name="use"/> asks for it and its launcher can take it,
+    /// else the module itself (the oracle).
     /// </summary>
-    public static Tensor ApplyOrModule(TorchSharp.Modules.LayerNorm ln, Tensor x, bool inKernel, IKernelLauncher? launcher)
+    public static Tensor ApplyOrModule(TorchSharp.Modules.LayerNorm ln, Tensor x, KernelUse use)
     {
-        if (inKernel && ln.normalized_shape.Length == 1 && (launcher ?? CudaKernels.For(x.device)) is { } k && Fits(x, ln.weight, ln.bias, k))
+        if (use.LayerNorm && ln.normalized_shape.Length == 1 && use.LauncherFor(x.device) is { } k && Fits(x, ln.weight, ln.bias, k))
             return Apply(x, ln.weight!, ln.bias!, ln.eps, k);
         return ln.call(x);
     }

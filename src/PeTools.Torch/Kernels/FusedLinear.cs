@@ -35,18 +35,17 @@ public static class FusedLinear
         return graph ? LinearFunction.apply(x, weight, bias, launcher) : F.linear(x, weight, bias);
     }
 
-    /// <summary>The projection of x with this weight and bias: in the kernel path when <paramref name="use"/> asks for it and
+    /// <summary>The projection of x with this weight and bias: on the kernel path when <paramref name="use"/> asks for it and
     /// it fits, else libtorch's linear (the oracle).</summary>
-    public static Tensor ApplyOrLinear(Tensor x, Tensor weight, Tensor? bias, KernelUse use)
-    {
-        if (use.Linear && bias is not null && use.LauncherFor(x.device) is { } k && Fits(x, weight, bias, k))
-            return Apply(x, weight, bias, k);
-        return F.linear(x, weight, bias);
-    }
+    public static Tensor ApplyOrLinear(Tensor x, Tensor weight, Tensor? bias, KernelUse use) =>
+        TryApply(x, weight, bias, use) ?? F.linear(x, weight, bias);
 
-    /// <summary>The module's projection of x, as <see cref="ApplyOrLinear"/>.</summary>
+    /// <summary>The module's projection of x, on the kernel path as <see cref="ApplyOrLinear"/>, else the module itself.</summary>
     public static Tensor ApplyOrModule(TorchSharp.Modules.Linear linear, Tensor x, KernelUse use) =>
-        use.Linear && linear.bias is not null ? ApplyOrLinear(x, linear.weight!, linear.bias, use) : linear.call(x);
+        TryApply(x, linear.weight!, linear.bias, use) ?? linear.call(x);
+
+    private static Tensor? TryApply(Tensor x, Tensor weight, Tensor? bias, KernelUse use) =>
+        use.Linear && bias is not null && use.LauncherFor(x.device) is { } k && Fits(x, weight, bias, k) ? Apply(x, weight, bias, k) : null;
 
     /// <summary>Σ over rows of g (rows, d), contiguous: fp32 partial sums per chunk of rows, added by libtorch, in g's dtype.</summary>
     public static Tensor ColumnSum(IKernelLauncher launcher, Tensor g)

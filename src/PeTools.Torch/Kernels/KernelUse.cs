@@ -3,11 +3,15 @@ using static TorchSharp.torch;
 namespace PeTools.Torch.Kernels;
 
 /// <summary>
-/// Which run-time kernels one model's layers use, and where they run. The model holds one and every block and
-/// attention holds the same object, so one setting reaches every layer without a loop that could miss one.
+/// Which run-time kernels one model's layers use, and where they run. The model holds one and every block, attention
+/// and rotary PE holds the same object, so one setting reaches every layer without a loop that could miss one.
 /// </summary>
 public sealed class KernelUse
 {
+    /// <summary>Rotary PEs' fast-path rotation in <see cref="FusedRotation"/> where it fits (true, the default);
+    /// false: <see cref="Positional.RotationTables.Apply"/>, the oracle.</summary>
+    public bool Rotation { get; set; } = true;
+
     /// <summary>Every LayerNorm in <see cref="FusedLayerNorm"/> where it fits; false: libtorch's, the oracle.</summary>
     public bool LayerNorm { get; set; }
 

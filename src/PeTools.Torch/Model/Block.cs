@@ -66,7 +66,7 @@ public sealed class Block : nn.Module
         return x + dropout.call(FeedForward(Norm(ln2, x)));             // (B, T, D)
     }
 
-    private Tensor Norm(LayerNorm ln, Tensor x) => FusedLayerNorm.ApplyOrModule(ln, x, kernels.LayerNorm, kernels.Launcher);
+    private Tensor Norm(LayerNorm ln, Tensor x) => FusedLayerNorm.ApplyOrModule(ln, x, kernels);
 
     /// <summary>fc2(act(fc1(x))), each projection on the kernel path where <see cref="Kernels"/> asks for it.</summary>
     private Tensor FeedForward(Tensor x)

@@ -42,6 +42,7 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
             .ToArray());
         blockArray = [.. blocks];
         foreach (var b in blockArray) b.Kernels = Kernels;
+        if (pe is RotaryEncoding rotary) rotary.Kernels = Kernels;
         ln_f = config.Arch == Architecture.Standard ? nn.LayerNorm(config.DModel) : null;
         classifier = nn.Linear(config.DModel, config.Classes);
         RegisterComponents();
@@ -73,15 +74,12 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Rotary PEs on the fast path: rotate in one run-time kernel per direction where one is at hand (true, see
-    /// <see cref="RotaryEncoding.RotateInKernel"/>) or with the cached tables, the kernel's oracle (false).
+    /// <see cref="KernelUse.Rotation"/>) or with the cached tables, the kernel's oracle (false). Always false for other PEs.
     /// </summary>
     public bool RotateInKernel
     {
-        get => pe is RotaryEncoding { RotateInKernel: true };
-        set
-        {
-            if (pe is RotaryEncoding rotary) rotary.RotateInKernel = value;
-        }
+        get => pe is RotaryEncoding && Kernels.Rotation;
+        set => Kernels.Rotation = value;
     }
 
     /// <summary>Which run-time kernels every layer uses, one object shared with every block and attention.</summary>
@@ -123,11 +121,7 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
     public IKernelLauncher? KernelLauncher
     {
         get => Kernels.Launcher;
-        set
-        {
-            Kernels.Launcher = value;
-            if (pe is RotaryEncoding rotary) rotary.KernelLauncher = value;
-        }
+        set => Kernels.Launcher = value;
     }
 
     public IReadOnlyList<Block> Blocks => blockArray;
@@ -181,7 +175,7 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
         var mask = Mask(tokens, x.dtype);                        // (B, 1, T, T) additive, or null
         var projected = ProjectMemory(memory);                   // per layer: its K/V-side projections, or null
         for (int l = 0; l < blockArray.Length; l++) x = blockArray[l].forward(x, memory, mask, projected?[l]);
-        if (ln_f is not null) x = FusedLayerNorm.ApplyOrModule(ln_f, x, LayerNormInKernel, KernelLauncher); // (B, T, D)
+        if (ln_f is not null) x = FusedLayerNorm.ApplyOrModule(ln_f, x, Kernels); // (B, T, D)
         return classifier.call(Pool(tokens, x));                 // (B, Classes)
     }
 

@@ -56,15 +56,12 @@ public class RotaryEncoding : PositionalEncoding
     public bool FastRotation { get; set; } = true;
 
     /// <summary>
-    /// True (the default): where a run-time kernel launcher is at hand (a CUDA device with NVRTC, or
-    /// <see cref="KernelLauncher"/>), the fast path rotates in one kernel per direction (<see cref="FusedRotation"/>);
-    /// false, or without a launcher, it uses <see cref="RotationTables.Apply"/>, that kernel's oracle.
+    /// Whether and where the fast path rotates in one run-time kernel per direction (<see cref="FusedRotation"/>):
+    /// <see cref="KernelUse.Rotation"/> (true by default) where a launcher is at hand (a CUDA device with NVRTC, or
+    /// <see cref="KernelUse.Launcher"/>); otherwise <see cref="RotationTables.Apply"/>, that kernel's oracle. The
+    /// <see cref="Model.Transformer"/> hands its own object here, shared with its layers.
     /// </summary>
-    public bool RotateInKernel { get; set; } = true;
-
-    /// <summary>The launcher for <see cref="RotateInKernel"/>; null: the CUDA kernels of the tensor's device, if any.
-    /// Tests set the CPU emulation here.</summary>
-    public IKernelLauncher? KernelLauncher { get; set; }
+    public KernelUse Kernels { get; set; } = new();
 
     private readonly Dictionary<string, (Tensor C, Tensor S)> _rotationTables = new(StringComparer.Ordinal);
 
@@ -103,10 +100,10 @@ public class RotaryEncoding : PositionalEncoding
     /// </summary>
     public const long KernelMinPairsPerRow = 64;
 
-    /// <summary>The fast path's rotation of x (B, H, T, dh): in one kernel where <see cref="RotateInKernel"/> can, else by the tables.</summary>
+    /// <summary>The fast path's rotation of x (B, H, T, dh): in one kernel where <see cref="Kernels"/> can, else by the tables.</summary>
     protected Tensor Turn(Tensor x, (Tensor C, Tensor S) tables)
     {
-        if (RotateInKernel && (KernelLauncher ?? CudaKernels.For(x.device)) is { } launcher && FusedRotation.Fits(x, tables, launcher)
+        if (Kernels.Rotation && Kernels.LauncherFor(x.device) is { } launcher && FusedRotation.Fits(x, tables, launcher)
             && (!launcher.IsCuda || x.shape[1] * x.shape[3] / 2 >= KernelMinPairsPerRow))
             return FusedRotation.Apply(x, tables, launcher);                      // (B, H, T, dh)
         return RotationTables.Apply(x, tables);                                   // (B, H, T, dh)

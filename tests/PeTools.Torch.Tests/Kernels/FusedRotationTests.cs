@@ -108,8 +108,7 @@ public class FusedRotationTests
         using var scope = NewDisposeScope();
         var config = Tiny.Config(pe) with { Arch = arch, Attention = attention, PeOptions = new PeOptions(RotaryFraction: fraction, RopeHeads: heads) };
         var model = Tiny.Model(config, float64: false);
-        var rotary = (RotaryEncoding)model.PositionalEncoding;
-        rotary.KernelLauncher = KernelEmulator.Instance;
+        model.KernelLauncher = KernelEmulator.Instance;
         var tokens = Tiny.Tokens(3, config.MaxLen, seed: 4);
 
         // When it runs forward and backward on the kernel path and on the tables path

@@ -12,16 +12,7 @@ namespace PeTools.Torch.Tests.Kernels;
 /// </summary>
 public class FusedLayerNormTests
 {
-    public static TheoryData<string, bool> ShapesAndDtypes()
-    {
-        var data = new TheoryData<string, bool>();
-        foreach (var shape in FusedLayerNormCheck.Shapes)
-        {
-            data.Add(shape.Name, false);
-            data.Add(shape.Name, true);
-        }
-        return data;
-    }
+    public static TheoryData<string, bool> ShapesAndDtypes() => KernelPathComparison.InBothDtypes(FusedLayerNormCheck.Shapes.Select(s => s.Name));
 
     [Theory]
     [MemberData(nameof(ShapesAndDtypes))]
@@ -68,20 +59,7 @@ public class FusedLayerNormTests
         var tokens = Tiny.Tokens(3, 16, seed: 8);
 
         // When it runs forward and backward with its LayerNorms in the kernel and in libtorch
-        (Tensor Logits, Tensor[] Grads) Run(bool kernel)
-        {
-            model.LayerNormInKernel = kernel;
-            model.zero_grad();
-            var logits = model.call(tokens);
-            logits.pow(2).sum().backward();
-            return (logits.detach(), model.parameters().Select(p => p.grad!.clone()).ToArray());
-        }
-        var oracle = Run(kernel: false);
-        var fused = Run(kernel: true);
-
         // Then logits and every parameter gradient (LayerNorm γ and β among them) agree to fp32 rounding
-        Assert.True(Tiny.MaxAbsDiff(fused.Logits, oracle.Logits) < 1e-4 * (1 + oracle.Logits.abs().max().item<float>()));
-        foreach (var (f, o) in fused.Grads.Zip(oracle.Grads))
-            Assert.True(Tiny.MaxAbsDiff(f, o) <= 1e-4 * (1 + o.abs().max().item<float>()), $"grad differs by {Tiny.MaxAbsDiff(f, o)}");
+        KernelPathComparison.AssertKernelPathMatchesOracle(model, tokens, kernel => model.LayerNormInKernel = kernel);
     }
 }

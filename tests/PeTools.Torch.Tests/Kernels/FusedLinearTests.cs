@@ -10,16 +10,7 @@ namespace PeTools.Torch.Tests.Kernels;
 /// linear, alone and inside whole models of both architectures.</summary>
 public class FusedLinearTests
 {
-    public static TheoryData<string, bool> ShapesAndDtypes()
-    {
-        var data = new TheoryData<string, bool>();
-        foreach (var shape in FusedLinearCheck.Shapes)
-        {
-            data.Add(shape.Name, false);
-            data.Add(shape.Name, true);
-        }
-        return data;
-    }
+    public static TheoryData<string, bool> ShapesAndDtypes() => KernelPathComparison.InBothDtypes(FusedLinearCheck.Shapes.Select(s => s.Name));
 
     [Theory]
     [MemberData(nameof(ShapesAndDtypes))]
@@ -63,20 +54,7 @@ public class FusedLinearTests
         var tokens = Tiny.Tokens(3, 16, seed: 9);
 
         // When it runs forward and backward with its projections on the kernel path and in libtorch
-        (Tensor Logits, Tensor[] Grads) Run(bool kernel)
-        {
-            model.LinearInKernel = kernel;
-            model.zero_grad();
-            var logits = model.call(tokens);
-            logits.pow(2).sum().backward();
-            return (logits.detach(), model.parameters().Select(p => p.grad!.clone()).ToArray());
-        }
-        var oracle = Run(kernel: false);
-        var fused = Run(kernel: true);
-
         // Then logits and every parameter gradient (every bias among them) agree to fp32 rounding
-        Assert.True(Tiny.MaxAbsDiff(fused.Logits, oracle.Logits) < 1e-5 * (1 + oracle.Logits.abs().max().item<float>()));
-        foreach (var (f, o) in fused.Grads.Zip(oracle.Grads))
-            Assert.True(Tiny.MaxAbsDiff(f, o) <= 1e-4 * (1 + o.abs().max().item<float>()), $"grad differs by {Tiny.MaxAbsDiff(f, o)}");
+        KernelPathComparison.AssertKernelPathMatchesOracle(model, tokens, kernel => model.LinearInKernel = kernel, logitTolerance: 1e-5);
     }
 }

@@ -15,16 +15,7 @@ namespace PeTools.Torch.Tests.Kernels;
 /// </summary>
 public class FusedRotationTests
 {
-    public static TheoryData<string, bool> LayoutsAndDtypes()
-    {
-        var data = new TheoryData<string, bool>();
-        foreach (var layout in FusedRotationCheck.Layouts)
-        {
-            data.Add(layout.Name, false);
-            data.Add(layout.Name, true);
-        }
-        return data;
-    }
+    public static TheoryData<string, bool> LayoutsAndDtypes() => KernelPathComparison.InBothDtypes(FusedRotationCheck.Layouts.Select(l => l.Name));
 
     [Theory]
     [MemberData(nameof(LayoutsAndDtypes))]
@@ -112,21 +103,8 @@ public class FusedRotationTests
         var tokens = Tiny.Tokens(3, config.MaxLen, seed: 4);
 
         // When it runs forward and backward on the kernel path and on the tables path
-        (Tensor Logits, Tensor[] Grads) Run(bool kernel)
-        {
-            model.RotateInKernel = kernel;
-            model.zero_grad();
-            var logits = model.call(tokens);
-            logits.pow(2).sum().backward();
-            return (logits.detach(), model.parameters().Select(p => p.grad!.clone()).ToArray());
-        }
-        var tables = Run(kernel: false);
-        var fused = Run(kernel: true);
-
         // Then logits and every parameter gradient agree to fp32 rounding
-        Assert.True(Tiny.MaxAbsDiff(fused.Logits, tables.Logits) < 1e-4 * (1 + tables.Logits.abs().max().item<float>()));
-        foreach (var (f, t) in fused.Grads.Zip(tables.Grads))
-            Assert.True(Tiny.MaxAbsDiff(f, t) <= 1e-4 * (1 + t.abs().max().item<float>()), $"grad differs by {Tiny.MaxAbsDiff(f, t)}");
+        KernelPathComparison.AssertKernelPathMatchesOracle(model, tokens, kernel => model.RotateInKernel = kernel);
     }
 
     [Fact]

@@ -10,16 +10,7 @@ namespace PeTools.Torch.Tests.Kernels;
 /// attention with the same ALiBi bias, mask and dropout bits, alone and inside whole ALiBi models.</summary>
 public class FusedSmallAttentionTests
 {
-    public static TheoryData<string, bool> CasesAndDtypes()
-    {
-        var data = new TheoryData<string, bool>();
-        foreach (var c in FusedSmallAttentionCheck.Cases)
-        {
-            data.Add(c.Name, false);
-            data.Add(c.Name, true);
-        }
-        return data;
-    }
+    public static TheoryData<string, bool> CasesAndDtypes() => KernelPathComparison.InBothDtypes(FusedSmallAttentionCheck.Cases.Select(c => c.Name));
 
     [Theory]
     [MemberData(nameof(CasesAndDtypes))]
@@ -64,20 +55,7 @@ public class FusedSmallAttentionTests
 
         // When it runs forward and backward with attention in the kernel and in libtorch (dropout off: eval)
         model.eval();
-        (Tensor Logits, Tensor[] Grads) Run(bool kernel)
-        {
-            model.AttentionInKernel = kernel;
-            model.zero_grad();
-            var logits = model.call(tokens);
-            logits.pow(2).sum().backward();
-            return (logits.detach(), model.parameters().Select(p => p.grad!.clone()).ToArray());
-        }
-        var oracle = Run(kernel: false);
-        var fused = Run(kernel: true);
-
         // Then logits and every parameter gradient agree to fp32 rounding
-        Assert.True(Tiny.MaxAbsDiff(fused.Logits, oracle.Logits) < 1e-4 * (1 + oracle.Logits.abs().max().item<float>()));
-        foreach (var (f, o) in fused.Grads.Zip(oracle.Grads))
-            Assert.True(Tiny.MaxAbsDiff(f, o) <= 1e-4 * (1 + o.abs().max().item<float>()), $"grad differs by {Tiny.MaxAbsDiff(f, o)}");
+        KernelPathComparison.AssertKernelPathMatchesOracle(model, tokens, kernel => model.AttentionInKernel = kernel);
     }
 }

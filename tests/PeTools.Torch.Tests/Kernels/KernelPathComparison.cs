@@ -1,0 +1,43 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using Transformer = PeTools.Torch.Model.Transformer;
+
+namespace PeTools.Torch.Tests.Kernels;
+
+/// <summary>What the kernel tests share: their theory rows, and a whole model run on a kernel path and on its oracle.</summary>
+internal static class KernelPathComparison
+{
+    /// <summary>Every case name once in fp32 (false) and once in bf16 (true).</summary>
+    public static TheoryData<string, bool> InBothDtypes(IEnumerable<string> names)
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (var name in names)
+        {
+            data.Add(name, false);
+            data.Add(name, true);
+        }
+        return data;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="model"/> forward and backward (loss Σ logits²) on <paramref name="tokens"/> with
+    /// <paramref name="useKernel"/>(false), the oracle, then (true), the kernel path, and asserts that the logits agree to
+    /// <paramref name="logitTolerance"/> and every parameter gradient to 1e-4, each relative to 1 + the oracle's max.
+    /// </summary>
+    public static void AssertKernelPathMatchesOracle(Transformer model, Tensor tokens, Action<bool> useKernel, double logitTolerance = 1e-4)
+    {
+        (Tensor Logits, Tensor[] Grads) Run(bool kernel)
+        {
+            useKernel(kernel);
+            model.zero_grad();
+            var logits = model.call(tokens);
+            logits.pow(2).sum().backward();
+            return (logits.detach(), model.parameters().Select(p => p.grad!.clone()).ToArray());
+        }
+        var oracle = Run(kernel: false);
+        var fused = Run(kernel: true);
+        Assert.True(Tiny.MaxAbsDiff(fused.Logits, oracle.Logits) < logitTolerance * (1 + oracle.Logits.abs().max().item<float>()));
+        foreach (var (f, o) in fused.Grads.Zip(oracle.Grads))
+            Assert.True(Tiny.MaxAbsDiff(f, o) <= 1e-4 * (1 + o.abs().max().item<float>()), $"grad differs by {Tiny.MaxAbsDiff(f, o)}");
+    }
+}

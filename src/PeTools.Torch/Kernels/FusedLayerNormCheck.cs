@@ -31,17 +31,9 @@ public static class FusedLayerNormCheck
         var w0 = randn([d], generator: g).mul(0.5).add(1).to(dtype);
         var b0 = randn([d], generator: g).mul(0.1).to(dtype);
         var upstream = randn(shape.Dims, generator: g).to(ScalarType.Float32).to(device);
-        Tensor[]? Run(bool kernel)
-        {
-            var (x, w, b) = (x0.to(device).clone().requires_grad_(), w0.to(device).clone().requires_grad_(), b0.to(device).clone().requires_grad_());
-            if (kernel && !FusedLayerNorm.Fits(x, w, b, launcher)) return null;
-            var y = kernel ? FusedLayerNorm.Apply(x, w, b, 1e-5, launcher) : F.layer_norm(x, [d], w, b, 1e-5);
-            (y.to(ScalarType.Float32) * upstream).sum().backward();
-            return [.. new[] { y.detach(), x.grad!, w.grad!, b.grad! }.Select(t => t.to(ScalarType.Float32).clone())];
-        }
-        var oracle = Run(kernel: false)!;
-        if (Run(kernel: true) is not { } fused) return double.PositiveInfinity;
-        return fused.Zip(oracle).Max(p => OracleDifference.Relative(p.First, p.Second));
+        return OracleDifference.OfOutputAndGradients([x0, w0, b0], device, upstream,
+            t => FusedLayerNorm.Fits(t[0], t[1], t[2], launcher) ? FusedLayerNorm.Apply(t[0], t[1], t[2], 1e-5, launcher) : null,
+            t => F.layer_norm(t[0], [d], t[1], t[2], 1e-5));
     }
 
     /// <summary>

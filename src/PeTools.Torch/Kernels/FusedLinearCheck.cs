@@ -30,17 +30,9 @@ public static class FusedLinearCheck
         var w0 = randn([shape.Outputs, inputs], generator: g).div(Math.Sqrt(inputs)).to(dtype);
         var b0 = randn([shape.Outputs], generator: g).mul(0.1).to(dtype);
         var upstream = randn([.. shape.InputDims[..^1], shape.Outputs], generator: g).add(0.3).to(device); // a mean ≠ 0: db must be a sum
-        Tensor[]? Run(bool kernel)
-        {
-            var (x, w, b) = (x0.to(device).clone().requires_grad_(), w0.to(device).clone().requires_grad_(), b0.to(device).clone().requires_grad_());
-            if (kernel && !FusedLinear.Fits(x, w, b, launcher)) return null;
-            var y = kernel ? FusedLinear.Apply(x, w, b, launcher) : F.linear(x, w, b);
-            (y.to(ScalarType.Float32) * upstream).sum().backward();
-            return [.. new[] { y.detach(), x.grad!, w.grad!, b.grad! }.Select(t => t.to(ScalarType.Float32).clone())];
-        }
-        var oracle = Run(kernel: false)!;
-        if (Run(kernel: true) is not { } fused) return double.PositiveInfinity;
-        return fused.Zip(oracle).Max(p => OracleDifference.Relative(p.First, p.Second));
+        return OracleDifference.OfOutputAndGradients([x0, w0, b0], device, upstream,
+            t => FusedLinear.Fits(t[0], t[1], t[2], launcher) ? FusedLinear.Apply(t[0], t[1], t[2], launcher) : null,
+            t => F.linear(t[0], t[1], t[2]));
     }
 
     /// <summary>

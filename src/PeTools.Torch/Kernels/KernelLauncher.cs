@@ -15,6 +15,27 @@ internal static class OracleDifference
     public static double Relative(Tensor a, Tensor oracle) =>
         (a - oracle).abs().max().to(ScalarType.Float64).item<double>() /
         Math.Max(oracle.abs().max().to(ScalarType.Float64).item<double>(), 1e-30);
+
+    /// <summary>
+    /// A function of several inputs, in the kernel and in its oracle, each on fresh leaf copies of
+    /// <paramref name="inputs"/> on <paramref name="device"/>, back-propagating Σ output·<paramref name="upstream"/>: the
+    /// largest <see cref="Relative"/> difference of the output and of each input's gradient (fp32). +∞ when the kernel
+    /// declines the inputs (returns null: they do not fit).
+    /// </summary>
+    public static double OfOutputAndGradients(Tensor[] inputs, Device device, Tensor upstream, Func<Tensor[], Tensor?> kernel,
+                                              Func<Tensor[], Tensor> oracle)
+    {
+        Tensor[]? Run(Func<Tensor[], Tensor?> f)
+        {
+            var leaves = inputs.Select(t => t.to(device).clone().requires_grad_()).ToArray();
+            if (f(leaves) is not { } y) return null;
+            (y.to(ScalarType.Float32) * upstream).sum().backward();
+            return [.. leaves.Select(l => l.grad!).Prepend(y.detach()).Select(t => t.to(ScalarType.Float32).clone())];
+        }
+        var expected = Run(oracle)!;
+        if (Run(kernel) is not { } actual) return double.PositiveInfinity;
+        return actual.Zip(expected).Max(p => Relative(p.First, p.Second));
+    }
 }
 
 /// <summary>Launch geometry: a 1-D or 2-D grid of 1-D blocks.</summary>

@@ -17,9 +17,10 @@
 #   log.txt          everything the phases wrote on stderr
 # Every phase has a time limit inside one overall deadline (DEADLINE_S, default 450 s), so the run ends in time even
 # when a phase hangs; a phase cut short keeps the rows it wrote and says so in env.txt.
-# Knobs (environment): CHECK_ARGS (pe-train check options), PAPER_ARGS / PAPER_LIMIT_S / PAPER_FP32_VARIANTS /
+# Knobs (environment): CHECK_ARGS (pe-train check options), CHECK_LIMIT_S (default 90), PAPER_ARGS / PAPER_LIMIT_S / PAPER_FP32_VARIANTS /
 # PAPER_BF16_VARIANTS (the paper-config phase), HOST_ARGS (e.g. "--configs paper-b8 --pes nope": per-step host
-# overhead at a batch too small to load the GPU; off by default), BIG_ARGS=none, EQUIVALENCE=none, PRECISIONS.
+# overhead at a batch too small to load the GPU; off by default), BIG_ARGS (or none) / BIG_FP32_VARIANTS / BIG_BF16_VARIANTS,
+# EQUIVALENCE=none, PRECISIONS.
 # Smoke test of this script on CPU (seconds, no GPU, needs torch only for the PyTorch rows):
 #   DEVICE=cpu PAPER_ARGS="--configs tiny --pes rope --warmup 1 --steps 2" BIG_ARGS=none CHECK_ARGS="--cases rope/reference/mha/fp32" \
 #     bench/train/gpu-check.sh BIN /tmp/out
@@ -73,12 +74,12 @@ bench() { # bench LABEL LIMIT_S BENCH_ARGS FP32_VARIANTS BF16_VARIANTS
 
 device=${DEVICE:-cuda}
 read -r -a check_args <<<"${CHECK_ARGS:-}"
-phase check 90 "$pe_train" check --device "$device" "${check_args[@]}" -o "$out/check.csv"
+phase check "${CHECK_LIMIT_S:-90}" "$pe_train" check --device "$device" "${check_args[@]}" -o "$out/check.csv"
 bench paper "${PAPER_LIMIT_S:-270}" "${PAPER_ARGS:---configs paper --warmup 3 --steps 15}" "${PAPER_FP32_VARIANTS:-all,none}" \
   "${PAPER_BF16_VARIANTS:-all,none,no-flat,no-fused-kv,no-fast-rope,no-rope-kernel,no-ln-kernel,no-bias-kernel,attn-kernel}"
 [[ ${HOST_ARGS:-none} == none ]] || bench host 60 "$HOST_ARGS" all all
 [[ ${BIG_ARGS:-} == none ]] ||
-  bench d1024 100 "${BIG_ARGS:---configs d1024-t512 --pes rope --warmup 3 --steps 10}" all all,none
+  bench d1024 100 "${BIG_ARGS:---configs d1024-t512 --pes rope --warmup 3 --steps 10}" "${BIG_FP32_VARIANTS:-all}" "${BIG_BF16_VARIANTS:-all,none}"
 [[ ${EQUIVALENCE:-} == none ]] || phase equivalence 120 python3 -u "$here/check_equivalence.py" --all "$pe_train" --quick --device "$device" >"$out/equivalence.txt"
 
 # One bench.csv (header once) and its report.

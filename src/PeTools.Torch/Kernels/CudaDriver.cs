@@ -4,9 +4,10 @@ namespace PeTools.Torch.Kernels;
 
 /// <summary>
 /// The few CUDA driver calls that run-time kernels need (libcuda.so.1, which any CUDA libtorch has already loaded):
-/// the current context, module loading and kernel launch. Kernels go to the legacy default stream (0), the stream
-/// libtorch issues its own work on unless told otherwise, so they are ordered with it and its caching allocator
-/// never hands out memory a kernel still uses. Every failure is a <see cref="CudaException"/> naming the call.
+/// the current context, module loading and kernel launch. Kernels go to libtorch's current stream on the launching
+/// thread (<see cref="Native.CudaStreams.CurrentHandle"/>: the legacy default stream unless a CUDA graph is being
+/// captured on a side stream), so they are ordered with libtorch's own work and its caching allocator never hands out
+/// memory a kernel still uses. Every failure is a <see cref="CudaException"/> naming the call.
 /// </summary>
 internal static partial class CudaDriver
 {
@@ -73,7 +74,7 @@ internal static partial class CudaDriver
         return function;
     }
 
-    /// <summary>Launches on the legacy default stream; every argument is one 64-bit slot (a pointer or a long long).</summary>
+    /// <summary>Launches on libtorch's current stream; every argument is one 64-bit slot (a pointer or a long long).</summary>
     public static unsafe void Launch(IntPtr function, KernelGrid grid, ReadOnlySpan<long> args, string name)
     {
         long* slots = stackalloc long[args.Length];
@@ -83,7 +84,7 @@ internal static partial class CudaDriver
             slots[i] = args[i];
             pointers[i] = slots + i;
         }
-        Check(cuLaunchKernel(function, grid.GridX, grid.GridY, 1, grid.BlockX, 1, 1, 0, IntPtr.Zero, pointers, null), $"cuLaunchKernel({name})");
+        Check(cuLaunchKernel(function, grid.GridX, grid.GridY, 1, grid.BlockX, 1, 1, 0, Native.CudaStreams.CurrentHandle(), pointers, null), $"cuLaunchKernel({name})");
     }
 
     private static void Check(int result, string call)

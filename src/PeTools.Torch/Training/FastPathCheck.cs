@@ -105,7 +105,55 @@ public static class FastPathCheck
             yield return syncGuard.Works
                 ? NoSync(c, device, dev)
                 : new CheckRow("no-sync", c.Name, dev, double.NaN, double.NaN, Skip, syncGuard.Why);
+            yield return GraphRow("graph-step", c, device, dev, dropout: 0);
         }
+        if (cases.FirstOrDefault() is { } first) yield return GraphRow("graph-dropout", first, device, dev, dropout: 0.1);
+    }
+
+    /// <summary>
+    /// CUDA graphs (<see cref="FastPaths.CudaGraph"/>) against the eager step they capture: weights after seven steps
+    /// over two batch shapes (full and 8 tokens shorter: warm-up, capture and replays of each, sharing one memory pool),
+    /// with the same seeds; bound 4× the eager path's own run-to-run difference (CUDA atomics), at least 1e-6.
+    /// graph-dropout: the same with dropout 0.1, so the dropout bits of a replay must be the eager step's.
+    /// </summary>
+    private static CheckRow GraphRow(string check, Case c, Device device, string dev, double dropout)
+    {
+        if (device.type != DeviceType.CUDA)
+            return new CheckRow(check, c.Name, dev, double.NaN, double.NaN, Skip, "CPU: no CUDA graphs");
+        if (CudaGraph.Unavailable is { } why) return new CheckRow(check, c.Name, dev, double.NaN, double.NaN, Fail, why);
+        using var scope = NewDisposeScope();
+        var (x, y) = Batch(c.Config, device);
+        int full = (int)x.shape[1];
+        int[] lengths = [full, full, full - 8, full - 8, full, full - 8, full];
+        string use = "";
+        Tensor[] Weights(FastPaths paths)
+        {
+            manual_seed(7);
+            cuda.manual_seed_all(7);
+            using var model = Model(c, device, dropout: dropout);
+            using var step = new TrainStep(model, Optimisation(c), device, paths);
+            model.train();
+            step.Compute.train();
+            foreach (int t in lengths)
+            {
+                using var s = NewDisposeScope();
+                step.Run(x.narrow(1, 0, t), y, 1e-3);
+            }
+            if (paths.HasFlag(FastPaths.CudaGraph))
+                use = step.GraphNote ?? $"{step.GraphUse.Graphs} graphs, {step.GraphUse.Replays} of {lengths.Length} steps replayed";
+            return model.parameters().Select(p => p.detach().clone()).ToArray();
+        }
+        var graphed = Weights(FastPaths.Default | FastPaths.CudaGraph);
+        var eager = Weights(FastPaths.Default);
+        var again = Weights(FastPaths.Default);
+        double scale = eager.Max(w => Max(w.abs()));
+        double difference = graphed.Zip(eager).Max(p => Max((p.First - p.Second).abs())) / scale;
+        double noise = again.Zip(eager).Max(p => Max((p.First - p.Second).abs())) / scale;
+        double tolerance = Math.Max(1e-6, 4 * noise);
+        bool replayed = !use.StartsWith("CUDA graph", StringComparison.Ordinal);
+        return new CheckRow(check, c.Name, dev, difference, tolerance, replayed && difference <= tolerance ? Pass : Fail,
+            $"7 steps over 2 batch shapes{(dropout > 0 ? $", dropout {dropout}" : "")}, graphed vs eager: max |Δ w| / max |w|" +
+            (difference == 0 ? " (bit-identical)" : "") + $"; {use}");
     }
 
     /// <summary>

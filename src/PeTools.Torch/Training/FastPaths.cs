@@ -45,9 +45,14 @@ public enum FastPaths
     /// than libtorch's kernel on an H200 (scalar FMAs, no tensor cores); <c>--fast-paths attn-kernel</c> times it.</summary>
     AttentionKernel = 64,
 
+    /// <summary>CUDA: each batch shape's gradient computation (everything before the optimizer) captured once as a
+    /// CUDA graph and replayed (<see cref="GraphedGradients"/>), so the host issues one call per step instead of
+    /// ~1,000 kernel launches. Needs <see cref="Flat"/>; without CUDA or libtorch's graph API it changes nothing.</summary>
+    CudaGraph = 128,
+
     /// <summary>What pe-train trains with: every fast path measured faster than its oracle on a GPU.</summary>
     Default = Flat | FusedMemoryProjections | FastRope | RopeKernel | LayerNormKernel | BiasKernel,
 
     /// <summary>Every fast path, measured or not: what <c>pe-train check</c> compares with <see cref="None"/>.</summary>
-    All = Default | AttentionKernel,
+    All = Default | AttentionKernel | CudaGraph,
 }

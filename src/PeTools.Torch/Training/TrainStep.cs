@@ -19,6 +19,7 @@ public sealed class TrainStep : IDisposable
     private readonly FlatAdamW? _flatAdamW;
     private readonly AdamW? _adamW;
     private readonly Bf16Shadow? _shadow;
+    private readonly GraphedGradients? _graphs;
 
     /// <param name="model">the fp32 model, already on <paramref name="device"/> (its parameters become flat views)</param>
     public TrainStep(Transformer model, TrainConfig cfg, Device device, FastPaths fast = FastPaths.Default)
@@ -39,7 +40,24 @@ public sealed class TrainStep : IDisposable
         Compute = _shadow?.Model ?? model;
         ApplyModelPaths(model, fast);
         ApplyModelPaths(Compute, fast);
+        if (fast.HasFlag(FastPaths.CudaGraph) && device.type == DeviceType.CUDA)
+        {
+            if (_flat is null) GraphNote = "CUDA graphs need the flat buffers (FastPaths.Flat): steps run eagerly";
+            else if (Native.CudaGraph.Unavailable is { } why) GraphNote = $"CUDA graphs unavailable, steps run eagerly: {why}";
+            else _graphs = new GraphedGradients(Gradients);
+        }
     }
+
+    /// <summary>What became of <see cref="FastPaths.CudaGraph"/>: null when it was not asked for or is working;
+    /// otherwise why steps run eagerly.</summary>
+    public string? GraphNote
+    {
+        get => field ?? _graphs?.Note;
+        private set;
+    }
+
+    /// <summary>Batch shapes captured as CUDA graphs so far, and steps replayed from them.</summary>
+    public (int Graphs, long Replays) GraphUse => _graphs is null ? (0, 0) : (_graphs.GraphCount, _graphs.Replays);
 
     /// <summary>Switches the model-level fast paths of <paramref name="fast"/> on in <paramref name="model"/>, the others off.</summary>
     public static void ApplyModelPaths(Transformer model, FastPaths fast)
@@ -65,24 +83,35 @@ public sealed class TrainStep : IDisposable
     /// </summary>
     public Tensor Run(Tensor x, Tensor y, double lr)
     {
+        if (_flat is not null)
+        {
+            var logits = _graphs?.Run(x, y) ?? Gradients(x, y);
+            _flatAdamW!.Step(lr);
+            return logits;
+        }
+        _shadow?.PullWeights();
+        var output = Compute.call(x).to(ScalarType.Float32);                       // (B, C)
+        var loss = F.cross_entropy(output, y, ignore_index: _cfg.IgnoreClass ?? -100);
+        ZeroGrad();
+        loss.backward();
+        var grads = _shadow?.PushGradients();
+        if (_cfg.ClipNorm > 0) ClipPerTensor(_cfg.ClipNorm, grads);
+        _adamW!.Step(lr, grads);
+        return output.detach();
+    }
+
+    /// <summary>Flat: everything before the optimizer, leaving the clipped fp32 gradients in the flat buffer; what
+    /// <see cref="GraphedGradients"/> captures. Returns the fp32 logits (B, C), detached.</summary>
+    private Tensor Gradients(Tensor x, Tensor y)
+    {
         _shadow?.PullWeights();
         var logits = Compute.call(x).to(ScalarType.Float32);                      // (B, C)
         var loss = F.cross_entropy(logits, y, ignore_index: _cfg.IgnoreClass ?? -100);
         ZeroGrad();
         loss.backward();
-        if (_flat is not null)
-        {
-            if (_shadow is not null) _shadow.PushGradients();
-            else _flat.AdoptGradients();
-            if (_cfg.ClipNorm > 0) ClipFlat(_cfg.ClipNorm);
-            _flatAdamW!.Step(lr);
-        }
-        else
-        {
-            var grads = _shadow?.PushGradients();
-            if (_cfg.ClipNorm > 0) ClipPerTensor(_cfg.ClipNorm, grads);
-            _adamW!.Step(lr, grads);
-        }
+        if (_shadow is not null) _shadow.PushGradients();
+        else _flat!.AdoptGradients();
+        if (_cfg.ClipNorm > 0) ClipFlat(_cfg.ClipNorm);
         return logits.detach();
     }
 
@@ -116,6 +145,7 @@ public sealed class TrainStep : IDisposable
 
     public void Dispose()
     {
+        _graphs?.Dispose();
         _shadow?.Dispose();
         _flatAdamW?.Dispose();
         _adamW?.Dispose();

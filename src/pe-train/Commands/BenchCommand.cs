@@ -37,6 +37,7 @@ internal static class BenchCommand
         ["no-ln-kernel"] = FastPaths.Default & ~FastPaths.LayerNormKernel,
         ["no-bias-kernel"] = FastPaths.Default & ~FastPaths.BiasKernel,
         ["attn-kernel"] = FastPaths.Default | FastPaths.AttentionKernel,
+        ["graph"] = FastPaths.Default | FastPaths.CudaGraph,
     };
 
     public static Command Create(ToolContext context)
@@ -117,7 +118,8 @@ internal static class BenchCommand
                     double stepMs = clock.Elapsed.TotalMilliseconds / timed;
                     double deviceMb = before is { } b0 && CudaDiagnostics.DeviceMemoryUsedMiB() is { } after ? after - b0 : double.NaN;
                     var note = $"mean of {timed} steps after {warm} warm-up; one sync per end; {device}; fast paths: {Variants[variant]}" +
-                               (first ? "" : "; device memory not measured (allocator cache shared with the rows before)");
+                               (first ? "" : "; device memory not measured (allocator cache shared with the rows before)") +
+                               GraphUse(step);
                     rows.Add(new Row(variant == "all" ? "pe-train" : "pe-train/" + variant, p.ToString().ToLowerInvariant(),
                         (double)batch * t / (stepMs / 1000), stepMs, deviceMb, note));
                     log.Info($"  {stepMs:F2} ms/step, {(double)batch * t / (stepMs / 1000):N0} tokens/s" +
@@ -155,6 +157,12 @@ internal static class BenchCommand
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>One training step in its own dispose scope.</summary>
+    /// <summary>What the CUDA graph fast path did, for the note: replayed steps, or why it ran eagerly.</summary>
+    private static string GraphUse(TrainStep step) =>
+        step.GraphNote is { } why ? "; " + why
+        : step.Fast.HasFlag(FastPaths.CudaGraph) && step.GraphUse.Replays > 0 ? $"; {step.GraphUse.Replays} steps replayed from {step.GraphUse.Graphs} CUDA graph(s)"
+        : "";
+
     private static void Step(TrainStep step, Tensor x, Tensor y, double lr)
     {
         using var scope = NewDisposeScope();

@@ -14,6 +14,9 @@ public static class CudaDiagnostics
     // member is the SyncDebugMode (an int: 0 disabled, 1 warn, 2 error) that libtorch checks before every stream or
     // device synchronisation, every blocking copy (item(), .cpu(), pageable host-to-device) and data-dependent shapes.
     private const string WarningStateSymbol = "_ZN3c104cuda13warning_stateEv";
+    // Where the function is inlined away (PyTorch 2.11's libc10_cuda.so), its function-local static object is still
+    // exported as a data symbol (a GNU unique symbol, one copy per process): its address is the WarningState itself.
+    private const string WarningStateObjectSymbol = "_ZZN3c104cuda13warning_stateEvE14warning_state_";
     private const int SyncDebugError = 2;
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
@@ -38,11 +41,12 @@ public static class CudaDiagnostics
     /// </summary>
     public static IDisposable? ErrorOnSync()
     {
-        if (LibTorchLocator.Active is not { } active) return null;
-        var path = Path.Combine(active.Directory, "libc10_cuda.so");
-        if (!File.Exists(path) || !NativeLibrary.TryLoad(path, out var c10Cuda)) return null;
-        if (!NativeLibrary.TryGetExport(c10Cuda, WarningStateSymbol, out var fn)) return null;
-        var state = Marshal.GetDelegateForFunctionPointer<WarningStateFn>(fn)();
+        if (LibTorchNative.Library("libc10_cuda.so") is not { } c10Cuda) return null;
+        IntPtr state;
+        if (NativeLibrary.TryGetExport(c10Cuda, WarningStateSymbol, out var fn))
+            state = Marshal.GetDelegateForFunctionPointer<WarningStateFn>(fn)();
+        else if (!NativeLibrary.TryGetExport(c10Cuda, WarningStateObjectSymbol, out state))
+            return null;
         if (state == IntPtr.Zero) return null;
         int before = Marshal.ReadInt32(state);
         Marshal.WriteInt32(state, SyncDebugError);

@@ -143,9 +143,9 @@ public static class FastPathCheck
                 use = step.GraphNote ?? $"{step.GraphUse.Graphs} graphs, {step.GraphUse.Replays} of {lengths.Length} steps replayed";
             return model.parameters().Select(p => p.detach().clone()).ToArray();
         }
-        var graphed = Weights(FastPaths.Default | FastPaths.CudaGraph);
-        var eager = Weights(FastPaths.Default);
-        var again = Weights(FastPaths.Default);
+        var graphed = Weights(FastPaths.Default);
+        var eager = Weights(FastPaths.Default & ~FastPaths.CudaGraph);
+        var again = Weights(FastPaths.Default & ~FastPaths.CudaGraph);
         double scale = eager.Max(w => Max(w.abs()));
         double difference = graphed.Zip(eager).Max(p => Max((p.First - p.Second).abs())) / scale;
         double noise = again.Zip(eager).Max(p => Max((p.First - p.Second).abs())) / scale;

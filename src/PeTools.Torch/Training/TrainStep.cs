@@ -75,6 +75,15 @@ public sealed class TrainStep : IDisposable
     /// <summary>The model that runs forward and backward: the bf16 copy, or the fp32 model itself.</summary>
     public Transformer Compute { get; }
 
+    /// <summary>The model that evaluation passes should run: the fp32 model, or (bf16 evaluation) the bf16 compute copy
+    /// brought up to the current master weights.</summary>
+    public Transformer EvaluationModel(Precision precision)
+    {
+        if (precision == Precision.Fp32 || _shadow is null) return _model;
+        _shadow.PullWeights();
+        return _shadow.Model;
+    }
+
     public IOptimizer Optimizer => (IOptimizer?)_flatAdamW ?? _adamW!;
 
     /// <summary>

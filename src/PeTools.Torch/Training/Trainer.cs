@@ -60,9 +60,10 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
             var (rows, step) = log.WithProgress($"epoch {epoch + 1}/{_cfg.Epochs}", StepsPerEpoch,
                 progress => TrainEpoch(epoch, state.Step, train, stepper, schedule, progress));
             metrics.AddRange(rows);
+            if (epochsThisRun == 0) ReportGraphs(stepper);
             bool last = epoch == _cfg.Epochs - 1;
             if ((epoch + 1) % _cfg.EvalEveryEpochs == 0 || last)
-                metrics.AddRange(EvaluateSplits(step, epoch + 1, rows[^1].Lr));
+                metrics.AddRange(EvaluateSplits(stepper, step, epoch + 1, rows[^1].Lr));
             state = new TrainerState(epoch + 1, step, metrics.ToList());
             log.Info(Summary(metrics, epoch + 1));
             if ((epoch + 1) % _cfg.CheckpointEveryEpochs == 0 || last)
@@ -125,6 +126,14 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         return ([row], step);
     }
 
+    /// <summary>After the first epoch: how many steps CUDA graphs replayed, or why they ran eagerly.</summary>
+    private void ReportGraphs(TrainStep stepper)
+    {
+        if (stepper.GraphNote is { } why) log.Warn(why);
+        else if (stepper.GraphUse is { Replays: > 0 } use)
+            log.Info($"CUDA graphs: {use.Graphs} batch shape(s) captured, {use.Replays} of {StepsPerEpoch} steps replayed");
+    }
+
     /// <summary>Weights after <paramref name="step"/> steps, for training-dynamics analysis (pe-heads dynamics).</summary>
     private void SaveSnapshot(long step)
     {
@@ -135,12 +144,12 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
     }
 
     /// <summary>Every split but train, in eval mode (train's row is the running train-mode average, as the paper's).</summary>
-    private IEnumerable<MetricRow> EvaluateSplits(long step, double epoch, double lr)
+    private IEnumerable<MetricRow> EvaluateSplits(TrainStep stepper, long step, double epoch, double lr)
     {
         foreach (var (name, split) in data)
         {
             if (name == DatasetTensors.TrainSplit) continue;
-            var (loss, acc) = Evaluator.Evaluate(model, split, _cfg.BatchSize, _cfg.IgnoreClass);
+            var (loss, acc) = Evaluator.Evaluate(stepper.EvaluationModel(_cfg.EvalPrecision), split, _cfg.BatchSize, _cfg.IgnoreClass);
             yield return new MetricRow(step, epoch, name, loss, acc, lr, 0);
         }
     }

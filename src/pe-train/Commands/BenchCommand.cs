@@ -37,7 +37,7 @@ internal static class BenchCommand
         ["no-ln-kernel"] = FastPaths.Default & ~FastPaths.LayerNormKernel,
         ["no-bias-kernel"] = FastPaths.Default & ~FastPaths.BiasKernel,
         ["attn-kernel"] = FastPaths.Default | FastPaths.AttentionKernel,
-        ["graph"] = FastPaths.Default | FastPaths.CudaGraph,
+        ["no-graph"] = FastPaths.Default & ~FastPaths.CudaGraph,
     };
 
     public static Command Create(ToolContext context)

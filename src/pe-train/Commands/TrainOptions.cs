@@ -62,6 +62,7 @@ internal sealed class TrainOptions
     public readonly Option<int> StopAfter = new("--stop-after-epochs") { Description = "stop this invocation after N epochs (resume later)", DefaultValueFactory = _ => 0 };
 
     public readonly Option<string> Precision = new("--precision") { Description = "fp32, or bf16 (bf16 compute, fp32 master weights and AdamW state)", DefaultValueFactory = _ => "fp32" };
+    public readonly Option<string> EvalPrecision = new("--eval-precision") { Description = "evaluation passes in fp32 (the fp32 model) or bf16 (the bf16 compute copy, as under autocast; needs --precision bf16)", DefaultValueFactory = _ => "fp32" };
     public readonly Option<string> Device = CommonOptions.Device();
     public readonly Option<string?> LibTorch = CommonOptions.LibTorch();
     public readonly Option<int> Threads = CommonOptions.Threads();
@@ -75,7 +76,7 @@ internal sealed class TrainOptions
     /// and --precision, which bench takes as a list.
     /// </summary>
     public IEnumerable<Option> ForBench =>
-        All.Except([Data, Format, Out, Metrics, Resume, Epochs, Warmup, Clip, IgnoreClass, EvalEvery, SaveEvery, StopAfter, ProbeEvery, ProbeRows, Probes, Precision, BucketWindow]);
+        All.Except([Data, Format, Out, Metrics, Resume, Epochs, Warmup, Clip, IgnoreClass, EvalEvery, SaveEvery, StopAfter, ProbeEvery, ProbeRows, Probes, Precision, EvalPrecision, BucketWindow]);
 
     public TransformerConfig Model(ParseResult p) => new()
     {
@@ -123,7 +124,22 @@ internal sealed class TrainOptions
         return saved?.BucketWindow ?? (arch == Architecture.Standard ? DefaultBucketWindow : 0);
     }
 
-    public TrainConfig Train(ParseResult p) => new()
+    public TrainConfig Train(ParseResult p)
+    {
+        var config = TrainWithoutChecks(p);
+        if (config.EvalPrecision == Torch.Training.Precision.Bf16 && config.Precision != Torch.Training.Precision.Bf16)
+            throw UsageError.Option(EvalPrecision.Name, "fp32 unless --precision bf16 (an fp32 run has no bf16 copy to evaluate)", "bf16");
+        return config;
+    }
+
+    private static Precision ParsePrecision(ParseResult p, Option<string> option) => p.GetValue(option) switch
+    {
+        "fp32" => Torch.Training.Precision.Fp32,
+        "bf16" => Torch.Training.Precision.Bf16,
+        var other => throw UsageError.Option(option.Name, "fp32 or bf16", other),
+    };
+
+    private TrainConfig TrainWithoutChecks(ParseResult p) => new()
     {
         Epochs = Positive(p, Epochs),
         BatchSize = Positive(p, BatchSize),
@@ -138,12 +154,8 @@ internal sealed class TrainOptions
         EvalEveryEpochs = Positive(p, EvalEvery),
         SaveEverySteps = p.GetValue(SaveEvery),
         MaxEpochsThisRun = p.GetValue(StopAfter),
-        Precision = p.GetValue(Precision) switch
-        {
-            "fp32" => Torch.Training.Precision.Fp32,
-            "bf16" => Torch.Training.Precision.Bf16,
-            var other => throw UsageError.Option("--precision", "fp32 or bf16", other),
-        },
+        Precision = ParsePrecision(p, Precision),
+        EvalPrecision = ParsePrecision(p, EvalPrecision),
     };
 
     /// <summary>

@@ -67,8 +67,8 @@ def pe_train_args(size, pe, attention):
             f"--weight-decay {OPTIM['weight_decay']} --config-label {size}")
 
 
-def bench_case(size, pe, attention, impl, precision, warmup, steps, device, profile=None):
-    """One row: times `steps` training steps after `warmup` untimed ones."""
+def bench_case(size, pe, attention, impl, precision, warmup, steps, device, profile=None, min_warmup_s=1.0):
+    """One row: times `steps` training steps after `warmup` untimed ones and at least `min_warmup_s` seconds of them."""
     c = CONFIGS[size]
     gc.collect()
     torch.cuda.empty_cache()
@@ -91,8 +91,12 @@ def bench_case(size, pe, attention, impl, precision, warmup, steps, device, prof
         optimizer.step()
 
     t0 = time.perf_counter()
-    for _ in range(warmup):  # includes torch.compile's compilation on the first step
+    warmed = 0
+    while warmed < warmup or time.perf_counter() - t0 < min_warmup_s:  # includes torch.compile's compilation
         step()
+        warmed += 1
+        if warmed > warmup:
+            torch.cuda.synchronize(device)  # past the fixed count, time what the device did (as pe-train bench)
     torch.cuda.synchronize(device)
     warm_s = time.perf_counter() - t0
     starts = [torch.cuda.Event(enable_timing=True) for _ in range(steps)]
@@ -113,7 +117,7 @@ def bench_case(size, pe, attention, impl, precision, warmup, steps, device, prof
             print(f"torch_bench.py: profile failed: {type(e).__name__}: {e}", file=sys.stderr)
     free, total = torch.cuda.mem_get_info(device)
     device_mb = (total - free - used_before) / 2**20
-    note = (f"median of {steps} after {warmup} warm-up ({warm_s:.1f} s); mean {mean_ms:.2f} ms; fused AdamW; "
+    note = (f"median of {steps} after {warmed} warm-up ({warm_s:.1f} s); mean {mean_ms:.2f} ms; fused AdamW; "
             f"peak reserved {torch.cuda.max_memory_reserved(device) / 2**20:.0f} MiB")
     return [impl, precision, pe_label(pe, attention), size, c["batch"] * c["seq"] / (median_ms / 1000),
             median_ms, peak_mb, device_mb, note]
@@ -153,6 +157,8 @@ def parse_args(argv):
     p.add_argument("--configs", default=",".join(DEFAULT_CONFIGS), help="comma-separated sizes: " + ", ".join(CONFIGS))
     p.add_argument("--pes", default=",".join(pe_label(*x) for x in PES), help="comma-separated, rope/mla = MLA")
     p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--min-warmup-s", type=float, default=1.0,
+                   help="keep warming up until this many seconds have passed too (as pe-train bench --min-warmup-s)")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--device", default="cuda")
     p.add_argument("--no-header", action="store_true", help="rows only (to append to a file)")
@@ -179,7 +185,7 @@ def main(argv=None):
     if a.pe_train_args:
         for size in a.configs:
             for pe, attention in a.pes:
-                print(pe_train_args(size, pe, attention) + f" --warmup {a.warmup} --steps {a.steps}")
+                print(pe_train_args(size, pe, attention) + f" --warmup {a.warmup} --min-warmup-s {a.min_warmup_s} --steps {a.steps}")
         return 0
     global torch, F, pe_model
     import torch
@@ -202,7 +208,7 @@ def main(argv=None):
     for size, pe, attention, impl, precision in cases(a):
         try:
             row = bench_case(size, pe, attention, impl, precision, a.warmup, a.steps, a.device,
-                             profile if impl == "torch-eager" else None)
+                             profile if impl == "torch-eager" else None, a.min_warmup_s)
         except Exception as e:  # a compile failure or OOM is a result to report, not a reason to stop
             failed += 1
             msg = (str(e).strip().splitlines() or [""])[0][:200].replace(",", ";")

@@ -46,6 +46,13 @@ internal static class BenchCommand
         var seqLen = new Option<int?>("--seq-len") { Description = "tokens per sequence (default: --max-len)", HelpName = "T" };
         var warmup = new Option<int>("--warmup") { Description = "untimed steps first (allocator, cuBLAS and kernel warm-up)", DefaultValueFactory = _ => 5 };
         var steps = new Option<int>("--steps") { Description = "timed steps", DefaultValueFactory = _ => 20 };
+        var minWarmup = new Option<double>("--min-warmup-s")
+        {
+            Description = "keep warming up until this many seconds have passed too (GPU clocks and the allocator settle; " +
+                          "without it the first row of a process measured up to 27% slow on an H200)",
+            DefaultValueFactory = _ => 1.0,
+            HelpName = "S",
+        };
         var label = new Option<string>("--config-label") { Description = "the config column of the row (a name for the model size)", DefaultValueFactory = _ => "custom" };
         var precision = new Option<string>("--precision") { Description = "fp32, bf16 or both (fp32,bf16): one row each", DefaultValueFactory = _ => "fp32", HelpName = "LIST" };
         var variants = new Option<string>("--fast-paths")
@@ -60,7 +67,7 @@ internal static class BenchCommand
         var format = CommonOptions.Format();
         var command = new Command("bench", "Time training steps of the model the options describe, on a random batch; one benchmark row per precision and variant.");
         foreach (var option in o.ForBench) command.Add(option);
-        foreach (var option in new Option[] { precision, variants, seqLen, warmup, steps, label, output, format }) command.Add(option);
+        foreach (var option in new Option[] { precision, variants, seqLen, warmup, minWarmup, steps, label, output, format }) command.Add(option);
         command.SetAction(parse =>
         {
             var log = new StderrLog(context, parse.GetValue(o.Quiet));
@@ -71,6 +78,7 @@ internal static class BenchCommand
             if (t <= 0) throw UsageError.Option("--seq-len", "a positive integer", t);
             int warm = parse.GetValue(warmup) is var w && w >= 0 ? w : throw UsageError.Option("--warmup", "a non-negative integer", w);
             int timed = TrainOptions.Positive(parse, steps);
+            double minWarmupS = parse.GetValue(minWarmup) is var mw && mw >= 0 ? mw : throw UsageError.Option("--min-warmup-s", "a non-negative number", mw);
             var precisions = List(parse.GetValue(precision)!).Select(p => p switch
             {
                 "fp32" => Precision.Fp32,
@@ -110,14 +118,20 @@ internal static class BenchCommand
                     step.Compute.train(); // dropout on, as in training
                     log.Info($"{pe} / {model.Arch} / {p.ToString().ToLowerInvariant()} / {variant}: " +
                              $"{net.parameters().Sum(q => q.numel()):N0} parameters, batch {batch} x {t}, {warm} warm-up + {timed} timed steps on {device}");
-                    for (int i = 0; i < warm; i++) Step(step, x, y, lr);
+                    var warmClock = Stopwatch.StartNew();
+                    int warmed = 0;
+                    for (; warmed < warm || warmClock.Elapsed.TotalSeconds < minWarmupS; warmed++)
+                    {
+                        Step(step, x, y, lr);
+                        if (warmed >= warm) Synchronize(device); // past the fixed count, time what the device did
+                    }
                     Synchronize(device);
                     var clock = Stopwatch.StartNew();
                     for (int i = 0; i < timed; i++) Step(step, x, y, lr);
                     Synchronize(device);
                     double stepMs = clock.Elapsed.TotalMilliseconds / timed;
                     double deviceMb = before is { } b0 && CudaDiagnostics.DeviceMemoryUsedMiB() is { } after ? after - b0 : double.NaN;
-                    var note = $"mean of {timed} steps after {warm} warm-up; one sync per end; {device}; fast paths: {Variants[variant]}" +
+                    var note = $"mean of {timed} steps after {warmed} warm-up ({warmClock.Elapsed.TotalSeconds:F1} s); one sync per end; {device}; fast paths: {Variants[variant]}" +
                                (first ? "" : "; device memory not measured (allocator cache shared with the rows before)") +
                                GraphUse(step);
                     rows.Add(new Row(variant == "all" ? "pe-train" : "pe-train/" + variant, p.ToString().ToLowerInvariant(),

@@ -23,6 +23,11 @@ public sealed class KernelUse
     /// <see cref="FusedSmallAttention"/> where it fits; false: scaled_dot_product_attention with the bias as a tensor.</summary>
     public bool Attention { get; set; }
 
+    /// <summary>CUDA, a constant additive bias (no gradient: ALiBi, not a learned bias): scaled_dot_product_attention
+    /// with libtorch's memory-efficient kernel switched off for the call (<see cref="Native.SdpBackends"/>), so that it
+    /// may pick cuDNN's kernel; false: whatever libtorch picks.</summary>
+    public bool BiasWithoutMemoryEfficient { get; set; }
+
     /// <summary>Where the kernels run; null: the CUDA kernels of the input's device (none on CPU). Tests set the emulation.</summary>
     public IKernelLauncher? Launcher { get; set; }
 

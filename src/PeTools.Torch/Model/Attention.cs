@@ -101,6 +101,11 @@ public abstract class Attention : nn.Module
         if (Path == AttentionPath.Fused && !logits.HasHooks && !pattern.HasHooks)
         {
             var additive = bias is null ? mask : mask is null ? bias : bias + mask; // (B|1, H|1, T, S)
+            if (Kernels.BiasWithoutMemoryEfficient && additive is not null && !additive.requires_grad && q.device_type == DeviceType.CUDA)
+            {
+                using var _ = PeTools.Torch.Native.SdpBackends.WithoutMemoryEfficient();
+                return z.call(nn.functional.scaled_dot_product_attention(q, k, v, additive, p)); // (B, H, T, dv)
+            }
             return z.call(nn.functional.scaled_dot_product_attention(q, k, v, additive, p)); // (B, H, T, dv)
         }
         var scores = q.matmul(k.transpose(-2, -1)).div(Math.Sqrt(q.shape[^1]));     // (B, H, T, S), paper.md §2

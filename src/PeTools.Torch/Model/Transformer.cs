@@ -116,6 +116,15 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
         set => Kernels.Attention = value;
     }
 
+    /// <summary>A constant attention bias (ALiBi) through scaled_dot_product_attention without libtorch's
+    /// memory-efficient kernel, so cuDNN's may run (true); or libtorch's own choice (false, the default:
+    /// <see cref="Training.FastPaths.CudnnBiasAttention"/>).</summary>
+    public bool BiasAttentionWithoutMemoryEfficient
+    {
+        get => Kernels.BiasWithoutMemoryEfficient;
+        set => Kernels.BiasWithoutMemoryEfficient = value;
+    }
+
     /// <summary>Where run-time kernels run; null (the default): the CUDA kernels of the tensors' device. Tests set the
     /// CPU emulation here, for the rotary PE, every LayerNorm and every projection.</summary>
     public IKernelLauncher? KernelLauncher

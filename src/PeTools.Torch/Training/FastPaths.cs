@@ -52,9 +52,15 @@ public enum FastPaths
     /// frees the host. Needs <see cref="Flat"/>; without CUDA or libtorch's graph API it changes nothing.</summary>
     CudaGraph = 128,
 
+    /// <summary>CUDA, a constant attention bias (ALiBi): scaled_dot_product_attention with libtorch's memory-efficient
+    /// kernel (CUTLASS for sm80, what libtorch picks when there is a bias) switched off for the call, so that cuDNN's
+    /// may run (<see cref="Model.Transformer.BiasAttentionWithoutMemoryEfficient"/>). Not in <see cref="Default"/>
+    /// until timed; <c>--fast-paths cudnn-bias</c> times it.</summary>
+    CudnnBiasAttention = 256,
+
     /// <summary>What pe-train trains with: every fast path measured faster than its oracle on a GPU.</summary>
     Default = Flat | FusedMemoryProjections | FastRope | RopeKernel | LayerNormKernel | BiasKernel | CudaGraph,
 
     /// <summary>Every fast path, measured or not: what <c>pe-train check</c> compares with <see cref="None"/>.</summary>
-    All = Default | AttentionKernel,
+    All = Default | AttentionKernel | CudnnBiasAttention,
 }

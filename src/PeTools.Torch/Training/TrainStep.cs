@@ -68,6 +68,7 @@ public sealed class TrainStep : IDisposable
         model.LayerNormInKernel = fast.HasFlag(FastPaths.LayerNormKernel);
         model.LinearInKernel = fast.HasFlag(FastPaths.BiasKernel);
         model.AttentionInKernel = fast.HasFlag(FastPaths.AttentionKernel);
+        model.BiasAttentionWithoutMemoryEfficient = fast.HasFlag(FastPaths.CudnnBiasAttention);
     }
 
     public FastPaths Fast { get; }

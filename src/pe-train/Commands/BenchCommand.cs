@@ -38,6 +38,7 @@ internal static class BenchCommand
         ["no-bias-kernel"] = FastPaths.Default & ~FastPaths.BiasKernel,
         ["attn-kernel"] = FastPaths.Default | FastPaths.AttentionKernel,
         ["no-graph"] = FastPaths.Default & ~FastPaths.CudaGraph,
+        ["cudnn-bias"] = FastPaths.Default | FastPaths.CudnnBiasAttention,
     };
 
     public static Command Create(ToolContext context)
@@ -59,7 +60,8 @@ internal static class BenchCommand
         {
             Description = "variants to time, comma-separated: all (what pe-train trains with), none (every slow oracle), " +
                           string.Join(", ", Variants.Keys.Where(k => k.StartsWith("no-", StringComparison.Ordinal))) + " (all but one), " +
-                          "attn-kernel (all plus the ALiBi attention kernel, measured slower, not a default)",
+                          "attn-kernel (all plus the ALiBi attention kernel, measured slower, not a default), " +
+                          "cudnn-bias (all plus ALiBi's attention without libtorch's memory-efficient kernel)",
             DefaultValueFactory = _ => "all",
             HelpName = "LIST",
         };

@@ -28,6 +28,13 @@ public sealed class KernelUse
     /// may pick cuDNN's kernel; false: whatever libtorch picks.</summary>
     public bool BiasWithoutMemoryEfficient { get; set; }
 
+    /// <summary>An additive bias that needs its gradient (a learned bias): the explicit matmul-softmax-matmul
+    /// instead of scaled_dot_product_attention; false: scaled_dot_product_attention, the oracle.</summary>
+    public bool LearnedBiasExplicit { get; set; }
+
+    /// <summary>The same for an additive bias or mask without a gradient (ALiBi, a padding mask).</summary>
+    public bool ConstantBiasExplicit { get; set; }
+
     /// <summary>Where the kernels run; null: the CUDA kernels of the input's device (none on CPU). Tests set the emulation.</summary>
     public IKernelLauncher? Launcher { get; set; }
 

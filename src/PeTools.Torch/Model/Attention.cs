@@ -101,6 +101,14 @@ public abstract class Attention : nn.Module
         if (Path == AttentionPath.Fused && !logits.HasHooks && !pattern.HasHooks)
         {
             var additive = bias is null ? mask : mask is null ? bias : bias + mask; // (B|1, H|1, T, S)
+            if (additive is not null && (additive.requires_grad ? Kernels.LearnedBiasExplicit : Kernels.ConstantBiasExplicit))
+            {
+                // With a bias libtorch has no flash kernel; its memory-efficient one is slow for 16-dim heads and slower
+                // still when it must return the bias gradient. The explicit product is a few GEMM and elementwise passes;
+                // scaling q (B, H, T, dh) costs less than scaling the logits (B, H, T, S).
+                var weights = nn.functional.softmax(q.mul(1.0 / Math.Sqrt(q.shape[^1])).matmul(k.transpose(-2, -1)) + additive, -1);
+                return z.call(nn.functional.dropout(weights, p, training).matmul(v));      // (B, H, T, dv)
+            }
             if (Kernels.BiasWithoutMemoryEfficient && additive is not null && !additive.requires_grad && q.device_type == DeviceType.CUDA)
             {
                 using var _ = PeTools.Torch.Native.SdpBackends.WithoutMemoryEfficient();

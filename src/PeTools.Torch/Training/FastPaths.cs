@@ -58,9 +58,20 @@ public enum FastPaths
     /// until timed; <c>--fast-paths cudnn-bias</c> times it.</summary>
     CudnnBiasAttention = 256,
 
+    /// <summary>A learned attention bias (relative, T5, KERPLE: its gradient is needed): the explicit
+    /// matmul-softmax-matmul, queries scaled before the product, instead of scaled_dot_product_attention, whose only
+    /// kernel that returns a bias gradient is the memory-efficient one (<see cref="Model.Transformer.LearnedBiasExplicitAttention"/>).
+    /// Not in <see cref="Default"/> until timed; <c>--fast-paths explicit-bias</c> times it.</summary>
+    LearnedBiasExplicit = 512,
+
+    /// <summary>The same for an attention bias or mask without a gradient (ALiBi, a padding mask)
+    /// (<see cref="Model.Transformer.ConstantBiasExplicitAttention"/>). Not in <see cref="Default"/> until timed;
+    /// <c>--fast-paths explicit-const</c> times it.</summary>
+    ConstantBiasExplicit = 1024,
+
     /// <summary>What pe-train trains with: every fast path measured faster than its oracle on a GPU.</summary>
     Default = Flat | FusedMemoryProjections | FastRope | RopeKernel | LayerNormKernel | BiasKernel | CudaGraph,
 
     /// <summary>Every fast path, measured or not: what <c>pe-train check</c> compares with <see cref="None"/>.</summary>
-    All = Default | AttentionKernel | CudnnBiasAttention,
+    All = Default | AttentionKernel | CudnnBiasAttention | LearnedBiasExplicit | ConstantBiasExplicit,
 }

@@ -69,6 +69,8 @@ public sealed class TrainStep : IDisposable
         model.LinearInKernel = fast.HasFlag(FastPaths.BiasKernel);
         model.AttentionInKernel = fast.HasFlag(FastPaths.AttentionKernel);
         model.BiasAttentionWithoutMemoryEfficient = fast.HasFlag(FastPaths.CudnnBiasAttention);
+        model.LearnedBiasExplicitAttention = fast.HasFlag(FastPaths.LearnedBiasExplicit);
+        model.ConstantBiasExplicitAttention = fast.HasFlag(FastPaths.ConstantBiasExplicit);
     }
 
     public FastPaths Fast { get; }

@@ -39,6 +39,8 @@ internal static class BenchCommand
         ["attn-kernel"] = FastPaths.Default | FastPaths.AttentionKernel,
         ["no-graph"] = FastPaths.Default & ~FastPaths.CudaGraph,
         ["cudnn-bias"] = FastPaths.Default | FastPaths.CudnnBiasAttention,
+        ["explicit-bias"] = FastPaths.Default | FastPaths.LearnedBiasExplicit,
+        ["explicit-const"] = FastPaths.Default | FastPaths.ConstantBiasExplicit,
     };
 
     public static Command Create(ToolContext context)
@@ -61,7 +63,8 @@ internal static class BenchCommand
             Description = "variants to time, comma-separated: all (what pe-train trains with), none (every slow oracle), " +
                           string.Join(", ", Variants.Keys.Where(k => k.StartsWith("no-", StringComparison.Ordinal))) + " (all but one), " +
                           "attn-kernel (all plus the ALiBi attention kernel, measured slower, not a default), " +
-                          "cudnn-bias (all plus ALiBi's attention without libtorch's memory-efficient kernel)",
+                          "cudnn-bias (all plus ALiBi's attention without libtorch's memory-efficient kernel), " +
+                          "explicit-bias / explicit-const (all plus attention with a learned / a constant bias as the explicit matmul-softmax-matmul)",
             DefaultValueFactory = _ => "all",
             HelpName = "LIST",
         };

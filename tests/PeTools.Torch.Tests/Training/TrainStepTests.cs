@@ -81,6 +81,7 @@ public class TrainStepTests
     [Theory]
     [InlineData("rope", AttentionKind.Mha)]
     [InlineData("relative", AttentionKind.Mha)]
+    [InlineData("alibi", AttentionKind.Mha)]
     [InlineData("rope", AttentionKind.Mla)]
     public void All_fast_paths_train_like_the_oracles_to_float32_rounding(string pe, AttentionKind attention)
     {

@@ -76,7 +76,7 @@ device=${DEVICE:-cuda}
 read -r -a check_args <<<"${CHECK_ARGS:-}"
 phase check "${CHECK_LIMIT_S:-90}" "$pe_train" check --device "$device" "${check_args[@]}" -o "$out/check.csv"
 bench paper "${PAPER_LIMIT_S:-270}" "${PAPER_ARGS:---configs paper --warmup 3 --steps 15}" "${PAPER_FP32_VARIANTS:-all,none}" \
-  "${PAPER_BF16_VARIANTS:-all,none,no-graph,no-flat,no-fused-kv,no-fast-rope,no-rope-kernel,no-ln-kernel,no-bias-kernel,attn-kernel}"
+  "${PAPER_BF16_VARIANTS:-all,none,no-graph,no-explicit-bias,no-flat,no-fused-kv,no-fast-rope,no-rope-kernel,no-ln-kernel,no-bias-kernel,attn-kernel}"
 [[ ${HOST_ARGS:-none} == none ]] || bench host 60 "$HOST_ARGS" all all
 [[ ${BIG_ARGS:-} == none ]] ||
   bench d1024 100 "${BIG_ARGS:---configs d1024-t512 --pes rope --warmup 3 --steps 10}" "${BIG_FP32_VARIANTS:-all}" "${BIG_BF16_VARIANTS:-all,none}"

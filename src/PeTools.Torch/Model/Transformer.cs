@@ -116,32 +116,6 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
         set => Kernels.Attention = value;
     }
 
-    /// <summary>A constant attention bias (ALiBi) through scaled_dot_product_attention without libtorch's
-    /// memory-efficient kernel, so cuDNN's may run (true); or libtorch's own choice (false, the default:
-    /// <see cref="Training.FastPaths.CudnnBiasAttention"/>).</summary>
-    public bool BiasAttentionWithoutMemoryEfficient
-    {
-        get => Kernels.BiasWithoutMemoryEfficient;
-        set => Kernels.BiasWithoutMemoryEfficient = value;
-    }
-
-    /// <summary>A learned attention bias through the explicit matmul-softmax-matmul (true), or through
-    /// scaled_dot_product_attention, the oracle (false, the default: <see cref="Training.FastPaths.LearnedBiasExplicit"/>).
-    /// No effect for PEs without a learned bias.</summary>
-    public bool LearnedBiasExplicitAttention
-    {
-        get => Kernels.LearnedBiasExplicit;
-        set => Kernels.LearnedBiasExplicit = value;
-    }
-
-    /// <summary>The same for an attention bias or mask without a gradient (ALiBi, a padding mask)
-    /// (<see cref="Training.FastPaths.ConstantBiasExplicit"/>).</summary>
-    public bool ConstantBiasExplicitAttention
-    {
-        get => Kernels.ConstantBiasExplicit;
-        set => Kernels.ConstantBiasExplicit = value;
-    }
-
     /// <summary>Where run-time kernels run; null (the default): the CUDA kernels of the tensors' device. Tests set the
     /// CPU emulation here, for the rotary PE, every LayerNorm and every projection.</summary>
     public IKernelLauncher? KernelLauncher

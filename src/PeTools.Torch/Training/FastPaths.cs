@@ -54,20 +54,20 @@ public enum FastPaths
 
     /// <summary>CUDA, a constant attention bias (ALiBi): scaled_dot_product_attention with libtorch's memory-efficient
     /// kernel (CUTLASS for sm80, what libtorch picks when there is a bias) switched off for the call, so that cuDNN's
-    /// may run (<see cref="Model.Transformer.BiasAttentionWithoutMemoryEfficient"/>). Not in <see cref="Default"/>:
+    /// may run (<see cref="Kernels.KernelUse.BiasWithoutMemoryEfficient"/>). Not in <see cref="Default"/>:
     /// measured SLOWER on an H200 (ALiBi bf16 43.7 against 19.6 ms per step; libtorch then picks a slower kernel, not
     /// cuDNN's); <c>--fast-paths cudnn-bias</c> times it.</summary>
     CudnnBiasAttention = 256,
 
     /// <summary>A learned attention bias (relative, T5, KERPLE: its gradient is needed): the explicit
     /// matmul-softmax-matmul, queries scaled before the product, instead of scaled_dot_product_attention, whose only
-    /// kernel that returns a bias gradient is the memory-efficient one (<see cref="Model.Transformer.LearnedBiasExplicitAttention"/>).
+    /// kernel that returns a bias gradient is the memory-efficient one (<see cref="Kernels.KernelUse.LearnedBiasExplicit"/>).
     /// Measured on an H200 (bf16, paper config, relative PE): 45.3 → 24.1 ms per step; fp32 67.2 → 61.4 ms. In
     /// <see cref="Default"/>; <c>--fast-paths no-explicit-bias</c> times the step without it.</summary>
     LearnedBiasExplicit = 512,
 
     /// <summary>The same for an attention bias or mask without a gradient (ALiBi, a padding mask)
-    /// (<see cref="Model.Transformer.ConstantBiasExplicitAttention"/>). Not in <see cref="Default"/>: measured SLOWER on an
+    /// (<see cref="Kernels.KernelUse.ConstantBiasExplicit"/>). Not in <see cref="Default"/>: measured SLOWER on an
     /// H200 for ALiBi (bf16 23.5 against 19.6 ms per step; fp32 60.1 against 58.6), where libtorch's memory-efficient
     /// kernel needs no bias gradient; <c>--fast-paths explicit-const</c> times it.</summary>
     ConstantBiasExplicit = 1024,

@@ -68,9 +68,9 @@ public sealed class TrainStep : IDisposable
         model.LayerNormInKernel = fast.HasFlag(FastPaths.LayerNormKernel);
         model.LinearInKernel = fast.HasFlag(FastPaths.BiasKernel);
         model.AttentionInKernel = fast.HasFlag(FastPaths.AttentionKernel);
-        model.BiasAttentionWithoutMemoryEfficient = fast.HasFlag(FastPaths.CudnnBiasAttention);
-        model.LearnedBiasExplicitAttention = fast.HasFlag(FastPaths.LearnedBiasExplicit);
-        model.ConstantBiasExplicitAttention = fast.HasFlag(FastPaths.ConstantBiasExplicit);
+        model.Kernels.BiasWithoutMemoryEfficient = fast.HasFlag(FastPaths.CudnnBiasAttention);
+        model.Kernels.LearnedBiasExplicit = fast.HasFlag(FastPaths.LearnedBiasExplicit);
+        model.Kernels.ConstantBiasExplicit = fast.HasFlag(FastPaths.ConstantBiasExplicit);
     }
 
     public FastPaths Fast { get; }

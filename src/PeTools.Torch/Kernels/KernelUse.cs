@@ -35,6 +35,10 @@ public sealed class KernelUse
     /// <summary>The same for an additive bias or mask without a gradient (ALiBi, a padding mask).</summary>
     public bool ConstantBiasExplicit { get; set; }
 
+    /// <summary>A 3-D attention bias (H, T, S) passed to scaled_dot_product_attention as (1, H, T, S), which libtorch's
+    /// cuDNN attention accepts (it refuses 3-D masks); false: as the PE made it, the oracle.</summary>
+    public bool BiasAsFourDims { get; set; }
+
     /// <summary>Where the kernels run; null: the CUDA kernels of the input's device (none on CPU). Tests set the emulation.</summary>
     public IKernelLauncher? Launcher { get; set; }
 

@@ -100,7 +100,9 @@ public abstract class Attention : nn.Module
         bias = bias?.to(q.dtype);
         if (Path == AttentionPath.Fused && !logits.HasHooks && !pattern.HasHooks)
         {
-            var additive = bias is null ? mask : mask is null ? bias : bias + mask; // (B|1, H|1, T, S)
+            var additive = bias is null ? mask : mask is null ? bias : bias + mask; // (B|1, H|1, T, S) or (H, T, S)
+            // libtorch's cuDNN attention refuses a 3-D mask; as (1, H, T, S) it takes the same bias (FastPaths.BiasAsFourDims).
+            if (additive is not null && additive.dim() == 3 && Kernels.BiasAsFourDims) additive = additive.unsqueeze(0);
             if (additive is not null && (additive.requires_grad ? Kernels.LearnedBiasExplicit : Kernels.ConstantBiasExplicit))
             {
                 // With a bias libtorch has no flash kernel; its memory-efficient one is slow for 16-dim heads and slower

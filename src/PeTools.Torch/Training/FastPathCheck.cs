@@ -30,7 +30,8 @@ public sealed record CheckRow(string Check, string Case, string Device, double D
 /// <summary>
 /// Every fast path against its oracle on one device, on small models (d_model 64, 4 heads of 16 like the paper's,
 /// 3 layers, 32 tokens): <c>pe-train check</c>, the GPU tests and a CPU test all run this. Checks per case:
-/// forward (logits) and gradients with every model-level fast path vs none, on the same weights, eval mode;
+/// forward (logits) and gradients with every model-level fast path vs none, on the same weights, eval mode, and again
+/// with the default ones (forward-default, gradients-default: where two fast paths compete for an op, All takes the opt-in one);
 /// flat-step (three AdamW steps, flat buffers vs per tensor: bit-identical expected); training (five steps with every
 /// fast path vs none, then the loss on a fixed batch); no-sync (CUDA: three steps under libtorch's sync-debug "error"
 /// mode, after checking that the mode catches a deliberate item()). Differences are relative to the oracle's scale;
@@ -92,10 +93,16 @@ public static class FastPathCheck
         foreach (var c in cases)
         {
             bool bf16 = c.Precision == Precision.Bf16;
-            var (forward, gradients) = ForwardAndGradients(c, device);
-            yield return Row("forward", c, dev, forward, bf16 ? 5e-2 : 1e-3, "max |Δ logits| / max |logits|, all fast paths vs none");
-            yield return Row("gradients", c, dev, gradients, bf16 ? 1e-1 : 1e-3,
-                "worst parameter: max |Δ grad| / (max |its grad| + 1e-3 max |any grad|); inf: a gradient on one side only");
+            // All and Default separately: where two fast paths compete for one op (ALiBi's attention), All exercises the
+            // opt-in one and only Default the one pe-train trains with.
+            foreach (var (label, paths) in new[] { ("", FastPaths.All), ("-default", FastPaths.Default) })
+            {
+                var (forward, gradients) = ForwardAndGradients(c, device, paths);
+                var which = label.Length == 0 ? "all fast paths" : "the default fast paths";
+                yield return Row("forward" + label, c, dev, forward, bf16 ? 5e-2 : 1e-3, $"max |Δ logits| / max |logits|, {which} vs none");
+                yield return Row("gradients" + label, c, dev, gradients, bf16 ? 1e-1 : 1e-3,
+                    $"{which} vs none, worst parameter: max |Δ grad| / (max |its grad| + 1e-3 max |any grad|); inf: a gradient on one side only");
+            }
             var (flat, noise) = FlatStep(c, device);
             yield return Row("flat-step", c, dev, flat, Math.Max(1e-6, 4 * noise),
                 "3 AdamW steps, flat buffers vs per tensor: max |Δ w| / max |w|" + (flat == 0 ? " (bit-identical)" : "") +
@@ -221,7 +228,7 @@ public static class FastPathCheck
         return model;
     }
 
-    private static (double Forward, double Gradients) ForwardAndGradients(Case c, Device device)
+    private static (double Forward, double Gradients) ForwardAndGradients(Case c, Device device, FastPaths paths)
     {
         using var scope = NewDisposeScope();
         var dtype = c.Precision == Precision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
@@ -236,7 +243,7 @@ public static class FastPathCheck
             F.cross_entropy(logits, y).backward();
             return (logits.detach(), m.parameters().Select(p => p.grad?.to(ScalarType.Float32)).ToArray());
         }
-        var (lf, gf) = Pass(fast, FastPaths.All);
+        var (lf, gf) = Pass(fast, paths);
         var (ls, gs) = Pass(slow, FastPaths.None);
         double forward = Max((lf - ls).abs()) / Math.Max(Max(ls.abs()), 1e-30);
         if (gf.Zip(gs).Any(p => (p.First is null) != (p.Second is null))) return (forward, double.PositiveInfinity);

@@ -71,6 +71,7 @@ public sealed class TrainStep : IDisposable
         model.Kernels.BiasWithoutMemoryEfficient = fast.HasFlag(FastPaths.CudnnBiasAttention);
         model.Kernels.LearnedBiasExplicit = fast.HasFlag(FastPaths.LearnedBiasExplicit);
         model.Kernels.ConstantBiasExplicit = fast.HasFlag(FastPaths.ConstantBiasExplicit);
+        model.Kernels.BiasAsFourDims = fast.HasFlag(FastPaths.BiasAsFourDims);
     }
 
     public FastPaths Fast { get; }

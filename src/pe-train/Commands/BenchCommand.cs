@@ -41,6 +41,7 @@ internal static class BenchCommand
         ["cudnn-bias"] = FastPaths.Default | FastPaths.CudnnBiasAttention,
         ["no-explicit-bias"] = FastPaths.Default & ~FastPaths.LearnedBiasExplicit,
         ["explicit-const"] = FastPaths.Default | FastPaths.ConstantBiasExplicit,
+        ["no-bias-4d"] = FastPaths.Default & ~FastPaths.BiasAsFourDims,
     };
 
     public static Command Create(ToolContext context)

@@ -75,6 +75,28 @@ public class PeTrainTests
         Assert.Contains("pe-train: epoch 2:", o.Stderr);
     }
 
+    [Fact]
+    public void A_run_with_every_slow_oracle_learns_what_the_default_fast_paths_learn()
+    {
+        // Given a dataset
+        using var w = new Workdir();
+        w.Write("d.csv", TinyData.DistanceCsv(200, 50));
+
+        // When the same run trains with the default fast paths and with --fast-paths none (every oracle)
+        var fast = w.Run($"pe-train --data d.csv --pe alibi --epochs 2 {TinyData.SmallModel} --out fast --metrics fast.csv");
+        var slow = w.Run($"pe-train --data d.csv --pe alibi --epochs 2 {TinyData.SmallModel.Replace("-q", "")} --fast-paths none --out slow --metrics slow.csv");
+
+        // Then both succeed and every train and test loss agrees to float32 rounding (the paths sum in other orders)
+        Assert.True(fast.ExitCode == 0, fast.Stderr);
+        Assert.True(slow.ExitCode == 0, slow.Stderr);
+        Assert.Contains("fast paths: none (None)", slow.Stderr);
+        Assert.DoesNotContain("fast paths:", fast.Stderr);
+        var a = File.ReadAllLines(w.PathOf("fast.csv")).Skip(1).Select(l => double.Parse(l.Split(',')[3], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var b = File.ReadAllLines(w.PathOf("slow.csv")).Skip(1).Select(l => double.Parse(l.Split(',')[3], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(4, a.Length);
+        Assert.All(a.Zip(b), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-4 * Math.Abs(p.Second), $"{p.First} vs {p.Second}"));
+    }
+
     [Theory]
     [InlineData("split,tokens\ntrain,3 1 4 2 5\n", "", "header: expected a column 'target'")]
     [InlineData("split,tokens,target\ntrain,3 1 4 2 5,3\ntrain,3 1 99 2,2\n", "", "row 2, column 'tokens': expected token ids in 1..39")]
@@ -83,6 +105,7 @@ public class PeTrainTests
     [InlineData("split,tokens,target\ntrain,3 x 4,3\n", "", "row 1, column 'tokens': expected list<int32>, found '3 x 4'")]
     [InlineData("split,tokens,target\ntrain,3 1 4 2 5,3\n", "--dropout 1.5", "option --dropout: expected a number in [0, 1), found 1.5")]
     [InlineData("split,tokens,target\ntrain,3 1 4 2 5,3\n", "--pe foo", "option --pe: expected one of nope, sinusoidal")]
+    [InlineData("split,tokens,target\ntrain,3 1 4 2 5,3\n", "--fast-paths fastest", "option --fast-paths: expected one of all, none, no-flat")]
     [InlineData("split,tokens,target\ntrain,3 1 4 2 5,3\n", "--d-model 30", "option --heads: expected a divisor of --d-model 30, found 4")]
     public void Bad_input_is_one_line_on_stderr_and_exit_2(string csv, string extra, string expected)
     {

@@ -19,6 +19,7 @@ internal static class TrainCommand
         var o = new TrainOptions();
         var root = new RootCommand("Train a Transformer with a chosen positional encoding on a pe-gen-task dataset.");
         foreach (var option in o.All) root.Add(option);
+        root.Add(FastPathsOption);
         root.SetAction(parse => Run(context, o, parse));
         return root.WithExamples(
             new Example("train the paper's reference model with RoPE on the distance task, on CPU, 2 epochs",
@@ -31,9 +32,22 @@ internal static class TrainCommand
                 "pe-train --data dist.parquet --pe rope --device cuda --out runs/rope-gpu"));
     }
 
+    /// <summary>A/B one fast path in a real run (accuracy, not only speed); they change rounding, never the maths, so
+    /// they are not part of the run's config and a resumed run may use another.</summary>
+    private static readonly Option<string> FastPathsOption = new("--fast-paths")
+    {
+        Description = "the fast paths to train with, one of pe-train bench's variants: all (the default), none (every slow " +
+                      "oracle), no-X (all but X), ...; see pe-train bench --help",
+        DefaultValueFactory = _ => "all",
+        HelpName = "VARIANT",
+    };
+
     private static int Run(ToolContext context, TrainOptions o, ParseResult parse)
     {
         var log = new StderrLog(context, parse.GetValue(o.Quiet));
+        var fastName = parse.GetValue(FastPathsOption)!;
+        var fast = BenchCommand.Variants.TryGetValue(fastName, out var f) ? f
+            : throw UsageError.Option("--fast-paths", "one of " + string.Join(", ", BenchCommand.Variants.Keys), fastName);
         var model = o.Model(parse);
         model.Validate(); // bad sizes and unknown PEs fail before any data is read
         PeTools.Torch.Positional.PositionalEncodings.Find(model.Pe);
@@ -48,6 +62,7 @@ internal static class TrainCommand
 
         var device = LibTorchLocator.Initialise(parse.GetValue(o.Device)!, parse.GetValue(o.LibTorch), log, parse.GetValue(o.Threads));
         if (device.type == DeviceType.CUDA) log.Info(CudaKernels.Status(device));
+        if (fast != PeTools.Torch.Training.FastPaths.Default) log.Info($"fast paths: {fastName} ({fast})");
 
         var data = DatasetTensors.Load(dataPath, model.Vocab, model.Classes, model.PadId,
             longest => model.Arch == Architecture.Reference ? Math.Max(model.MaxLen, longest) : longest,
@@ -69,6 +84,7 @@ internal static class TrainCommand
             var recorder = probes is null ? null : new ProbeRecorder(probes, probing.Every, totalSteps, probing.Path, metadata);
             var trainer = new Trainer(net, config, run, data, device, log)
             {
+                Fast = fast,
                 StepCompleted = recorder is null ? null : recorder.OnStep,
                 // Files are rewritten (atomically) after every epoch so an interrupted run still has its curves.
                 EpochCompleted = rows =>

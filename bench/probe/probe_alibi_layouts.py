@@ -1,19 +1,10 @@
 # Which layout of ALiBi's (H, T, T) bias makes scaled_dot_product_attention fastest at the paper's sizes (B 512, H 16, T 128, dh 16)?
-import torch, time, math
+import math
+import torch
 from torch.nn.attention import sdpa_kernel, SDPBackend
-dev='cuda'; B,H,T,D=512,16,128,16
-torch.manual_seed(0)
-slopes=torch.exp(-torch.arange(H,device=dev,dtype=torch.float32)/H)
-i=torch.arange(T,device=dev)
-bias32=-slopes.view(H,1,1)*(i.view(1,T,1)-i.view(1,1,T)).abs()
-x=[torch.randn(B,T,H,D,device=dev,dtype=torch.bfloat16) for _ in range(3)]
-q,k,v=[t.transpose(1,2).requires_grad_() for t in x]
-def timeit(f,n=30):
-    for _ in range(5): f()
-    torch.cuda.synchronize(); t=time.perf_counter()
-    for _ in range(n): f()
-    torch.cuda.synchronize(); return (time.perf_counter()-t)/n*1000
-g=torch.randn(B,H,T,D,device=dev,dtype=torch.bfloat16)
+from paper_attention import B, H, T, D, alibi_bias, attention_inputs, timeit
+bias32=alibi_bias()
+q,k,v,g=attention_inputs()
 def case(name,mask,backend=None,fwd_only=False):
     def f():
         if backend is None: o=torch.nn.functional.scaled_dot_product_attention(q,k,v,attn_mask=mask)

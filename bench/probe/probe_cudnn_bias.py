@@ -1,20 +1,11 @@
 # Which bias shapes and dtypes does libtorch's cuDNN attention take (paper sizes), and does it return a bias gradient?
-import torch, time, math, warnings
+import math, warnings
+import torch
 from torch.nn.attention import sdpa_kernel, SDPBackend
+from paper_attention import B, H, T, D, alibi_bias, attention_inputs, timeit
 warnings.simplefilter("always")
-dev='cuda'; B,H,T,D=512,16,128,16
-torch.manual_seed(0)
-slopes=torch.exp(-torch.arange(H,device=dev,dtype=torch.float32)/H)
-i=torch.arange(T,device=dev)
-bias32=-slopes.view(H,1,1)*(i.view(1,T,1)-i.view(1,1,T)).abs()
-x=[torch.randn(B,T,H,D,device=dev,dtype=torch.bfloat16) for _ in range(3)]
-q,k,v=[t.transpose(1,2).requires_grad_() for t in x]
-g=torch.randn(B,H,T,D,device=dev,dtype=torch.bfloat16)
-def timeit(f,n=30):
-    for _ in range(5): f()
-    torch.cuda.synchronize(); t=time.perf_counter()
-    for _ in range(n): f()
-    torch.cuda.synchronize(); return (time.perf_counter()-t)/n*1000
+bias32=alibi_bias()
+q,k,v,g=attention_inputs()
 def ref(bias):
     s=(q.float()@k.float().transpose(-1,-2))/math.sqrt(D)+bias.float()
     return s.softmax(-1)@v.float()

@@ -1,16 +1,16 @@
-import torch, time, math, sys
+# Does this PyTorch's FlashAttention take ALiBi slopes (forward and backward), and what do the fused kernels cost at the paper's sizes?
+import math
+import torch
+from paper_attention import DEV as dev, B, H, T, D, reference_slopes, alibi_bias, timeit
 print(torch.__version__)
 for n in ["_flash_attention_forward","_flash_attention_backward","_scaled_dot_product_flash_attention","_efficient_attention_forward","_scaled_dot_product_cudnn_attention"]:
     op=getattr(torch.ops.aten,n)
     for o in op.overloads(): print(n,o, getattr(op,o)._schema)
-dev='cuda'
-B,H,T,D=512,16,128,16
 torch.manual_seed(0)
-slopes=torch.exp(-torch.arange(H,device=dev,dtype=torch.float32)/H)
+slopes=reference_slopes()
 def ref(q,k,v,keymask):  # q (B,T,H,D)
     qh,kh,vh=[x.transpose(1,2).float() for x in (q,k,v)]
-    i=torch.arange(T,device=dev)
-    bias=-slopes.view(H,1,1)*(i.view(1,T,1)-i.view(1,1,T)).abs()
+    bias=alibi_bias()
     s=qh@kh.transpose(-1,-2)/math.sqrt(D)+bias
     s=s.masked_fill(~keymask.view(B,1,1,T),float('-inf'))
     return (s.softmax(-1)@vh).transpose(1,2)
@@ -49,14 +49,8 @@ try:
     rq,rk,rv=torch.autograd.grad(r,(q,k,v),g.float())
     print("aug grad rel err", [(a.float()-b).abs().max().item()/b.abs().max().item() for a,b in ((dq,rq),(dk,rk),(dv,rv))])
 except Exception as e: print("aug FAIL", repr(e)[:500])
-def timeit(f,n=20):
-    for _ in range(3): f()
-    torch.cuda.synchronize(); t=time.perf_counter()
-    for _ in range(n): f()
-    torch.cuda.synchronize(); return (time.perf_counter()-t)/n*1000
 qh,kh,vh=[x.detach().transpose(1,2).requires_grad_() for x in (q,k,v)]
-i=torch.arange(T,device=dev)
-bias=(-slopes.view(H,1,1)*(i.view(1,T,1)-i.view(1,1,T)).abs()).to(torch.bfloat16)
+bias=alibi_bias().to(torch.bfloat16)
 add=bias+torch.where(keymask,0.0,float('-inf')).to(torch.bfloat16).view(B,1,1,T)
 def memeff():
     o=torch.nn.functional.scaled_dot_product_attention(qh,kh,vh,attn_mask=add); o.backward(torch.ones_like(o))
@@ -65,7 +59,7 @@ def nope_mask():
     o=torch.nn.functional.scaled_dot_product_attention(qh,kh,vh,attn_mask=mask_only); o.backward(torch.ones_like(o))
 def nope_nomask():
     o=torch.nn.functional.scaled_dot_product_attention(qh,kh,vh); o.backward(torch.ones_like(o))
-print("ms/layer fwd+bwd: sdpa bias+mask %.3f, sdpa mask only %.3f, sdpa no mask %.3f"%(timeit(memeff),timeit(nope_mask),timeit(nope_nomask)))
+print("ms/layer fwd+bwd: sdpa bias+mask %.3f, sdpa mask only %.3f, sdpa no mask %.3f"%(timeit(memeff,20,3),timeit(nope_mask,20,3),timeit(nope_nomask,20,3)))
 for Dp in (16,24,32):
   try:
     qa,ka,va=[x.detach().requires_grad_() for x in (aug(q,k,v,keymask,Dp) if Dp>D else (q,k,v))]
@@ -74,7 +68,7 @@ for Dp in (16,24,32):
         o.backward(torch.ones_like(o))
     def flf():
         with torch.no_grad(): torch.ops.aten._flash_attention_forward(qa,ka,va,None,None,T,T,0.0,False,False,scale=1/math.sqrt(D),alibi_slopes=slopes)
-    print("flash alibi D=%d fwd+bwd %.3f ms, fwd %.3f"%(Dp,timeit(fl),timeit(flf)))
+    print("flash alibi D=%d fwd+bwd %.3f ms, fwd %.3f"%(Dp,timeit(fl,20,3),timeit(flf,20,3)))
   except Exception as e: print("flash D",Dp,"FAIL",repr(e)[:300])
 import re, os
 lib=os.path.join(os.path.dirname(torch.__file__),'lib')

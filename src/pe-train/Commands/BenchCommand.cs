@@ -25,25 +25,6 @@ namespace PeTools.Train.Commands;
 /// </summary>
 internal static class BenchCommand
 {
-    /// <summary>Variant names and the fast paths each leaves on.</summary>
-    public static readonly IReadOnlyDictionary<string, FastPaths> Variants = new Dictionary<string, FastPaths>(StringComparer.Ordinal)
-    {
-        ["all"] = FastPaths.Default,
-        ["none"] = FastPaths.None,
-        ["no-flat"] = FastPaths.Default & ~FastPaths.Flat,
-        ["no-fused-kv"] = FastPaths.Default & ~FastPaths.FusedMemoryProjections,
-        ["no-fast-rope"] = FastPaths.Default & ~(FastPaths.FastRope | FastPaths.RopeKernel),
-        ["no-rope-kernel"] = FastPaths.Default & ~FastPaths.RopeKernel,
-        ["no-ln-kernel"] = FastPaths.Default & ~FastPaths.LayerNormKernel,
-        ["no-bias-kernel"] = FastPaths.Default & ~FastPaths.BiasKernel,
-        ["attn-kernel"] = FastPaths.Default | FastPaths.AttentionKernel,
-        ["no-graph"] = FastPaths.Default & ~FastPaths.CudaGraph,
-        ["cudnn-bias"] = FastPaths.Default | FastPaths.CudnnBiasAttention,
-        ["no-explicit-bias"] = FastPaths.Default & ~FastPaths.LearnedBiasExplicit,
-        ["explicit-const"] = FastPaths.Default | FastPaths.ConstantBiasExplicit,
-        ["no-bias-4d"] = FastPaths.Default & ~FastPaths.BiasAsFourDims,
-    };
-
     public static Command Create(ToolContext context)
     {
         var o = new TrainOptions();
@@ -62,7 +43,7 @@ internal static class BenchCommand
         var variants = new Option<string>("--fast-paths")
         {
             Description = "variants to time, comma-separated: all (what pe-train trains with), none (every slow oracle), " +
-                          string.Join(", ", Variants.Keys.Where(k => k.StartsWith("no-", StringComparison.Ordinal))) + " (all but one), " +
+                          string.Join(", ", FastPathVariants.ByName.Keys.Where(k => k.StartsWith("no-", StringComparison.Ordinal))) + " (all but one), " +
                           "attn-kernel (all plus the ALiBi attention kernel, measured slower, not a default), " +
                           "cudnn-bias (all plus ALiBi's attention without libtorch's memory-efficient kernel), " +
                           "explicit-const (all plus attention with a constant bias as the explicit matmul-softmax-matmul, measured slower)",
@@ -91,8 +72,8 @@ internal static class BenchCommand
                 "bf16" => Precision.Bf16,
                 _ => throw UsageError.Option("--precision", "fp32, bf16 or fp32,bf16", parse.GetValue(precision)),
             }).ToList();
-            var chosen = List(parse.GetValue(variants)!).Select(v => Variants.ContainsKey(v) ? v
-                : throw UsageError.Option("--fast-paths", string.Join(", ", Variants.Keys), v)).ToList();
+            var chosen = List(parse.GetValue(variants)!).Select(v => FastPathVariants.ByName.ContainsKey(v) ? v
+                : throw UsageError.Option("--fast-paths", string.Join(", ", FastPathVariants.ByName.Keys), v)).ToList();
             var train = new TrainConfig
             {
                 Beta1 = TrainOptions.Probability(parse, o.Beta1),
@@ -119,7 +100,7 @@ internal static class BenchCommand
                     manual_seed(parse.GetValue(o.Seed));
                     using var net = new Transformer(model);
                     net.to(device);
-                    using var step = new TrainStep(net, train with { Precision = p }, device, Variants[variant]);
+                    using var step = new TrainStep(net, train with { Precision = p }, device, FastPathVariants.ByName[variant]);
                     net.train();
                     step.Compute.train(); // dropout on, as in training
                     log.Info($"{pe} / {model.Arch} / {p.ToString().ToLowerInvariant()} / {variant}: " +
@@ -137,7 +118,7 @@ internal static class BenchCommand
                     Synchronize(device);
                     double stepMs = clock.Elapsed.TotalMilliseconds / timed;
                     double deviceMb = before is { } b0 && CudaDiagnostics.DeviceMemoryUsedMiB() is { } after ? after - b0 : double.NaN;
-                    var note = $"mean of {timed} steps after {warmed} warm-up ({warmClock.Elapsed.TotalSeconds:F1} s); one sync per end; {device}; fast paths: {Variants[variant]}" +
+                    var note = $"mean of {timed} steps after {warmed} warm-up ({warmClock.Elapsed.TotalSeconds:F1} s); one sync per end; {device}; fast paths: {FastPathVariants.ByName[variant]}" +
                                (first ? "" : "; device memory not measured (allocator cache shared with the rows before)") +
                                GraphUse(step);
                     rows.Add(new Row(variant == "all" ? "pe-train" : "pe-train/" + variant, p.ToString().ToLowerInvariant(),

@@ -46,8 +46,8 @@ internal static class TrainCommand
     {
         var log = new StderrLog(context, parse.GetValue(o.Quiet));
         var fastName = parse.GetValue(FastPathsOption)!;
-        var fast = BenchCommand.Variants.TryGetValue(fastName, out var f) ? f
-            : throw UsageError.Option("--fast-paths", "one of " + string.Join(", ", BenchCommand.Variants.Keys), fastName);
+        var fast = FastPathVariants.ByName.TryGetValue(fastName, out var f) ? f
+            : throw UsageError.Option("--fast-paths", "one of " + string.Join(", ", FastPathVariants.ByName.Keys), fastName);
         var model = o.Model(parse);
         model.Validate(); // bad sizes and unknown PEs fail before any data is read
         PeTools.Torch.Positional.PositionalEncodings.Find(model.Pe);
@@ -62,7 +62,7 @@ internal static class TrainCommand
 
         var device = LibTorchLocator.Initialise(parse.GetValue(o.Device)!, parse.GetValue(o.LibTorch), log, parse.GetValue(o.Threads));
         if (device.type == DeviceType.CUDA) log.Info(CudaKernels.Status(device));
-        if (fast != PeTools.Torch.Training.FastPaths.Default) log.Info($"fast paths: {fastName} ({fast})");
+        if (fast != FastPaths.Default) log.Info($"fast paths: {fastName} ({fast})");
 
         var data = DatasetTensors.Load(dataPath, model.Vocab, model.Classes, model.PadId,
             longest => model.Arch == Architecture.Reference ? Math.Max(model.MaxLen, longest) : longest,

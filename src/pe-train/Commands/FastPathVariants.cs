@@ -1,0 +1,29 @@
+using PeTools.Torch.Training;
+
+namespace PeTools.Train.Commands;
+
+/// <summary>
+/// The named fast-path variants of <c>--fast-paths</c>, one table for <c>pe-train bench</c> (which times several) and
+/// <c>pe-train</c> itself (which trains with one): <c>all</c> is what pe-train trains with, <c>none</c> every slow
+/// oracle, <c>no-X</c> all but X, the rest all plus an opt-in path.
+/// </summary>
+internal static class FastPathVariants
+{
+    public static readonly IReadOnlyDictionary<string, FastPaths> ByName = new Dictionary<string, FastPaths>(StringComparer.Ordinal)
+    {
+        ["all"] = FastPaths.Default,
+        ["none"] = FastPaths.None,
+        ["no-flat"] = FastPaths.Default & ~FastPaths.Flat,
+        ["no-fused-kv"] = FastPaths.Default & ~FastPaths.FusedMemoryProjections,
+        ["no-fast-rope"] = FastPaths.Default & ~(FastPaths.FastRope | FastPaths.RopeKernel),
+        ["no-rope-kernel"] = FastPaths.Default & ~FastPaths.RopeKernel,
+        ["no-ln-kernel"] = FastPaths.Default & ~FastPaths.LayerNormKernel,
+        ["no-bias-kernel"] = FastPaths.Default & ~FastPaths.BiasKernel,
+        ["attn-kernel"] = FastPaths.Default | FastPaths.AttentionKernel,
+        ["no-graph"] = FastPaths.Default & ~FastPaths.CudaGraph,
+        ["cudnn-bias"] = FastPaths.Default | FastPaths.CudnnBiasAttention,
+        ["no-explicit-bias"] = FastPaths.Default & ~FastPaths.LearnedBiasExplicit,
+        ["explicit-const"] = FastPaths.Default | FastPaths.ConstantBiasExplicit,
+        ["no-bias-4d"] = FastPaths.Default & ~FastPaths.BiasAsFourDims,
+    };
+}

@@ -55,8 +55,10 @@ public enum FastPaths
     /// <summary>CUDA, a constant attention bias (ALiBi): scaled_dot_product_attention with libtorch's memory-efficient
     /// kernel (CUTLASS for sm80, what libtorch picks when there is a bias) switched off for the call, so that cuDNN's
     /// may run (<see cref="Kernels.KernelUse.BiasWithoutMemoryEfficient"/>). Not in <see cref="Default"/>:
-    /// measured SLOWER on an H200 (ALiBi bf16 43.7 against 19.6 ms per step; libtorch then picks a slower kernel, not
-    /// cuDNN's); <c>--fast-paths cudnn-bias</c> times it.</summary>
+    /// measured SLOWER on an H200 (ALiBi bf16 43.7 against 19.6 ms per step): the bias was 3-D then, which cuDNN refuses,
+    /// so libtorch fell to its math path. <see cref="BiasAsFourDims"/> is what gets ALiBi onto cuDNN (15.4 ms); with it,
+    /// this switch only matters where cuDNN still refuses (fp32), and there it sends the call to the math path too;
+    /// <c>--fast-paths cudnn-bias</c> times it.</summary>
     CudnnBiasAttention = 256,
 
     /// <summary>A learned attention bias (relative, T5, KERPLE: its gradient is needed): the explicit

@@ -8,7 +8,7 @@
 #
 # BIN holds the tools (make gpu-bundle); OUT receives, per SPEC, NAME.metrics.csv and one file per analysis.
 # Environment (defaults in brackets):
-#   DEVICE [cuda], SEED [0], TRAIN_ARGS / GEN_ARGS (extra options, e.g. --precision bf16, or a small model for a CPU
+#   DEVICE [cuda], SEED [0], SCHEDULE_EPOCHS [100] (the schedule's length: EPOCHS = SCHEDULE_EPOCHS trains to its end), TRAIN_ARGS / GEN_ARGS (extra options, e.g. --precision bf16, or a small model for a CPU
 #   smoke test), PROBE_ARGS [--n-train 100 --n-test 5000] (the probe set's sizes),
 #   PROBE_EVERY [0] (pe-train --probe-every: gradient probes -> NAME.probes.parquet), SAVE_EVERY [0] (weight snapshots),
 #   ANALYSES ["ablate"]: any of
@@ -44,7 +44,7 @@ for spec in "$@"; do
   [[ ${SAVE_EVERY:-0} != 0 ]] && extra+=(--save-every "$SAVE_EVERY")
   [[ -f $run/config.json ]] && extra+=(--resume)
   "$bin/pe-train" --data "$data/$task.parquet" --pe "$pe" --attention "$attention" --seed "$seed" --device "$device" \
-    --epochs 100 --stop-after-epochs "$epochs" "${train_args[@]}" "${extra[@]}" --out "$run" \
+    --epochs "${SCHEDULE_EPOCHS:-100}" --stop-after-epochs "$epochs" "${train_args[@]}" "${extra[@]}" --out "$run" \
     --metrics "$out/$name.metrics.csv" -q
   trained=$(date +%s)
   common=(--data "$probe" --split test --device "$device" -q)

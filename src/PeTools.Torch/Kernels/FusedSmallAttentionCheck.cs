@@ -9,12 +9,12 @@ namespace PeTools.Torch.Kernels;
 /// fp32 from the same (possibly bf16-rounded) inputs, with the kernels' own dropout decisions
 /// (<see cref="FusedSmallAttention.KeepMask"/>) where dropout is on: z and the gradients of q, k and v under a random
 /// upstream gradient. Cases: ALiBi slopes alone; slopes with a key-padding mask (broadcast over queries) and ragged
-/// lengths; dropout; the longest sequence the kernels take. q is a transposed view and k, v slices of one wider
+/// lengths; dropout; the longest sequence the kernels take; no slopes (attention without a PE bias: NoPE, RoPE), padded. q is a transposed view and k, v slices of one wider
 /// tensor, as the model hands them. <c>pe-train check</c> runs it on CUDA, the tests on the CPU emulation.
 /// </summary>
 public static class FusedSmallAttentionCheck
 {
-    public sealed record Case(string Name, long Batch, long Heads, long Length, bool Padding, double Dropout);
+    public sealed record Case(string Name, long Batch, long Heads, long Length, bool Padding, double Dropout, bool Slopes = true);
 
     public static IReadOnlyList<Case> Cases { get; } =
     [
@@ -22,6 +22,7 @@ public static class FusedSmallAttentionCheck
         new("alibi-padded", 2, 2, 45, true, 0),
         new("alibi-dropout", 2, 2, 33, true, 0.25),
         new("longest", 1, 2, FusedSmallAttention.MaxLength, false, 0.1),
+        new("no-bias-padded", 2, 2, 41, true, 0, Slopes: false),
     ];
 
     /// <summary>The largest relative difference of z, dq, dk and dv: max |kernel − oracle| / max |oracle|, per tensor.</summary>
@@ -33,7 +34,7 @@ public static class FusedSmallAttentionCheck
         // q as (B, T, H, dh) transposed, k and v as slices of one (B, T, 2·H·dh) projection: the model's layouts.
         var q0 = randn([b, t, h, dh], generator: g).mul(1.5).to(dtype);
         var kv0 = randn([b, t, 2 * h * dh], generator: g).mul(1.5).to(dtype);
-        var slopes = AlibiSlopes(h).to(device);
+        var slopes = c.Slopes ? AlibiSlopes(h).to(device) : null;
         Tensor? mask = null;
         if (c.Padding)
         {
@@ -62,7 +63,8 @@ public static class FusedSmallAttentionCheck
                 var (qf, kf, vf) = (q.to(ScalarType.Float32), k.to(ScalarType.Float32), v.to(ScalarType.Float32));
                 var distance = arange(t, dtype: ScalarType.Float32, device: device).unsqueeze(1)
                     .sub(arange(t, dtype: ScalarType.Float32, device: device).unsqueeze(0)).abs();           // (T, S)
-                var scores = qf.matmul(kf.transpose(-2, -1)).div(Math.Sqrt(dh)) - slopes.view(-1, 1, 1) * distance;
+                var scores = qf.matmul(kf.transpose(-2, -1)).div(Math.Sqrt(dh));
+                if (slopes is not null) scores = scores - slopes.view(-1, 1, 1) * distance;
                 if (mask is not null) scores = scores + mask.to(ScalarType.Float32);
                 var p = F.softmax(scores, -1);
                 if (keep is not null) p = p * keep.to(ScalarType.Float32) / (1 - c.Dropout);

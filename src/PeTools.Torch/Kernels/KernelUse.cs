@@ -19,9 +19,17 @@ public sealed class KernelUse
     /// fits; false: libtorch's linear, the oracle.</summary>
     public bool Linear { get; set; }
 
-    /// <summary>Attention with an ALiBi bias (<see cref="Positional.PositionalEncoding.DistanceSlopes"/>) in
-    /// <see cref="FusedSmallAttention"/> where it fits; false: scaled_dot_product_attention with the bias as a tensor.</summary>
+    /// <summary>Attention with an ALiBi bias (<see cref="Positional.PositionalEncoding.DistanceSlopes"/>) or with no PE bias
+    /// in <see cref="FusedSmallAttention"/> where it fits, in any precision; false: scaled_dot_product_attention (with
+    /// the bias as a tensor), the oracle.</summary>
     public bool Attention { get; set; }
+
+    /// <summary>The same, only where attention is computed in fp32: there libtorch has neither its flash nor its cuDNN
+    /// kernel (bf16/fp16 only) and falls to the memory-efficient one.</summary>
+    public bool AttentionFp32 { get; set; }
+
+    /// <summary>Whether <see cref="FusedSmallAttention"/> is wanted for queries of this dtype (it may still not fit).</summary>
+    public bool WantsAttentionKernel(ScalarType dtype) => Attention || AttentionFp32 && dtype == ScalarType.Float32;
 
     /// <summary>CUDA, a constant additive bias (no gradient: ALiBi, not a learned bias): scaled_dot_product_attention
     /// with libtorch's memory-efficient kernel switched off for the call (<see cref="Native.SdpBackends"/>), so that it

@@ -83,12 +83,15 @@ public abstract class Attention : nn.Module
     /// </summary>
     protected Tensor Attend(Tensor q, Tensor k, Tensor v, LayerPositionalEncoding positional, Tensor? mask)
     {
-        // An ALiBi bias is computed inside the attention kernel where it fits, instead of read from an (H, T, S) tensor.
-        if (Kernels.Attention && Path == AttentionPath.Fused && !logits.HasHooks && !pattern.HasHooks
-            && positional.DistanceSlopes(q.device) is { } slopes && Kernels.LauncherFor(q.device) is { } launcher
+        // An ALiBi bias is computed inside the attention kernel where it fits, instead of read from an (H, T, S) tensor;
+        // attention without a PE bias takes the same kernel with no slopes. Any other bias goes to the tensor paths.
+        var slopes = positional.DistanceSlopes(q.device);
+        var bias = slopes is null ? positional.LogitBias(q.shape[2], k.shape[2], q.device) : null;
+        if ((slopes is not null || bias is null) && Kernels.WantsAttentionKernel(q.dtype) && Path == AttentionPath.Fused
+            && !logits.HasHooks && !pattern.HasHooks && Kernels.LauncherFor(q.device) is { } launcher
             && (mask is null || mask.dtype == q.dtype) && PeTools.Torch.Kernels.FusedSmallAttention.Fits(q, k, v, slopes, mask, launcher))
             return z.call(PeTools.Torch.Kernels.FusedSmallAttention.Apply(q, k, v, slopes, mask, training ? dropout : 0.0, launcher));
-        return Attend(q, k, v, positional.LogitBias(q.shape[2], k.shape[2], q.device), mask);
+        return Attend(q, k, v, bias ?? positional.LogitBias(q.shape[2], k.shape[2], q.device), mask);
     }
 
     /// <summary>The same with the PE's bias (H, T, S) given as a tensor, or null.</summary>

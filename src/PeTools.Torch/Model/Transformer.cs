@@ -106,9 +106,9 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// ALiBi attention in the run-time kernel (<see cref="FusedSmallAttention"/>: the bias computed inside) where it fits
-    /// (true), or scaled_dot_product_attention with the bias as a tensor, the oracle (false, the default:
-    /// <see cref="Training.FastPaths.AttentionKernel"/>). No effect for other PEs.
+    /// ALiBi attention (the bias computed inside) and attention without a PE bias in the run-time kernel
+    /// (<see cref="FusedSmallAttention"/>) where it fits (true), or scaled_dot_product_attention, the oracle (false, the
+    /// default: <see cref="Training.FastPaths.AttentionKernel"/>). No effect for PEs with another bias.
     /// </summary>
     public bool AttentionInKernel
     {

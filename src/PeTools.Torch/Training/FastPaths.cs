@@ -39,10 +39,11 @@ public enum FastPaths
     /// step on an H200.</summary>
     BiasKernel = 32,
 
-    /// <summary>ALiBi attention on CUDA in a run-time kernel with the bias computed inside (<see cref="Kernels.FusedSmallAttention"/>,
-    /// T, S ≤ 128, 16-dim heads) instead of scaled_dot_product_attention with the bias as a tensor. Not in
-    /// <see cref="Default"/>: it is correct (checked on CUDA and the CPU emulation) but measured 4 ms per step SLOWER
-    /// than libtorch's kernel on an H200 (scalar FMAs, no tensor cores); <c>--fast-paths attn-kernel</c> times it.</summary>
+    /// <summary>Attention on CUDA in a run-time kernel (<see cref="Kernels.FusedSmallAttention"/>, T, S ≤ 128, 16-dim heads)
+    /// for ALiBi, with the bias computed inside, and for PEs without a logit bias, instead of
+    /// scaled_dot_product_attention (with the bias as a tensor). Not in <see cref="Default"/>: it is correct (checked
+    /// on CUDA and the CPU emulation) but in bf16 measured 4 ms per step SLOWER than libtorch's kernel for ALiBi on an
+    /// H200 (scalar FMAs, no tensor cores); <c>--fast-paths attn-kernel</c> times it. See <see cref="AttentionKernelFp32"/>.</summary>
     AttentionKernel = 64,
 
     /// <summary>CUDA: each batch shape's gradient computation (everything before the optimizer) captured once as a
@@ -81,9 +82,14 @@ public enum FastPaths
     /// bias, 0.89 ms with the 4-D one (cuDNN), 0.65 ms without a bias (bench/probe/probe_cudnn_bias.py).</summary>
     BiasAsFourDims = 2048,
 
+    /// <summary><see cref="AttentionKernel"/> only where attention is computed in fp32 (<see cref="Kernels.KernelUse.AttentionFp32"/>):
+    /// libtorch's flash and cuDNN attention take bf16/fp16 only, so in fp32 it runs the memory-efficient kernel, itself
+    /// scalar. <c>--fast-paths attn-kernel-fp32</c> times it.</summary>
+    AttentionKernelFp32 = 4096,
+
     /// <summary>What pe-train trains with: every fast path measured faster than its oracle on a GPU.</summary>
     Default = Flat | FusedMemoryProjections | FastRope | RopeKernel | LayerNormKernel | BiasKernel | CudaGraph | LearnedBiasExplicit | BiasAsFourDims,
 
     /// <summary>Every fast path, measured or not: what <c>pe-train check</c> compares with <see cref="None"/>.</summary>
-    All = Default | AttentionKernel | CudnnBiasAttention | ConstantBiasExplicit,
+    All = Default | AttentionKernel | AttentionKernelFp32 | CudnnBiasAttention | ConstantBiasExplicit,
 }

@@ -20,6 +20,7 @@ internal static class FastPathVariants
         ["no-ln-kernel"] = FastPaths.Default & ~FastPaths.LayerNormKernel,
         ["no-bias-kernel"] = FastPaths.Default & ~FastPaths.BiasKernel,
         ["attn-kernel"] = FastPaths.Default | FastPaths.AttentionKernel,
+        ["attn-kernel-fp32"] = FastPaths.Default | FastPaths.AttentionKernelFp32,
         ["no-graph"] = FastPaths.Default & ~FastPaths.CudaGraph,
         ["cudnn-bias"] = FastPaths.Default | FastPaths.CudnnBiasAttention,
         ["no-explicit-bias"] = FastPaths.Default & ~FastPaths.LearnedBiasExplicit,

@@ -43,13 +43,17 @@ public class FusedSmallAttentionTests
     [Theory]
     [InlineData("alibi", Architecture.Reference)]
     [InlineData("alibi-std", Architecture.Standard)]
-    public void An_alibi_model_on_the_attention_kernel_matches_the_fused_path_with_gradients(string pe, Architecture arch)
+    [InlineData("nope", Architecture.Reference)]
+    [InlineData("rope", Architecture.Standard)]
+    public void A_model_on_the_attention_kernel_matches_the_fused_path_with_gradients(string pe, Architecture arch)
     {
-        // Given one fp32 ALiBi model with 16-dim heads (Standard: padded sequences, so the key mask matters)
+        // Given one fp32 model with 16-dim heads, ALiBi (the bias inside the kernel) or a PE without a logit bias
+        // (Standard: padded sequences, so the key mask matters)
         using var scope = NewDisposeScope();
         var config = Tiny.Config(pe, arch) with { DModel = 32, Heads = 2 };
         var model = Tiny.Model(config, float64: false);
-        model.KernelLauncher = KernelEmulator.Instance;
+        var launcher = new CountingLauncher(KernelEmulator.Instance);
+        model.KernelLauncher = launcher;
         var lengths = tensor(new long[] { 16, 11, 6 }).unsqueeze(1);                                   // (B, 1)
         var tokens = Tiny.Tokens(3, 16, seed: 10).masked_fill(arange(16).unsqueeze(0).ge(lengths), config.PadId);
 
@@ -57,5 +61,31 @@ public class FusedSmallAttentionTests
         model.eval();
         // Then logits and every parameter gradient agree to fp32 rounding
         KernelPathComparison.AssertKernelPathMatchesOracle(model, tokens, kernel => model.AttentionInKernel = kernel);
+        // And the kernel path did run the kernels: forward and backward in each of the two layers
+        Assert.Equal(2, launcher.LaunchesOf("small_attention_fwd"));
+        Assert.Equal(2, launcher.LaunchesOf("small_attention_bwd"));
+    }
+
+    [Fact]
+    public void The_fp32_only_switch_takes_fp32_attention_to_the_kernel_and_leaves_bf16_to_libtorch()
+    {
+        // Given a NoPE model whose attention kernel is wanted for fp32 only (FastPaths.AttentionKernelFp32)
+        using var scope = NewDisposeScope();
+        var config = Tiny.Config("nope") with { DModel = 32, Heads = 2 };
+        var model = Tiny.Model(config, float64: false);
+        var launcher = new CountingLauncher(KernelEmulator.Instance);
+        model.KernelLauncher = launcher;
+        model.Kernels.AttentionFp32 = true;
+        var tokens = Tiny.Tokens(2, 16, seed: 11);
+
+        // When it runs forward in fp32, then as a bf16 copy
+        using (no_grad()) model.call(tokens);
+        int fp32Launches = launcher.LaunchesOf("small_attention_fwd");
+        model.to(ScalarType.BFloat16);
+        using (no_grad()) model.call(tokens);
+
+        // Then fp32 attention ran in the kernel (both layers), bf16 attention did not
+        Assert.Equal(2, fp32Launches);
+        Assert.Equal(2, launcher.LaunchesOf("small_attention_fwd"));
     }
 }

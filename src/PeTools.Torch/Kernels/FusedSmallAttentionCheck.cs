@@ -9,12 +9,13 @@ namespace PeTools.Torch.Kernels;
 /// fp32 from the same (possibly bf16-rounded) inputs, with the kernels' own dropout decisions
 /// (<see cref="FusedSmallAttention.KeepMask"/>) where dropout is on: z and the gradients of q, k and v under a random
 /// upstream gradient. Cases: ALiBi slopes alone; slopes with a key-padding mask (broadcast over queries) and ragged
-/// lengths; dropout; the longest sequence the kernels take; no slopes (attention without a PE bias: NoPE, RoPE), padded. q is a transposed view and k, v slices of one wider
+/// lengths; dropout; the longest sequence the kernels take; no slopes (attention without a PE bias: NoPE, RoPE), padded; a causal and padding mask (B, 1, T, S), which the kernels
+/// read per query. q is a transposed view and k, v slices of one wider
 /// tensor, as the model hands them. <c>pe-train check</c> runs it on CUDA, the tests on the CPU emulation.
 /// </summary>
 public static class FusedSmallAttentionCheck
 {
-    public sealed record Case(string Name, long Batch, long Heads, long Length, bool Padding, double Dropout, bool Slopes = true);
+    public sealed record Case(string Name, long Batch, long Heads, long Length, bool Padding, double Dropout, bool Slopes = true, bool Causal = false);
 
     public static IReadOnlyList<Case> Cases { get; } =
     [
@@ -23,6 +24,7 @@ public static class FusedSmallAttentionCheck
         new("alibi-dropout", 2, 2, 33, true, 0.25),
         new("longest", 1, 2, FusedSmallAttention.MaxLength, false, 0.1),
         new("no-bias-padded", 2, 2, 41, true, 0, Slopes: false),
+        new("alibi-causal-padded", 2, 2, 39, true, 0.1, Causal: true),
     ];
 
     /// <summary>The largest relative difference of z, dq, dk and dv: max |kernel − oracle| / max |oracle|, per tensor.</summary>
@@ -41,6 +43,12 @@ public static class FusedSmallAttentionCheck
             var lengths = tensor(Enumerable.Range(0, (int)b).Select(i => t - 7 * i - 3).ToArray(), dtype: int64);   // (B)
             var padded = arange(t, dtype: int64).unsqueeze(0).ge(lengths.unsqueeze(1)).view(b, 1, 1, t);            // (B, 1, 1, S)
             mask = zeros([b, 1, 1, t]).masked_fill(padded, double.NegativeInfinity).to(dtype).to(device);
+        }
+        if (c.Causal)
+        {
+            var future = ones([t, t], dtype: ScalarType.Bool).triu(1).view(1, 1, t, t);                                // (1, 1, T, S)
+            var causal = zeros([1, 1, t, t]).masked_fill(future, double.NegativeInfinity);
+            mask = (mask is null ? causal : causal + mask.to(ScalarType.Float32).cpu()).to(dtype).to(device).contiguous(); // (B|1, 1, T, S)
         }
         var seed = tensor(new long[] { 0x5eed_1234_abcdL }).to(device);
         var keep = c.Dropout > 0 ? FusedSmallAttention.KeepMask(0x5eed_1234_abcdL, b, h, t, t, c.Dropout).to(device) : null;

@@ -43,9 +43,9 @@ __device__ __forceinline__ unsigned int pe_block_key(unsigned long long seed, un
     return pe_hash32((unsigned int)seed ^ pe_hash32((unsigned int)bh + (unsigned int)(seed >> 32)));
 }
 
-__device__ __forceinline__ bool pe_keep(unsigned int key, long long index, unsigned int threshold)
+__device__ __forceinline__ bool pe_keep(unsigned int key, unsigned int index, unsigned int threshold)
 {
-    return pe_hash32((unsigned int)index ^ key) >= threshold;
+    return pe_hash32(index ^ key) >= threshold;
 }
 
 struct pe_attention_shape
@@ -55,23 +55,73 @@ struct pe_attention_shape
     long long m_b, m_t, m_s;                               // element strides of the mask (0 where broadcast)
 };
 
-// The additive part of logit (i, j) in log2 units: −m_h·|i − j| (slope m_h, 0 without slopes) + mask.
-template <typename T>
-__device__ __forceinline__ float pe_attention_bias(float slope, const T* mask, const pe_attention_shape& a, long long b,
-                                                   long long i, long long j)
+// Four fp32 of a 16-dim row: one 128-bit shared-memory load where the inner loops read a whole row.
+struct alignas(16) pe_float4
 {
-    float bias = -slope * (float)(i > j ? i - j : j - i);
-    if (mask != nullptr) bias += pe_load(mask + b * a.m_b + i * a.m_t + j * a.m_s);
-    return bias * PE_LOG2E;
+    float x, y, z, w;
+};
+
+#define PE_ATTENTION_QUADS (PE_ATTENTION_DIM / 4)
+
+__device__ __forceinline__ float pe_dot4(const pe_float4& a, const pe_float4& b, float acc)
+{
+    return fmaf(a.w, b.w, fmaf(a.z, b.z, fmaf(a.y, b.y, fmaf(a.x, b.x, acc))));
 }
 
-// Rows [0, n) of a (·, 16) operand at base + row·row_stride into shared fp32 rows, by every thread of the block.
-template <typename T>
-__device__ __forceinline__ void pe_attention_stage(float (*rows)[PE_ATTENTION_DIM], const T* base, long long n, long long row_stride)
+__device__ __forceinline__ void pe_axpy4(float s, const pe_float4& x, pe_float4& acc)
 {
-    for (long long e = threadIdx.x; e < n * PE_ATTENTION_DIM; e += blockDim.x)
-        rows[e / PE_ATTENTION_DIM][e % PE_ATTENTION_DIM] = pe_load(base + (e / PE_ATTENTION_DIM) * row_stride + e % PE_ATTENTION_DIM);
+    acc.x = fmaf(s, x.x, acc.x);
+    acc.y = fmaf(s, x.y, acc.y);
+    acc.z = fmaf(s, x.z, acc.z);
+    acc.w = fmaf(s, x.w, acc.w);
 }
+
+// Rows [0, n) of a (·, 16) operand at base + row·row_stride into shared fp32 rows (times factor), by every thread.
+template <typename T>
+__device__ __forceinline__ void pe_attention_stage(pe_float4 (*rows)[PE_ATTENTION_QUADS], const T* base, int n, long long row_stride,
+                                                   float factor)
+{
+    for (int e = threadIdx.x; e < n * PE_ATTENTION_DIM; e += blockDim.x)
+    {
+        const int r = e / PE_ATTENTION_DIM, c = e % PE_ATTENTION_DIM;
+        reinterpret_cast<float*>(rows[r])[c] = pe_load(base + r * row_stride + c) * factor;
+    }
+}
+
+// The part of logit (i, j) in log2 units that does not depend on q and k: −m_h·|i − j| + mask_ij, where
+// neg_slope = −m_h·log2 e and key_bias[j] holds mask_j·log2 e for a mask broadcast over queries (the padding mask);
+// a mask with a query dim is read per (i, j) from global memory.
+struct pe_attention_bias
+{
+    float neg_slope;
+    const float* key_bias;  // shared, S entries
+    bool per_query;         // the mask has a query dim: read it below
+    long long mask_row;     // element offset of mask row (b, i = 0)
+    long long m_t, m_s;
+};
+
+template <typename T>
+__device__ __forceinline__ float pe_bias(const pe_attention_bias& bias, const T* mask, int i, int j)
+{
+    float out = fmaf(bias.neg_slope, fabsf((float)(i - j)), bias.key_bias[j]);
+    if (bias.per_query) out = fmaf(pe_load(mask + bias.mask_row + i * bias.m_t + j * bias.m_s), PE_LOG2E, out);
+    return out;
+}
+
+// Shared key_bias for batch b (threads j < S) and the rest of the bias setup.
+template <typename T>
+__device__ __forceinline__ pe_attention_bias pe_bias_setup(float* key_bias, const float* slopes, const T* mask,
+                                                           const pe_attention_shape& a, long long b, long long h)
+{
+    const bool per_query = mask != nullptr && a.m_t != 0;
+    for (int j = threadIdx.x; j < (int)a.s; j += blockDim.x)
+        key_bias[j] = mask != nullptr && !per_query ? pe_load(mask + b * a.m_b + j * a.m_s) * PE_LOG2E : 0.0f;
+    const float slope = slopes != nullptr ? slopes[h] : 0.0f;
+    return pe_attention_bias{-slope * PE_LOG2E, key_bias, per_query, b * a.m_b, a.m_t, a.m_s};
+}
+
+// Keys per step of the forward's online softmax: one rescale of the accumulator per chunk instead of per key.
+#define PE_ATTENTION_CHUNK 8
 
 // Grid (B·H), block ≥ T threads: thread i owns query row i.
 template <typename T>
@@ -79,48 +129,87 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
                                                  const long long* seed_ptr, T* z, float* lse, const pe_attention_shape& a,
                                                  float scale, float p)
 {
-    __shared__ float ks[PE_ATTENTION_MAX_LEN][PE_ATTENTION_DIM];
-    __shared__ float vs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_DIM];
-    const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads, i = threadIdx.x;
-    pe_attention_stage(ks, k + b * a.k_b + h * a.k_h, a.s, a.k_t);
-    pe_attention_stage(vs, v + b * a.v_b + h * a.v_h, a.s, a.v_t);
+    __shared__ pe_float4 ks[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
+    __shared__ pe_float4 vs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
+    __shared__ float key_bias[PE_ATTENTION_MAX_LEN];
+    const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads;
+    const int i = threadIdx.x, t = (int)a.t, s_len = (int)a.s;
+    pe_attention_stage(ks, k + b * a.k_b + h * a.k_h, s_len, a.k_t, 1.0f);
+    pe_attention_stage(vs, v + b * a.v_b + h * a.v_h, s_len, a.v_t, 1.0f);
+    const pe_attention_bias bias = pe_bias_setup(key_bias, slopes, mask, a, b, h);
     __syncthreads();
-    if (i >= a.t) return;  // past the last barrier
+    if (i >= t) return;  // past the last barrier
     const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
     const unsigned int threshold = (unsigned int)((double)p * 4294967296.0);
     const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
     const float qk_scale = scale * PE_LOG2E;
-    const float slope = slopes != nullptr ? slopes[h] : 0.0f;
-    float qi[PE_ATTENTION_DIM], acc[PE_ATTENTION_DIM];
+    pe_float4 qi[PE_ATTENTION_QUADS], acc[PE_ATTENTION_QUADS];
     const T* qr = q + b * a.q_b + h * a.q_h + i * a.q_t;
-    for (int c = 0; c < PE_ATTENTION_DIM; c++)
+    for (int g = 0; g < PE_ATTENTION_QUADS; g++)
     {
-        qi[c] = pe_load(qr + c) * qk_scale;
-        acc[c] = 0.0f;
+        qi[g] = pe_float4{pe_load(qr + 4 * g) * qk_scale, pe_load(qr + 4 * g + 1) * qk_scale,
+                          pe_load(qr + 4 * g + 2) * qk_scale, pe_load(qr + 4 * g + 3) * qk_scale};
+        acc[g] = pe_float4{0.0f, 0.0f, 0.0f, 0.0f};
     }
     float m = -PE_INFINITY, l = 0.0f;
-    const long long row = i * a.s;
-    for (long long j = 0; j < a.s; j++)
+    const unsigned int row = (unsigned int)(i * s_len);
+    for (int j0 = 0; j0 < s_len; j0 += PE_ATTENTION_CHUNK)
     {
-        float s = pe_attention_bias(slope, mask, a, b, i, j);
-        for (int c = 0; c < PE_ATTENTION_DIM; c++) s = fmaf(qi[c], ks[j][c], s);
-        if (s == -PE_INFINITY) continue;  // a masked key adds nothing
-        if (s > m)
+        float sc[PE_ATTENTION_CHUNK];
+        float chunk_max = -PE_INFINITY;
+        for (int u = 0; u < PE_ATTENTION_CHUNK; u++)
         {
-            const float correction = exp2f(m - s);  // 0 on the first key
-            l *= correction;
-            for (int c = 0; c < PE_ATTENTION_DIM; c++) acc[c] *= correction;
-            m = s;
+            const int j = j0 + u;
+            float sj = -PE_INFINITY;
+            if (j < s_len)
+            {
+                sj = pe_bias(bias, mask, i, j);
+                for (int g = 0; g < PE_ATTENTION_QUADS; g++) sj = pe_dot4(qi[g], ks[j][g], sj);
+            }
+            sc[u] = sj;
+            chunk_max = fmaxf(chunk_max, sj);
         }
-        const float e = exp2f(s - m);
-        l += e;
-        if (p > 0.0f && !pe_keep(key, row + j, threshold)) continue;
-        for (int c = 0; c < PE_ATTENTION_DIM; c++) acc[c] = fmaf(e, vs[j][c], acc[c]);
+        if (chunk_max == -PE_INFINITY) continue;  // every key of the chunk masked: adds nothing
+        if (chunk_max > m)
+        {
+            const float correction = exp2f(m - chunk_max);  // 0 on the first chunk
+            l *= correction;
+            for (int g = 0; g < PE_ATTENTION_QUADS; g++)
+                acc[g] = pe_float4{acc[g].x * correction, acc[g].y * correction, acc[g].z * correction, acc[g].w * correction};
+            m = chunk_max;
+        }
+        for (int u = 0; u < PE_ATTENTION_CHUNK; u++)
+        {
+            const int j = j0 + u;
+            float e = exp2f(sc[u] - m);  // 0 for a masked key and past the end
+            l += e;
+            if (p > 0.0f && j < s_len && !pe_keep(key, row + (unsigned int)j, threshold)) e = 0.0f;
+            if (j < s_len)
+                for (int g = 0; g < PE_ATTENTION_QUADS; g++) pe_axpy4(e, vs[j][g], acc[g]);
+        }
     }
     const float out_scale = l > 0.0f ? keep_scale / l : 0.0f;
     T* zr = z + ((b * a.t + i) * a.heads + h) * PE_ATTENTION_DIM;
-    for (int c = 0; c < PE_ATTENTION_DIM; c++) pe_store(zr + c, acc[c] * out_scale);
+    for (int g = 0; g < PE_ATTENTION_QUADS; g++)
+    {
+        pe_store(zr + 4 * g, acc[g].x * out_scale);
+        pe_store(zr + 4 * g + 1, acc[g].y * out_scale);
+        pe_store(zr + 4 * g + 2, acc[g].z * out_scale);
+        pe_store(zr + 4 * g + 3, acc[g].w * out_scale);
+    }
     lse[bh * a.t + i] = l > 0.0f ? m + log2f(l) : PE_INFINITY;  // PE_INFINITY: a row with every key masked (P = 0)
+}
+
+template <typename T>
+__device__ __forceinline__ void pe_store_row(T* out, const pe_float4* acc, float factor)
+{
+    for (int g = 0; g < PE_ATTENTION_QUADS; g++)
+    {
+        pe_store(out + 4 * g, acc[g].x * factor);
+        pe_store(out + 4 * g + 1, acc[g].y * factor);
+        pe_store(out + 4 * g + 2, acc[g].z * factor);
+        pe_store(out + 4 * g + 3, acc[g].w * factor);
+    }
 }
 
 // Grid (B·H), block ≥ max(T, S) threads: first thread i owns query row i (dq), then thread j owns key row j (dk, dv).
@@ -129,19 +218,23 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
                                                  const long long* seed_ptr, const T* z, const T* dz, const float* lse,
                                                  T* dq, T* dk, T* dv, const pe_attention_shape& a, float scale, float p)
 {
-    __shared__ float qs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_DIM];
-    __shared__ float ks[PE_ATTENTION_MAX_LEN][PE_ATTENTION_DIM];
-    __shared__ float vs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_DIM];
-    __shared__ float dzs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_DIM];
+    __shared__ pe_float4 qs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];   // q · scale · log2 e
+    __shared__ pe_float4 ks[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
+    __shared__ pe_float4 vs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
+    __shared__ pe_float4 dzs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
     __shared__ float lses[PE_ATTENTION_MAX_LEN];
     __shared__ float ds[PE_ATTENTION_MAX_LEN];  // D_i = dz_i · z_i
-    const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads, r = threadIdx.x;
+    __shared__ float key_bias[PE_ATTENTION_MAX_LEN];
+    const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads;
+    const int r = threadIdx.x, t = (int)a.t, s_len = (int)a.s;
     const long long z_row = a.heads * PE_ATTENTION_DIM;  // z and dz are (B, T, H, 16) contiguous
-    pe_attention_stage(qs, q + b * a.q_b + h * a.q_h, a.t, a.q_t);
-    pe_attention_stage(ks, k + b * a.k_b + h * a.k_h, a.s, a.k_t);
-    pe_attention_stage(vs, v + b * a.v_b + h * a.v_h, a.s, a.v_t);
-    pe_attention_stage(dzs, dz + b * a.t * z_row + h * PE_ATTENTION_DIM, a.t, z_row);
-    if (r < a.t)
+    const float qk_scale = scale * PE_LOG2E;
+    pe_attention_stage(qs, q + b * a.q_b + h * a.q_h, t, a.q_t, qk_scale);
+    pe_attention_stage(ks, k + b * a.k_b + h * a.k_h, s_len, a.k_t, 1.0f);
+    pe_attention_stage(vs, v + b * a.v_b + h * a.v_h, s_len, a.v_t, 1.0f);
+    pe_attention_stage(dzs, dz + b * a.t * z_row + h * PE_ATTENTION_DIM, t, z_row, 1.0f);
+    const pe_attention_bias bias = pe_bias_setup(key_bias, slopes, mask, a, b, h);
+    if (r < t)
     {
         const T* zr = z + (b * a.t + r) * z_row + h * PE_ATTENTION_DIM;
         const T* dzr = dz + (b * a.t + r) * z_row + h * PE_ATTENTION_DIM;
@@ -154,83 +247,72 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
     const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
     const unsigned int threshold = (unsigned int)((double)p * 4294967296.0);
     const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
-    const float qk_scale = scale * PE_LOG2E;
-    const float slope = slopes != nullptr ? slopes[h] : 0.0f;
     // A thread's own row lives in registers; the rows it loops over are read from shared memory by the whole warp at
-    // once (a broadcast). Reading its own row from shared memory in the loop would hit one bank per 2 threads.
+    // once (a broadcast, 128 bits per load).
 
-    if (r < a.t)  // dq_i = scale · Σ_j dS_ij k_j
+    if (r < t)  // dq_i = scale · Σ_j dS_ij k_j
     {
-        const long long i = r;
-        float qi[PE_ATTENTION_DIM], dzi[PE_ATTENTION_DIM], acc[PE_ATTENTION_DIM];
-        for (int c = 0; c < PE_ATTENTION_DIM; c++)
+        const int i = r;
+        pe_float4 qi[PE_ATTENTION_QUADS], dzi[PE_ATTENTION_QUADS], acc[PE_ATTENTION_QUADS];
+        for (int g = 0; g < PE_ATTENTION_QUADS; g++)
         {
-            qi[c] = qs[i][c] * qk_scale;
-            dzi[c] = dzs[i][c];
-            acc[c] = 0.0f;
+            qi[g] = qs[i][g];
+            dzi[g] = dzs[i][g];
+            acc[g] = pe_float4{0.0f, 0.0f, 0.0f, 0.0f};
         }
         const float lse_i = lses[i], d_i = ds[i];
-        for (long long j = 0; j < a.s; j++)
+        const unsigned int row = (unsigned int)(i * s_len);
+        for (int j = 0; j < s_len; j++)
         {
-            float s = pe_attention_bias(slope, mask, a, b, i, j), dp = 0.0f;
-            for (int c = 0; c < PE_ATTENTION_DIM; c++)
+            float sj = pe_bias(bias, mask, i, j), dp = 0.0f;
+            for (int g = 0; g < PE_ATTENTION_QUADS; g++)
             {
-                s = fmaf(qi[c], ks[j][c], s);
-                dp = fmaf(dzi[c], vs[j][c], dp);
+                sj = pe_dot4(qi[g], ks[j][g], sj);
+                dp = pe_dot4(dzi[g], vs[j][g], dp);
             }
-            const float prob = exp2f(s - lse_i);
-            if (p > 0.0f) dp = pe_keep(key, i * a.s + j, threshold) ? dp * keep_scale : 0.0f;
+            const float prob = exp2f(sj - lse_i);
+            if (p > 0.0f) dp = pe_keep(key, row + (unsigned int)j, threshold) ? dp * keep_scale : 0.0f;
             const float dscore = prob * (dp - d_i);
-            for (int c = 0; c < PE_ATTENTION_DIM; c++) acc[c] = fmaf(dscore, ks[j][c], acc[c]);
+            for (int g = 0; g < PE_ATTENTION_QUADS; g++) pe_axpy4(dscore, ks[j][g], acc[g]);
         }
-        T* out = dq + ((b * a.t + i) * a.heads + h) * PE_ATTENTION_DIM;
-        for (int c = 0; c < PE_ATTENTION_DIM; c++) pe_store(out + c, acc[c] * scale);
+        pe_store_row(dq + ((b * a.t + i) * a.heads + h) * PE_ATTENTION_DIM, acc, scale);
     }
-    __syncthreads();  // phase 1 read qs unscaled; phase 2 reads it scaled
-    for (long long e = threadIdx.x; e < a.t * PE_ATTENTION_DIM; e += blockDim.x)
-        qs[e / PE_ATTENTION_DIM][e % PE_ATTENTION_DIM] *= qk_scale;
-    __syncthreads();
-    if (r < a.s)  // dv_j = Σ_i drop_ij P_ij dz_i,  dk_j = scale · Σ_i dS_ij q_i
+    if (r < s_len)  // dv_j = Σ_i drop_ij P_ij dz_i,  dk_j = scale · Σ_i dS_ij q_i
     {
-        const long long j = r;
-        float kj[PE_ATTENTION_DIM], vj[PE_ATTENTION_DIM], dk_acc[PE_ATTENTION_DIM], dv_acc[PE_ATTENTION_DIM];
-        for (int c = 0; c < PE_ATTENTION_DIM; c++)
+        const int j = r;
+        pe_float4 kj[PE_ATTENTION_QUADS], vj[PE_ATTENTION_QUADS], dk_acc[PE_ATTENTION_QUADS], dv_acc[PE_ATTENTION_QUADS];
+        for (int g = 0; g < PE_ATTENTION_QUADS; g++)
         {
-            kj[c] = ks[j][c];
-            vj[c] = vs[j][c];
-            dk_acc[c] = dv_acc[c] = 0.0f;
+            kj[g] = ks[j][g];
+            vj[g] = vs[j][g];
+            dk_acc[g] = dv_acc[g] = pe_float4{0.0f, 0.0f, 0.0f, 0.0f};
         }
-        for (long long i = 0; i < a.t; i++)
+        for (int i = 0; i < t; i++)
         {
-            float s = pe_attention_bias(slope, mask, a, b, i, j), dp = 0.0f;
-            for (int c = 0; c < PE_ATTENTION_DIM; c++)
+            float si = pe_bias(bias, mask, i, j), dp = 0.0f;
+            for (int g = 0; g < PE_ATTENTION_QUADS; g++)
             {
-                s = fmaf(qs[i][c], kj[c], s);
-                dp = fmaf(dzs[i][c], vj[c], dp);
+                si = pe_dot4(qs[i][g], kj[g], si);
+                dp = pe_dot4(dzs[i][g], vj[g], dp);
             }
-            const float prob = exp2f(s - lses[i]);
+            const float prob = exp2f(si - lses[i]);
             float kept = prob;
             if (p > 0.0f)
             {
-                const bool keep = pe_keep(key, i * a.s + j, threshold);
+                const bool keep = pe_keep(key, (unsigned int)(i * s_len + j), threshold);
                 kept = keep ? prob * keep_scale : 0.0f;
                 dp = keep ? dp * keep_scale : 0.0f;
             }
             const float dscore = prob * (dp - ds[i]);
-            for (int c = 0; c < PE_ATTENTION_DIM; c++)
+            for (int g = 0; g < PE_ATTENTION_QUADS; g++)
             {
-                dv_acc[c] = fmaf(kept, dzs[i][c], dv_acc[c]);
-                dk_acc[c] = fmaf(dscore, qs[i][c], dk_acc[c]);
+                pe_axpy4(kept, dzs[i][g], dv_acc[g]);
+                pe_axpy4(dscore, qs[i][g], dk_acc[g]);
             }
         }
         // qs holds q·scale·log2 e: dk = scale · Σ dS·q = Σ dS·qs / log2 e.
-        T* dkr = dk + ((b * a.s + j) * a.heads + h) * PE_ATTENTION_DIM;
-        T* dvr = dv + ((b * a.s + j) * a.heads + h) * PE_ATTENTION_DIM;
-        for (int c = 0; c < PE_ATTENTION_DIM; c++)
-        {
-            pe_store(dkr + c, dk_acc[c] * (1.0f / PE_LOG2E));
-            pe_store(dvr + c, dv_acc[c]);
-        }
+        pe_store_row(dk + ((b * a.s + j) * a.heads + h) * PE_ATTENTION_DIM, dk_acc, 1.0f / PE_LOG2E);
+        pe_store_row(dv + ((b * a.s + j) * a.heads + h) * PE_ATTENTION_DIM, dv_acc, 1.0f);
     }
 }
 

@@ -5,8 +5,10 @@ using static TorchSharp.torch.autograd;
 namespace PeTools.Torch.Kernels;
 
 /// <summary>
-/// softmax(scale·q·kᵀ − m_h·|i − j| + mask)·v with dropout on the weights, for T, S ≤ 128 and 16-dim heads, in run-time
-/// kernels (<c>small_attention.cu</c>) beside its oracle, the composite matmul-softmax-matmul with the same bias. Why:
+/// softmax(scale·q·kᵀ − m_h·|i − j| + B_h[j − i] + mask)·v with dropout on the weights, for T, S ≤ 128 and 16-dim heads,
+/// in run-time kernels (<c>small_attention.cu</c>) beside its oracle, the composite matmul-softmax-matmul with the same
+/// bias. The ALiBi slopes m_h and the learned relative table B (the relative PE's, with its gradient) are each
+/// optional. Why:
 /// libtorch's scaled_dot_product_attention has no ALiBi form, and with the bias as an (H, T, S) tensor it ran 2.3× slower
 /// than without one on an H200 (BENCHMARKS.md, "Where the GPU time goes"); here the bias is one multiply per logit.
 /// Dropout bits come from a hash of a seed that libtorch draws on the device (no host synchronisation), so forward and
@@ -20,9 +22,10 @@ public static class FusedSmallAttention
     public const int HeadDim = 16;
     public const int MaxLength = 128;
 
-    /// <summary>True when q (B, H, T, 16), k and v (B, H, S, 16), the slopes (H, fp32) and the additive mask
-    /// (B|1, 1, T|1, S) can take this path on <paramref name="launcher"/>.</summary>
-    public static bool Fits(Tensor q, Tensor k, Tensor v, Tensor? slopes, Tensor? mask, IKernelLauncher launcher)
+    /// <summary>True when q (B, H, T, 16), k and v (B, H, S, 16), the slopes (H, fp32), the relative table (2·L − 1, H)
+    /// in q's dtype with L ≥ T, S (row L − 1 is offset 0) and the additive mask (B|1, 1, T|1, S) can take this path on
+    /// <paramref name="launcher"/>.</summary>
+    public static bool Fits(Tensor q, Tensor k, Tensor v, Tensor? slopes, Tensor? relative, Tensor? mask, IKernelLauncher launcher)
     {
         if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4) return false;
         if (q.dtype is not (ScalarType.Float32 or ScalarType.BFloat16) || k.dtype != q.dtype || v.dtype != q.dtype) return false;
@@ -31,6 +34,9 @@ public static class FusedSmallAttention
         if (q.shape[3] != HeadDim || k.shape[3] != HeadDim || v.shape[3] != HeadDim) return false;
         if (k.shape[0] != b || k.shape[1] != h || !v.shape.SequenceEqual(k.shape) || t < 1 || s < 1 || t > MaxLength || s > MaxLength) return false;
         if (q.stride(3) != 1 || k.stride(3) != 1 || v.stride(3) != 1) return false;
+        if (relative is not null && (relative.dim() != 2 || relative.shape[1] != h || relative.dtype != q.dtype || !relative.is_contiguous()
+                                     || relative.shape[0] % 2 != 1 || (relative.shape[0] + 1) / 2 < Math.Max(t, s)
+                                     || relative.device_type != q.device_type || relative.device_index != q.device_index)) return false;
         if (slopes is not null && (slopes.dtype != ScalarType.Float32 || slopes.numel() != h || !slopes.is_contiguous() || slopes.device_type != q.device_type || slopes.device_index != q.device_index)) return false;
         if (mask is not null && (mask.dtype != q.dtype || mask.dim() != 4 || mask.shape[1] != 1 || mask.shape[0] is not 1 && mask.shape[0] != b
                                  || mask.shape[2] is not 1 && mask.shape[2] != t || mask.shape[3] != s || mask.requires_grad)) return false;
@@ -41,19 +47,19 @@ public static class FusedSmallAttention
     /// z (B, H, T, 16) (a view of a contiguous (B, T, H, 16)), differentiable once in q, k and v. seed: the dropout seed,
     /// an int64 (1) on q's device; null draws one there from libtorch's generator (no host synchronisation).
     /// </summary>
-    public static Tensor Apply(Tensor q, Tensor k, Tensor v, Tensor? slopes, Tensor? mask, double dropout, IKernelLauncher launcher,
-                               Tensor? seed = null)
+    public static Tensor Apply(Tensor q, Tensor k, Tensor v, Tensor? slopes, Tensor? relative, Tensor? mask, double dropout,
+                               IKernelLauncher launcher, Tensor? seed = null)
     {
         seed ??= dropout > 0 ? randint(0, long.MaxValue, [1], dtype: int64, device: q.device) : null;
         var settings = new Settings(slopes, mask, seed, dropout, 1.0 / Math.Sqrt(HeadDim), launcher);
-        bool graph = is_grad_enabled() && (q.requires_grad || k.requires_grad || v.requires_grad);
+        bool graph = is_grad_enabled() && (q.requires_grad || k.requires_grad || v.requires_grad || relative?.requires_grad == true);
         if (!graph)
         {
-            var (z, lse) = Forward(q, k, v, settings);
+            var (z, lse) = Forward(q, k, v, relative, settings);
             lse.Dispose();
             return z.transpose(1, 2);
         }
-        return AttentionFunction.apply(q, k, v, settings).transpose(1, 2);                     // (B, H, T, 16)
+        return AttentionFunction.apply(q, k, v, relative, settings).transpose(1, 2);           // (B, H, T, 16)
     }
 
     /// <summary>
@@ -101,6 +107,9 @@ public static class FusedSmallAttention
 
     private static long Pointer(Tensor? t) => t is null ? 0 : TensorPointer.Of(t);
 
+    /// <summary>The relative table's row of offset 0 (0 without a table).</summary>
+    private static long RelativeZero(Tensor? relative) => relative is null ? 0 : (relative.shape[0] - 1) / 2;
+
     private static KernelGrid Grid(Tensor q, Tensor k)
     {
         long threads = (Math.Max(q.shape[2], k.shape[2]) + 31) / 32 * 32;
@@ -108,24 +117,24 @@ public static class FusedSmallAttention
     }
 
     /// <summary>z (B, T, H, 16) contiguous and the log2 softmax denominators (B, H, T) fp32.</summary>
-    private static (Tensor Z, Tensor Lse) Forward(Tensor q, Tensor k, Tensor v, Settings s)
+    private static (Tensor Z, Tensor Lse) Forward(Tensor q, Tensor k, Tensor v, Tensor? relative, Settings s)
     {
         long b = q.shape[0], h = q.shape[1], t = q.shape[2];
         var z = empty([b, t, h, HeadDim], dtype: q.dtype, device: q.device);
         var lse = empty([b, h, t], dtype: ScalarType.Float32, device: q.device);
-        long[] args = [TensorPointer.Of(q), TensorPointer.Of(k), TensorPointer.Of(v), Pointer(s.Slopes), Pointer(s.Mask), Pointer(s.Seed),
-                       TensorPointer.Of(z), TensorPointer.Of(lse), .. Shape(q, k, v, s.Mask),
+        long[] args = [TensorPointer.Of(q), TensorPointer.Of(k), TensorPointer.Of(v), Pointer(s.Slopes), Pointer(s.Mask), Pointer(relative),
+                       Pointer(s.Seed), TensorPointer.Of(z), TensorPointer.Of(lse), .. Shape(q, k, v, s.Mask), RelativeZero(relative),
                        BitConverter.DoubleToInt64Bits(s.Scale), BitConverter.DoubleToInt64Bits(s.Dropout)];
         s.Launcher.Launch(KernelName.Of(ForwardStem, q.dtype), Grid(q, k), args);
         return (z, lse);
     }
 
     /// <summary>What backward needs, owned here (detached from any dispose scope) and released by backward.</summary>
-    private sealed record Saved(Tensor Q, Tensor K, Tensor V, Tensor Z, Tensor Lse, Settings Settings) : IDisposable
+    private sealed record Saved(Tensor Q, Tensor K, Tensor V, Tensor? Relative, Tensor Z, Tensor Lse, Settings Settings) : IDisposable
     {
         public void Dispose()
         {
-            foreach (var t in new[] { Q, K, V, Z, Lse, Settings.Slopes, Settings.Mask, Settings.Seed }) t?.Dispose();
+            foreach (var t in new[] { Q, K, V, Relative, Z, Lse, Settings.Slopes, Settings.Mask, Settings.Seed }) t?.Dispose();
         }
     }
 
@@ -137,11 +146,11 @@ public static class FusedSmallAttention
 
         public override Tensor forward(AutogradContext ctx, params object[] vars)
         {
-            var (q, k, v, settings) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Settings)vars[3]);
-            var (z, lse) = Forward(q, k, v, settings);
+            var (q, k, v, relative, settings) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor?)vars[3], (Settings)vars[4]);
+            var (z, lse) = Forward(q, k, v, relative, settings);
             static Tensor? Own(Tensor? t) => t?.alias().DetachFromDisposeScope();
             var owned = settings with { Slopes = Own(settings.Slopes), Mask = Own(settings.Mask), Seed = Own(settings.Seed) };
-            ctx.save_data(nameof(Saved), new Saved(Own(q)!, Own(k)!, Own(v)!, Own(z)!, lse.DetachFromDisposeScope(), owned));
+            ctx.save_data(nameof(Saved), new Saved(Own(q)!, Own(k)!, Own(v)!, Own(relative), Own(z)!, lse.DetachFromDisposeScope(), owned));
             return z;                                                                          // (B, T, H, 16)
         }
 
@@ -149,8 +158,9 @@ public static class FusedSmallAttention
         {
             HandOff.ReleasePrevious();
             using var saved = (Saved)ctx.get_data(nameof(Saved));
-            var (q, k, v, s) = (saved.Q, saved.K, saved.V, saved.Settings);
+            var (q, k, v, relative, s) = (saved.Q, saved.K, saved.V, saved.Relative, saved.Settings);
             Tensor dq, dk, dv;
+            Tensor? dRelative = null;
             using (var scope = NewDisposeScope()) // the autograd engine's thread has none of its own
             {
                 var dz = grad.contiguous();                                                    // (B, T, H, 16)
@@ -158,17 +168,22 @@ public static class FusedSmallAttention
                 var dqOut = empty([b, t, h, HeadDim], dtype: q.dtype, device: q.device);
                 var dkOut = empty([b, length, h, HeadDim], dtype: q.dtype, device: q.device);
                 var dvOut = empty([b, length, h, HeadDim], dtype: q.dtype, device: q.device);
-                long[] args = [TensorPointer.Of(q), TensorPointer.Of(k), TensorPointer.Of(v), Pointer(s.Slopes), Pointer(s.Mask), Pointer(s.Seed),
-                               TensorPointer.Of(saved.Z), TensorPointer.Of(dz), TensorPointer.Of(saved.Lse),
-                               TensorPointer.Of(dqOut), TensorPointer.Of(dkOut), TensorPointer.Of(dvOut), .. Shape(q, k, v, s.Mask),
+                // The table's gradient: fp32 sums over every (batch, head) block, added atomically (order varies).
+                var dRelativeOut = relative is null ? null : zeros(relative.shape, dtype: ScalarType.Float32, device: q.device);
+                long[] args = [TensorPointer.Of(q), TensorPointer.Of(k), TensorPointer.Of(v), Pointer(s.Slopes), Pointer(s.Mask), Pointer(relative),
+                               Pointer(s.Seed), TensorPointer.Of(saved.Z), TensorPointer.Of(dz), TensorPointer.Of(saved.Lse),
+                               TensorPointer.Of(dqOut), TensorPointer.Of(dkOut), TensorPointer.Of(dvOut), Pointer(dRelativeOut),
+                               .. Shape(q, k, v, s.Mask), RelativeZero(relative),
                                BitConverter.DoubleToInt64Bits(s.Scale), BitConverter.DoubleToInt64Bits(s.Dropout)];
                 s.Launcher.Launch(KernelName.Of(BackwardStem, q.dtype), Grid(q, k), args);
+                dRelative = dRelativeOut?.to(relative!.dtype).DetachFromDisposeScope();              // (2·L − 1, H)
                 dq = dqOut.transpose(1, 2).DetachFromDisposeScope();                           // (B, H, T, 16)
                 dk = dkOut.transpose(1, 2).DetachFromDisposeScope();                           // (B, H, S, 16)
                 dv = dvOut.transpose(1, 2).DetachFromDisposeScope();
             }
             grad.Dispose();
-            return [HandOff.Hand(dq), HandOff.Hand(dk), HandOff.Hand(dv), null!]; // one slot per forward argument: the settings take none
+            // One slot per forward argument: the table's is null without a table, the settings take none.
+            return [HandOff.Hand(dq), HandOff.Hand(dk), HandOff.Hand(dv), dRelative is null ? null! : HandOff.Hand(dRelative), null!];
         }
     }
 }

@@ -10,12 +10,14 @@ namespace PeTools.Torch.Kernels;
 /// (<see cref="FusedSmallAttention.KeepMask"/>) where dropout is on: z and the gradients of q, k and v under a random
 /// upstream gradient. Cases: ALiBi slopes alone; slopes with a key-padding mask (broadcast over queries) and ragged
 /// lengths; dropout; the longest sequence the kernels take; no slopes (attention without a PE bias: NoPE, RoPE), padded; a causal and padding mask (B, 1, T, S), which the kernels
-/// read per query. q is a transposed view and k, v slices of one wider
+/// read per query; a learned relative table (the relative PE's, longer than the sequence) with padding and dropout,
+/// whose gradient is compared too. q is a transposed view and k, v slices of one wider
 /// tensor, as the model hands them. <c>pe-train check</c> runs it on CUDA, the tests on the CPU emulation.
 /// </summary>
 public static class FusedSmallAttentionCheck
 {
-    public sealed record Case(string Name, long Batch, long Heads, long Length, bool Padding, double Dropout, bool Slopes = true, bool Causal = false);
+    public sealed record Case(string Name, long Batch, long Heads, long Length, bool Padding, double Dropout, bool Slopes = true, bool Causal = false,
+                              bool Relative = false);
 
     public static IReadOnlyList<Case> Cases { get; } =
     [
@@ -25,6 +27,7 @@ public static class FusedSmallAttentionCheck
         new("longest", 1, 2, FusedSmallAttention.MaxLength, false, 0.1),
         new("no-bias-padded", 2, 2, 41, true, 0, Slopes: false),
         new("alibi-causal-padded", 2, 2, 39, true, 0.1, Causal: true),
+        new("relative-padded-dropout", 2, 3, 35, true, 0.2, Slopes: false, Relative: true),
     ];
 
     /// <summary>The largest relative difference of z, dq, dk and dv: max |kernel − oracle| / max |oracle|, per tensor.</summary>
@@ -37,6 +40,8 @@ public static class FusedSmallAttentionCheck
         var q0 = randn([b, t, h, dh], generator: g).mul(1.5).to(dtype);
         var kv0 = randn([b, t, 2 * h * dh], generator: g).mul(1.5).to(dtype);
         var slopes = c.Slopes ? AlibiSlopes(h).to(device) : null;
+        long tableLength = t + 6;                                                          // L > T: row L − 1 is offset 0
+        var table0 = c.Relative ? randn([2 * tableLength - 1, h], generator: g).mul(0.7).to(dtype) : null;
         Tensor? mask = null;
         if (c.Padding)
         {
@@ -60,11 +65,12 @@ public static class FusedSmallAttentionCheck
             var q = qLeaf.transpose(1, 2);                                                                    // (B, H, T, dh)
             var k = kvLeaf.narrow(-1, 0, h * dh).view(b, t, h, dh).transpose(1, 2);
             var v = kvLeaf.narrow(-1, h * dh, h * dh).view(b, t, h, dh).transpose(1, 2);
+            var tableLeaf = table0?.to(device).clone().requires_grad_();
             Tensor z;
             if (kernel)
             {
-                if (!FusedSmallAttention.Fits(q, k, v, slopes, mask, launcher)) return null;
-                z = FusedSmallAttention.Apply(q, k, v, slopes, mask, c.Dropout, launcher, seed).to(ScalarType.Float32);
+                if (!FusedSmallAttention.Fits(q, k, v, slopes, tableLeaf, mask, launcher)) return null;
+                z = FusedSmallAttention.Apply(q, k, v, slopes, tableLeaf, mask, c.Dropout, launcher, seed).to(ScalarType.Float32);
             }
             else
             {
@@ -73,13 +79,20 @@ public static class FusedSmallAttentionCheck
                     .sub(arange(t, dtype: ScalarType.Float32, device: device).unsqueeze(0)).abs();           // (T, S)
                 var scores = qf.matmul(kf.transpose(-2, -1)).div(Math.Sqrt(dh));
                 if (slopes is not null) scores = scores - slopes.view(-1, 1, 1) * distance;
+                if (tableLeaf is not null)
+                {
+                    var offsets = arange(t, dtype: int64, device: device).unsqueeze(0)
+                        .sub(arange(t, dtype: int64, device: device).unsqueeze(1)).add(tableLength - 1);    // (T, S): j − i + L − 1
+                    scores = scores + tableLeaf.to(ScalarType.Float32).index_select(0, offsets.flatten()).view(t, t, h).permute(2, 0, 1);
+                }
                 if (mask is not null) scores = scores + mask.to(ScalarType.Float32);
                 var p = F.softmax(scores, -1);
                 if (keep is not null) p = p * keep.to(ScalarType.Float32) / (1 - c.Dropout);
                 z = p.matmul(vf);
             }
             (z * upstream).sum().backward();
-            return [.. new[] { z.detach(), qLeaf.grad!, kvLeaf.grad! }.Select(x => x.to(ScalarType.Float32).clone())];
+            var grads = new[] { z.detach(), qLeaf.grad!, kvLeaf.grad! }.Concat(tableLeaf is null ? [] : [tableLeaf.grad!]);
+            return [.. grads.Select(x => x.to(ScalarType.Float32).clone())];
         }
         var oracle = Run(kernel: false)!;
         if (Run(kernel: true) is not { } fused) return double.PositiveInfinity;
@@ -87,6 +100,7 @@ public static class FusedSmallAttentionCheck
         var pairs = new List<(Tensor, Tensor)> { (fused[0], oracle[0]), (fused[1], oracle[1]) };
         foreach (var half in new[] { 0L, h * dh })
             pairs.Add((fused[2].narrow(-1, half, h * dh), oracle[2].narrow(-1, half, h * dh)));
+        if (oracle.Length > 3) pairs.Add((fused[3], oracle[3]));                               // the relative table's gradient
         return pairs.Max(p => OracleDifference.Relative(p.Item1, p.Item2));
     }
 

@@ -28,8 +28,15 @@ public sealed class KernelUse
     /// kernel (bf16/fp16 only) and falls to the memory-efficient one.</summary>
     public bool AttentionFp32 { get; set; }
 
-    /// <summary>Whether <see cref="FusedSmallAttention"/> is wanted for queries of this dtype (it may still not fit).</summary>
-    public bool WantsAttentionKernel(ScalarType dtype) => Attention || AttentionFp32 && dtype == ScalarType.Float32;
+    /// <summary>Attention with a learned relative table (<see cref="Positional.PositionalEncoding.RelativeTable"/>) in
+    /// <see cref="FusedSmallAttention"/> where it fits, in any precision, with the table's gradient from the kernel;
+    /// false: the explicit product or scaled_dot_product_attention with the bias as a tensor.</summary>
+    public bool RelativeAttention { get; set; }
+
+    /// <summary>Whether <see cref="FusedSmallAttention"/> is wanted for queries of this dtype, with or without a relative
+    /// table (it may still not fit).</summary>
+    public bool WantsAttentionKernel(ScalarType dtype, bool relativeTable) =>
+        Attention || AttentionFp32 && dtype == ScalarType.Float32 || relativeTable && RelativeAttention;
 
     /// <summary>CUDA, a constant additive bias (no gradient: ALiBi, not a learned bias): scaled_dot_product_attention
     /// with libtorch's memory-efficient kernel switched off for the call (<see cref="Native.SdpBackends"/>), so that it

@@ -53,6 +53,7 @@ struct pe_attention_shape
     long long t, s, heads;
     long long q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t;  // element strides of q, k, v (B, H, T|S, 16)
     long long m_b, m_t, m_s;                               // element strides of the mask (0 where broadcast)
+    long long rel_zero;                                    // relative table: the row of offset j − i = 0
 };
 
 // Four fp32 of a 16-dim row: one 128-bit shared-memory load where the inner loops read a whole row.
@@ -88,13 +89,16 @@ __device__ __forceinline__ void pe_attention_stage(pe_float4 (*rows)[PE_ATTENTIO
     }
 }
 
-// The part of logit (i, j) in log2 units that does not depend on q and k: −m_h·|i − j| + mask_ij, where
-// neg_slope = −m_h·log2 e and key_bias[j] holds mask_j·log2 e for a mask broadcast over queries (the padding mask);
-// a mask with a query dim is read per (i, j) from global memory.
+// The part of logit (i, j) in log2 units that does not depend on q and k: −m_h·|i − j| + B_h[j − i] + mask_ij, where
+// neg_slope = −m_h·log2 e, rel[j − i + T − 1] holds the relative table's B_h[j − i]·log2 e (0 without a table), and
+// key_bias[j] holds mask_j·log2 e for a mask broadcast over queries (the padding mask); a mask with a query dim is read
+// per (i, j) from global memory.
 struct pe_attention_bias
 {
     float neg_slope;
     const float* key_bias;  // shared, S entries
+    const float* rel;       // shared, T + S − 1 entries, or null
+    int t;
     bool per_query;         // the mask has a query dim: read it below
     long long mask_row;     // element offset of mask row (b, i = 0)
     long long m_t, m_s;
@@ -104,20 +108,25 @@ template <typename T>
 __device__ __forceinline__ float pe_bias(const pe_attention_bias& bias, const T* mask, int i, int j)
 {
     float out = fmaf(bias.neg_slope, fabsf((float)(i - j)), bias.key_bias[j]);
+    if (bias.rel != nullptr) out += bias.rel[j - i + bias.t - 1];
     if (bias.per_query) out = fmaf(pe_load(mask + bias.mask_row + i * bias.m_t + j * bias.m_s), PE_LOG2E, out);
     return out;
 }
 
-// Shared key_bias for batch b (threads j < S) and the rest of the bias setup.
+// Shared key_bias for batch b (threads j < S), head h's slice of the relative table rel (2·max_len − 1, H) when
+// there is one (the offsets −(T − 1)..S − 1 around row rel_zero), and the rest of the bias setup.
 template <typename T>
-__device__ __forceinline__ pe_attention_bias pe_bias_setup(float* key_bias, const float* slopes, const T* mask,
-                                                           const pe_attention_shape& a, long long b, long long h)
+__device__ __forceinline__ pe_attention_bias pe_bias_setup(float* key_bias, float* rel_s, const float* slopes, const T* mask,
+                                                           const T* rel, const pe_attention_shape& a, long long b, long long h)
 {
     const bool per_query = mask != nullptr && a.m_t != 0;
     for (int j = threadIdx.x; j < (int)a.s; j += blockDim.x)
         key_bias[j] = mask != nullptr && !per_query ? pe_load(mask + b * a.m_b + j * a.m_s) * PE_LOG2E : 0.0f;
+    if (rel != nullptr)
+        for (int r = threadIdx.x; r < (int)(a.t + a.s - 1); r += blockDim.x)
+            rel_s[r] = pe_load(rel + (a.rel_zero - (a.t - 1) + r) * a.heads + h) * PE_LOG2E;
     const float slope = slopes != nullptr ? slopes[h] : 0.0f;
-    return pe_attention_bias{-slope * PE_LOG2E, key_bias, per_query, b * a.m_b, a.m_t, a.m_s};
+    return pe_attention_bias{-slope * PE_LOG2E, key_bias, rel != nullptr ? rel_s : nullptr, (int)a.t, per_query, b * a.m_b, a.m_t, a.m_s};
 }
 
 // Keys per step of the forward's online softmax: one rescale of the accumulator per chunk instead of per key.
@@ -126,17 +135,18 @@ __device__ __forceinline__ pe_attention_bias pe_bias_setup(float* key_bias, cons
 // Grid (B·H), block ≥ T threads: thread i owns query row i.
 template <typename T>
 __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T* v, const float* slopes, const T* mask,
-                                                 const long long* seed_ptr, T* z, float* lse, const pe_attention_shape& a,
-                                                 float scale, float p)
+                                                 const T* rel, const long long* seed_ptr, T* z, float* lse,
+                                                 const pe_attention_shape& a, float scale, float p)
 {
     __shared__ pe_float4 ks[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
     __shared__ pe_float4 vs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
     __shared__ float key_bias[PE_ATTENTION_MAX_LEN];
+    __shared__ float rel_s[2 * PE_ATTENTION_MAX_LEN - 1];
     const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads;
     const int i = threadIdx.x, t = (int)a.t, s_len = (int)a.s;
     pe_attention_stage(ks, k + b * a.k_b + h * a.k_h, s_len, a.k_t, 1.0f);
     pe_attention_stage(vs, v + b * a.v_b + h * a.v_h, s_len, a.v_t, 1.0f);
-    const pe_attention_bias bias = pe_bias_setup(key_bias, slopes, mask, a, b, h);
+    const pe_attention_bias bias = pe_bias_setup(key_bias, rel_s, slopes, mask, rel, a, b, h);
     __syncthreads();
     if (i >= t) return;  // past the last barrier
     const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
@@ -215,8 +225,9 @@ __device__ __forceinline__ void pe_store_row(T* out, const pe_float4* acc, float
 // Grid (B·H), block ≥ max(T, S) threads: first thread i owns query row i (dq), then thread j owns key row j (dk, dv).
 template <typename T>
 __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T* v, const float* slopes, const T* mask,
-                                                 const long long* seed_ptr, const T* z, const T* dz, const float* lse,
-                                                 T* dq, T* dk, T* dv, const pe_attention_shape& a, float scale, float p)
+                                                 const T* rel, const long long* seed_ptr, const T* z, const T* dz,
+                                                 const float* lse, T* dq, T* dk, T* dv, float* drel,
+                                                 const pe_attention_shape& a, float scale, float p)
 {
     __shared__ pe_float4 qs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];   // q · scale · log2 e
     __shared__ pe_float4 ks[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
@@ -225,6 +236,8 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
     __shared__ float lses[PE_ATTENTION_MAX_LEN];
     __shared__ float ds[PE_ATTENTION_MAX_LEN];  // D_i = dz_i · z_i
     __shared__ float key_bias[PE_ATTENTION_MAX_LEN];
+    __shared__ float rel_s[2 * PE_ATTENTION_MAX_LEN - 1];
+    __shared__ float drel_s[2 * PE_ATTENTION_MAX_LEN - 1];  // this block's Σ dS over each offset j − i
     const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads;
     const int r = threadIdx.x, t = (int)a.t, s_len = (int)a.s;
     const long long z_row = a.heads * PE_ATTENTION_DIM;  // z and dz are (B, T, H, 16) contiguous
@@ -233,7 +246,9 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
     pe_attention_stage(ks, k + b * a.k_b + h * a.k_h, s_len, a.k_t, 1.0f);
     pe_attention_stage(vs, v + b * a.v_b + h * a.v_h, s_len, a.v_t, 1.0f);
     pe_attention_stage(dzs, dz + b * a.t * z_row + h * PE_ATTENTION_DIM, t, z_row, 1.0f);
-    const pe_attention_bias bias = pe_bias_setup(key_bias, slopes, mask, a, b, h);
+    const pe_attention_bias bias = pe_bias_setup(key_bias, rel_s, slopes, mask, rel, a, b, h);
+    if (drel != nullptr)
+        for (int e = r; e < t + s_len - 1; e += blockDim.x) drel_s[e] = 0.0f;
     if (r < t)
     {
         const T* zr = z + (b * a.t + r) * z_row + h * PE_ATTENTION_DIM;
@@ -309,53 +324,63 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
                 pe_axpy4(kept, dzs[i][g], dv_acc[g]);
                 pe_axpy4(dscore, qs[i][g], dk_acc[g]);
             }
+            // d B_h[j − i] = Σ dS_ij: the threads of a warp hold distinct j, so distinct offsets at each i.
+            if (drel != nullptr) atomicAdd(&drel_s[j - i + t - 1], dscore);
         }
         // qs holds q·scale·log2 e: dk = scale · Σ dS·q = Σ dS·qs / log2 e.
         pe_store_row(dk + ((b * a.s + j) * a.heads + h) * PE_ATTENTION_DIM, dk_acc, 1.0f / PE_LOG2E);
         pe_store_row(dv + ((b * a.s + j) * a.heads + h) * PE_ATTENTION_DIM, dv_acc, 1.0f);
     }
+    if (drel != nullptr)  // one global add per offset and block into the fp32 (2·max_len − 1, H) gradient
+    {
+        __syncthreads();
+        for (int e = r; e < t + s_len - 1; e += blockDim.x)
+            atomicAdd(drel + (a.rel_zero - (a.t - 1) + e) * a.heads + h, drel_s[e]);
+    }
 }
 
 extern "C" __global__ void small_attention_fwd_d16_f32(const float* q, const float* k, const float* v, const float* slopes,
-                                                   const float* mask, const long long* seed_ptr, float* z, float* lse,
+                                                   const float* mask, const float* rel, const long long* seed_ptr, float* z, float* lse,
                                                    long long t, long long s, long long heads, long long q_b, long long q_h,
                                                    long long q_t, long long k_b, long long k_h, long long k_t, long long v_b,
                                                    long long v_h, long long v_t, long long m_b, long long m_t, long long m_s,
-                                                   double scale, double p)
+                                                   long long rel_zero, double scale, double p)
 {
-    const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s};
-    pe_attention_fwd(q, k, v, slopes, mask, seed_ptr, z, lse, a, (float)scale, (float)p);
+    const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero};
+    pe_attention_fwd(q, k, v, slopes, mask, rel, seed_ptr, z, lse, a, (float)scale, (float)p);
 }
 
 extern "C" __global__ void small_attention_bwd_d16_f32(const float* q, const float* k, const float* v, const float* slopes,
-                                                   const float* mask, const long long* seed_ptr, const float* z, const float* dz,
-                                                   const float* lse, float* dq, float* dk, float* dv, long long t, long long s,
-                                                   long long heads, long long q_b, long long q_h, long long q_t, long long k_b,
-                                                   long long k_h, long long k_t, long long v_b, long long v_h, long long v_t,
-                                                   long long m_b, long long m_t, long long m_s, double scale, double p)
-{
-    const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s};
-    pe_attention_bwd(q, k, v, slopes, mask, seed_ptr, z, dz, lse, dq, dk, dv, a, (float)scale, (float)p);
-}
-
-extern "C" __global__ void small_attention_fwd_d16_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
-                                                   const pe_bf16* mask, const long long* seed_ptr, pe_bf16* z, float* lse,
+                                                   const float* mask, const float* rel, const long long* seed_ptr, const float* z,
+                                                   const float* dz, const float* lse, float* dq, float* dk, float* dv, float* drel,
                                                    long long t, long long s, long long heads, long long q_b, long long q_h,
                                                    long long q_t, long long k_b, long long k_h, long long k_t, long long v_b,
                                                    long long v_h, long long v_t, long long m_b, long long m_t, long long m_s,
-                                                   double scale, double p)
+                                                   long long rel_zero, double scale, double p)
 {
-    const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s};
-    pe_attention_fwd(q, k, v, slopes, mask, seed_ptr, z, lse, a, (float)scale, (float)p);
+    const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero};
+    pe_attention_bwd(q, k, v, slopes, mask, rel, seed_ptr, z, dz, lse, dq, dk, dv, drel, a, (float)scale, (float)p);
+}
+
+extern "C" __global__ void small_attention_fwd_d16_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
+                                                   const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr, pe_bf16* z, float* lse,
+                                                   long long t, long long s, long long heads, long long q_b, long long q_h,
+                                                   long long q_t, long long k_b, long long k_h, long long k_t, long long v_b,
+                                                   long long v_h, long long v_t, long long m_b, long long m_t, long long m_s,
+                                                   long long rel_zero, double scale, double p)
+{
+    const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero};
+    pe_attention_fwd(q, k, v, slopes, mask, rel, seed_ptr, z, lse, a, (float)scale, (float)p);
 }
 
 extern "C" __global__ void small_attention_bwd_d16_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
-                                                   const pe_bf16* mask, const long long* seed_ptr, const pe_bf16* z, const pe_bf16* dz,
-                                                   const float* lse, pe_bf16* dq, pe_bf16* dk, pe_bf16* dv, long long t, long long s,
-                                                   long long heads, long long q_b, long long q_h, long long q_t, long long k_b,
-                                                   long long k_h, long long k_t, long long v_b, long long v_h, long long v_t,
-                                                   long long m_b, long long m_t, long long m_s, double scale, double p)
+                                                   const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr, const pe_bf16* z,
+                                                   const pe_bf16* dz, const float* lse, pe_bf16* dq, pe_bf16* dk, pe_bf16* dv, float* drel,
+                                                   long long t, long long s, long long heads, long long q_b, long long q_h,
+                                                   long long q_t, long long k_b, long long k_h, long long k_t, long long v_b,
+                                                   long long v_h, long long v_t, long long m_b, long long m_t, long long m_s,
+                                                   long long rel_zero, double scale, double p)
 {
-    const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s};
-    pe_attention_bwd(q, k, v, slopes, mask, seed_ptr, z, dz, lse, dq, dk, dv, a, (float)scale, (float)p);
+    const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero};
+    pe_attention_bwd(q, k, v, slopes, mask, rel, seed_ptr, z, dz, lse, dq, dk, dv, drel, a, (float)scale, (float)p);
 }

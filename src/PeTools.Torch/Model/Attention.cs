@@ -83,14 +83,16 @@ public abstract class Attention : nn.Module
     /// </summary>
     protected Tensor Attend(Tensor q, Tensor k, Tensor v, LayerPositionalEncoding positional, Tensor? mask)
     {
-        // An ALiBi bias is computed inside the attention kernel where it fits, instead of read from an (H, T, S) tensor;
-        // attention without a PE bias takes the same kernel with no slopes. Any other bias goes to the tensor paths.
+        // An ALiBi bias is computed inside the attention kernel where it fits, and a relative table read there, instead of
+        // an (H, T, S) tensor; attention without a PE bias takes the same kernel. Any other bias goes to the tensor paths.
         var slopes = positional.DistanceSlopes(q.device);
-        var bias = slopes is null ? positional.LogitBias(q.shape[2], k.shape[2], q.device) : null;
-        if ((slopes is not null || bias is null) && Kernels.WantsAttentionKernel(q.dtype) && Path == AttentionPath.Fused
-            && !logits.HasHooks && !pattern.HasHooks && Kernels.LauncherFor(q.device) is { } launcher
-            && (mask is null || mask.dtype == q.dtype) && PeTools.Torch.Kernels.FusedSmallAttention.Fits(q, k, v, slopes, mask, launcher))
-            return z.call(PeTools.Torch.Kernels.FusedSmallAttention.Apply(q, k, v, slopes, mask, training ? dropout : 0.0, launcher));
+        var relative = slopes is null ? positional.RelativeTable() : null;
+        var bias = slopes is null && relative is null ? positional.LogitBias(q.shape[2], k.shape[2], q.device) : null;
+        if ((slopes is not null || relative is not null || bias is null) && Kernels.WantsAttentionKernel(q.dtype, relative is not null)
+            && Path == AttentionPath.Fused && !logits.HasHooks && !pattern.HasHooks && Kernels.LauncherFor(q.device) is { } launcher
+            && (mask is null || mask.dtype == q.dtype)
+            && PeTools.Torch.Kernels.FusedSmallAttention.Fits(q, k, v, slopes, relative, mask, launcher))
+            return z.call(PeTools.Torch.Kernels.FusedSmallAttention.Apply(q, k, v, slopes, relative, mask, training ? dropout : 0.0, launcher));
         return Attend(q, k, v, bias ?? positional.LogitBias(q.shape[2], k.shape[2], q.device), mask);
     }
 

@@ -23,4 +23,7 @@ public sealed class LayerPositionalEncoding(PositionalEncoding pe, int layer, bo
 
     /// <summary>The slopes m_h when this layer's bias is −m_h·|i − j| (<see cref="PositionalEncoding.DistanceSlopes"/>), else null.</summary>
     public Tensor? DistanceSlopes(Device device) => active ? pe.DistanceSlopes(layer, device) : null;
+
+    /// <summary>This layer's learned relative table when its bias is read from one (<see cref="PositionalEncoding.RelativeTable"/>), else null.</summary>
+    public Tensor? RelativeTable() => active ? pe.RelativeTable(layer) : null;
 }

@@ -51,6 +51,13 @@ public abstract class PositionalEncoding(string name) : nn.Module(name)
     public virtual Tensor? DistanceSlopes(int layer, Device device) => null;
 
     /// <summary>
+    /// When <see cref="LogitBias"/> is exactly B[j − i + L − 1, h] of a learned table B (2L − 1, H) (the relative PE):
+    /// layer <paramref name="layer"/>'s B, a view with its gradient, so an attention kernel can read the table and
+    /// return its gradient instead of the (H, T, S) bias (<see cref="Kernels.FusedSmallAttention"/>); null for every other PE.
+    /// </summary>
+    public virtual Tensor? RelativeTable(int layer) => null;
+
+    /// <summary>
     /// The learned parameters that attention layer <paramref name="layer"/> alone uses, each as a parameter and the index
     /// along its dim 0 of the layer's slice (per-layer tables are stacked as (layers, ...)). Parameters shared by all
     /// layers (T5's table, absolute embeddings) belong to no layer. Curvature scopes read this

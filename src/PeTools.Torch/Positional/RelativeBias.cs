@@ -29,6 +29,9 @@ public sealed class RelativeBias : PositionalEncoding
     /// <summary>Layer l's table B_l = tables[l].</summary>
     public override IEnumerable<(Parameter Parameter, long Index)> LayerParameters(int layer) => [(tables, layer)];
 
+    /// <summary>B_l itself, (2·max_len − 1, H): the bias above is B_l[j − i + max_len − 1, h] exactly.</summary>
+    public override Tensor? RelativeTable(int layer) => tables[layer];
+
     public override Tensor? LogitBias(int layer, long queryLength, long keyLength, Device? device = null)
     {
         var longest = Math.Max(queryLength, keyLength);

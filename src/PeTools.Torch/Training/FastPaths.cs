@@ -87,9 +87,14 @@ public enum FastPaths
     /// scalar. <c>--fast-paths attn-kernel-fp32</c> times it.</summary>
     AttentionKernelFp32 = 4096,
 
+    /// <summary>The relative PE's learned table read inside the attention kernel, which also returns its gradient
+    /// (<see cref="Kernels.KernelUse.RelativeAttention"/>), in any precision, instead of the (H, T, S) bias through
+    /// <see cref="LearnedBiasExplicit"/>'s explicit product. <c>--fast-paths relative-kernel</c> times it.</summary>
+    RelativeKernel = 8192,
+
     /// <summary>What pe-train trains with: every fast path measured faster than its oracle on a GPU.</summary>
     Default = Flat | FusedMemoryProjections | FastRope | RopeKernel | LayerNormKernel | BiasKernel | CudaGraph | LearnedBiasExplicit | BiasAsFourDims,
 
     /// <summary>Every fast path, measured or not: what <c>pe-train check</c> compares with <see cref="None"/>.</summary>
-    All = Default | AttentionKernel | AttentionKernelFp32 | CudnnBiasAttention | ConstantBiasExplicit,
+    All = Default | AttentionKernel | AttentionKernelFp32 | RelativeKernel | CudnnBiasAttention | ConstantBiasExplicit,
 }

@@ -69,6 +69,7 @@ public sealed class TrainStep : IDisposable
         model.LinearInKernel = fast.HasFlag(FastPaths.BiasKernel);
         model.AttentionInKernel = fast.HasFlag(FastPaths.AttentionKernel);
         model.Kernels.AttentionFp32 = fast.HasFlag(FastPaths.AttentionKernelFp32);
+        model.Kernels.RelativeAttention = fast.HasFlag(FastPaths.RelativeKernel);
         model.Kernels.BiasWithoutMemoryEfficient = fast.HasFlag(FastPaths.CudnnBiasAttention);
         model.Kernels.LearnedBiasExplicit = fast.HasFlag(FastPaths.LearnedBiasExplicit);
         model.Kernels.ConstantBiasExplicit = fast.HasFlag(FastPaths.ConstantBiasExplicit);

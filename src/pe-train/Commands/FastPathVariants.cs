@@ -21,6 +21,7 @@ internal static class FastPathVariants
         ["no-bias-kernel"] = FastPaths.Default & ~FastPaths.BiasKernel,
         ["attn-kernel"] = FastPaths.Default | FastPaths.AttentionKernel,
         ["attn-kernel-fp32"] = FastPaths.Default | FastPaths.AttentionKernelFp32,
+        ["relative-kernel"] = FastPaths.Default | FastPaths.RelativeKernel,
         ["no-graph"] = FastPaths.Default & ~FastPaths.CudaGraph,
         ["cudnn-bias"] = FastPaths.Default | FastPaths.CudnnBiasAttention,
         ["no-explicit-bias"] = FastPaths.Default & ~FastPaths.LearnedBiasExplicit,

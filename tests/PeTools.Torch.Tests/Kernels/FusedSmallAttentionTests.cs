@@ -45,9 +45,12 @@ public class FusedSmallAttentionTests
     [InlineData("alibi-std", Architecture.Standard)]
     [InlineData("nope", Architecture.Reference)]
     [InlineData("rope", Architecture.Standard)]
+    [InlineData("relative", Architecture.Reference)]
+    [InlineData("relative", Architecture.Standard)]
     public void A_model_on_the_attention_kernel_matches_the_fused_path_with_gradients(string pe, Architecture arch)
     {
-        // Given one fp32 model with 16-dim heads, ALiBi (the bias inside the kernel) or a PE without a logit bias
+        // Given one fp32 model with 16-dim heads, ALiBi (the bias inside the kernel), the relative PE (its table read
+        // there, its gradient returned) or a PE without a logit bias
         // (Standard: padded sequences, so the key mask matters)
         using var scope = NewDisposeScope();
         var config = Tiny.Config(pe, arch) with { DModel = 32, Heads = 2 };

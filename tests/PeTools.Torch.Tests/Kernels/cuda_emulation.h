@@ -8,6 +8,7 @@
 //                       needs every thread of the block to reach it, as the kernels here are written to.
 // __shared__ is a function-local static: one copy, which is exact because blocks run one at a time.
 #pragma once
+#include <atomic>
 #include <barrier>
 #include <cmath>
 #include <cstdint>
@@ -30,6 +31,7 @@ static thread_local pe_dim3 blockIdx, threadIdx, blockDim, gridDim;
 static inline float __uint_as_float(unsigned int u) { float f; std::memcpy(&f, &u, 4); return f; }
 static inline unsigned int __float_as_uint(float f) { unsigned int u; std::memcpy(&u, &f, 4); return u; }
 static inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+static inline float atomicAdd(float* p, float v) { return std::atomic_ref<float>(*p).fetch_add(v); }
 
 // The block a thread of pe_emulate_threads belongs to: its barrier and the exchange slots of shuffles.
 struct pe_block_state { std::barrier<>* barrier; std::vector<float>* exchange; };

@@ -40,10 +40,11 @@ public enum FastPaths
     BiasKernel = 32,
 
     /// <summary>Attention on CUDA in a run-time kernel (<see cref="Kernels.FusedSmallAttention"/>, T, S ≤ 128, 16-dim heads)
-    /// for ALiBi, with the bias computed inside, and for PEs without a logit bias, instead of
-    /// scaled_dot_product_attention (with the bias as a tensor). Not in <see cref="Default"/>: it is correct (checked
-    /// on CUDA and the CPU emulation) but in bf16 measured 4 ms per step SLOWER than libtorch's kernel for ALiBi on an
-    /// H200 (scalar FMAs, no tensor cores); <c>--fast-paths attn-kernel</c> times it. See <see cref="AttentionKernelFp32"/>.</summary>
+    /// for ALiBi, with the bias computed inside, for the relative PE, with its table read inside, and for PEs without a
+    /// logit bias, instead of scaled_dot_product_attention (with the bias as a tensor), in any precision. Not in
+    /// <see cref="Default"/>: it is correct (checked on CUDA and the CPU emulation) but in bf16 measured SLOWER than
+    /// libtorch's cuDNN kernel on an H200 (scalar FMAs, no tensor cores): ALiBi 25.2 against 15.4 ms per step, NoPE 25.3
+    /// against 13.7; <c>--fast-paths attn-kernel</c> times it. In fp32 it is faster: <see cref="AttentionKernelFp32"/>.</summary>
     AttentionKernel = 64,
 
     /// <summary>CUDA: each batch shape's gradient computation (everything before the optimizer) captured once as a
@@ -84,17 +85,22 @@ public enum FastPaths
 
     /// <summary><see cref="AttentionKernel"/> only where attention is computed in fp32 (<see cref="Kernels.KernelUse.AttentionFp32"/>):
     /// libtorch's flash and cuDNN attention take bf16/fp16 only, so in fp32 it runs the memory-efficient kernel, itself
-    /// scalar. <c>--fast-paths attn-kernel-fp32</c> times it.</summary>
+    /// scalar. In <see cref="Default"/>: fp32 step at the paper config on an H200, same process (BENCHMARKS.md): NoPE
+    /// 57.0 → 50.3 ms, ALiBi 58.4 → 50.3, RoPE 58.0 → 51.4, relative 61.5 → 51.3 (its table read in the kernel).
+    /// <c>--fast-paths no-attn-kernel-fp32</c> times the step without it.</summary>
     AttentionKernelFp32 = 4096,
 
     /// <summary>The relative PE's learned table read inside the attention kernel, which also returns its gradient
     /// (<see cref="Kernels.KernelUse.RelativeAttention"/>), in any precision, instead of the (H, T, S) bias through
-    /// <see cref="LearnedBiasExplicit"/>'s explicit product. <c>--fast-paths relative-kernel</c> times it.</summary>
+    /// <see cref="LearnedBiasExplicit"/>'s explicit product. Not in <see cref="Default"/>: in bf16 measured SLOWER on an H200
+    /// (26.2 against 23.9 ms per step at the paper config); in fp32 <see cref="AttentionKernelFp32"/> already takes the
+    /// table to the kernel. <c>--fast-paths relative-kernel</c> times it.</summary>
     RelativeKernel = 8192,
 
     /// <summary>What pe-train trains with: every fast path measured faster than its oracle on a GPU.</summary>
-    Default = Flat | FusedMemoryProjections | FastRope | RopeKernel | LayerNormKernel | BiasKernel | CudaGraph | LearnedBiasExplicit | BiasAsFourDims,
+    Default = Flat | FusedMemoryProjections | FastRope | RopeKernel | LayerNormKernel | BiasKernel | CudaGraph | LearnedBiasExplicit
+              | BiasAsFourDims | AttentionKernelFp32,
 
     /// <summary>Every fast path, measured or not: what <c>pe-train check</c> compares with <see cref="None"/>.</summary>
-    All = Default | AttentionKernel | AttentionKernelFp32 | RelativeKernel | CudnnBiasAttention | ConstantBiasExplicit,
+    All = Default | AttentionKernel | RelativeKernel | CudnnBiasAttention | ConstantBiasExplicit,
 }

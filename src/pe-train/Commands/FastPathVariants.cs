@@ -20,7 +20,7 @@ internal static class FastPathVariants
         ["no-ln-kernel"] = FastPaths.Default & ~FastPaths.LayerNormKernel,
         ["no-bias-kernel"] = FastPaths.Default & ~FastPaths.BiasKernel,
         ["attn-kernel"] = FastPaths.Default | FastPaths.AttentionKernel,
-        ["attn-kernel-fp32"] = FastPaths.Default | FastPaths.AttentionKernelFp32,
+        ["no-attn-kernel-fp32"] = FastPaths.Default & ~FastPaths.AttentionKernelFp32,
         ["relative-kernel"] = FastPaths.Default | FastPaths.RelativeKernel,
         ["no-graph"] = FastPaths.Default & ~FastPaths.CudaGraph,
         ["cudnn-bias"] = FastPaths.Default | FastPaths.CudnnBiasAttention,

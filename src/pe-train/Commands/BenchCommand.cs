@@ -44,7 +44,8 @@ internal static class BenchCommand
         {
             Description = "variants to time, comma-separated: all (what pe-train trains with), none (every slow oracle), " +
                           string.Join(", ", FastPathVariants.ByName.Keys.Where(k => k.StartsWith("no-", StringComparison.Ordinal))) + " (all but one), " +
-                          "attn-kernel (all plus the ALiBi attention kernel, measured slower, not a default), " +
+                          "attn-kernel (all plus the attention kernel in bf16 too, measured slower there), " +
+                          "relative-kernel (all plus the relative PE's table in the attention kernel in bf16 too, measured slower), " +
                           "cudnn-bias (all plus ALiBi's attention without libtorch's memory-efficient kernel), " +
                           "explicit-const (all plus attention with a constant bias as the explicit matmul-softmax-matmul, measured slower)",
             DefaultValueFactory = _ => "all",

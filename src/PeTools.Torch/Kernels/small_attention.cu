@@ -77,6 +77,19 @@ __device__ __forceinline__ void pe_axpy4(float s, const pe_float4& x, pe_float4&
     acc.w = fmaf(s, x.w, acc.w);
 }
 
+// A 16-dim row of fp32 accumulators, times factor, to out (contiguous).
+template <typename T>
+__device__ __forceinline__ void pe_store_row(T* out, const pe_float4* acc, float factor)
+{
+    for (int g = 0; g < PE_ATTENTION_QUADS; g++)
+    {
+        pe_store(out + 4 * g, acc[g].x * factor);
+        pe_store(out + 4 * g + 1, acc[g].y * factor);
+        pe_store(out + 4 * g + 2, acc[g].z * factor);
+        pe_store(out + 4 * g + 3, acc[g].w * factor);
+    }
+}
+
 // Rows [0, n) of a (·, 16) operand at base + row·row_stride into shared fp32 rows (times factor), by every thread.
 template <typename T>
 __device__ __forceinline__ void pe_attention_stage(pe_float4 (*rows)[PE_ATTENTION_QUADS], const T* base, int n, long long row_stride,
@@ -199,27 +212,8 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
         }
     }
     const float out_scale = l > 0.0f ? keep_scale / l : 0.0f;
-    T* zr = z + ((b * a.t + i) * a.heads + h) * PE_ATTENTION_DIM;
-    for (int g = 0; g < PE_ATTENTION_QUADS; g++)
-    {
-        pe_store(zr + 4 * g, acc[g].x * out_scale);
-        pe_store(zr + 4 * g + 1, acc[g].y * out_scale);
-        pe_store(zr + 4 * g + 2, acc[g].z * out_scale);
-        pe_store(zr + 4 * g + 3, acc[g].w * out_scale);
-    }
+    pe_store_row(z + ((b * a.t + i) * a.heads + h) * PE_ATTENTION_DIM, acc, out_scale);
     lse[bh * a.t + i] = l > 0.0f ? m + log2f(l) : PE_INFINITY;  // PE_INFINITY: a row with every key masked (P = 0)
-}
-
-template <typename T>
-__device__ __forceinline__ void pe_store_row(T* out, const pe_float4* acc, float factor)
-{
-    for (int g = 0; g < PE_ATTENTION_QUADS; g++)
-    {
-        pe_store(out + 4 * g, acc[g].x * factor);
-        pe_store(out + 4 * g + 1, acc[g].y * factor);
-        pe_store(out + 4 * g + 2, acc[g].z * factor);
-        pe_store(out + 4 * g + 3, acc[g].w * factor);
-    }
 }
 
 // Grid (B·H), block ≥ max(T, S) threads: first thread i owns query row i (dq), then thread j owns key row j (dk, dv).

@@ -85,12 +85,14 @@ public abstract class Attention : nn.Module
     {
         // An ALiBi bias is computed inside the attention kernel where it fits, and a relative table read there, instead of
         // an (H, T, S) tensor; attention without a PE bias takes the same kernel. Any other bias goes to the tensor paths.
-        var slopes = positional.DistanceSlopes(q.device);
-        var relative = slopes is null ? positional.RelativeTable() : null;
+        // The PE is asked for slopes or a table only when some kernel switch could take this call.
+        var launcher = Kernels.WantsAttentionKernel(q.dtype, relativeTable: true) && Path == AttentionPath.Fused && !logits.HasHooks
+                       && !pattern.HasHooks && (mask is null || mask.dtype == q.dtype) ? Kernels.LauncherFor(q.device) : null;
+        var slopes = launcher is null ? null : positional.DistanceSlopes(q.device);
+        var relative = launcher is null || slopes is not null ? null : positional.RelativeTable();
         var bias = slopes is null && relative is null ? positional.LogitBias(q.shape[2], k.shape[2], q.device) : null;
-        if ((slopes is not null || relative is not null || bias is null) && Kernels.WantsAttentionKernel(q.dtype, relative is not null)
-            && Path == AttentionPath.Fused && !logits.HasHooks && !pattern.HasHooks && Kernels.LauncherFor(q.device) is { } launcher
-            && (mask is null || mask.dtype == q.dtype)
+        if (launcher is not null && (slopes is not null || relative is not null || bias is null)
+            && Kernels.WantsAttentionKernel(q.dtype, relative is not null)
             && PeTools.Torch.Kernels.FusedSmallAttention.Fits(q, k, v, slopes, relative, mask, launcher))
             return z.call(PeTools.Torch.Kernels.FusedSmallAttention.Apply(q, k, v, slopes, relative, mask, training ? dropout : 0.0, launcher));
         return Attend(q, k, v, bias ?? positional.LogitBias(q.shape[2], k.shape[2], q.device), mask);

@@ -36,8 +36,8 @@ public static class FusedSmallAttention
         if (q.stride(3) != 1 || k.stride(3) != 1 || v.stride(3) != 1) return false;
         if (relative is not null && (relative.dim() != 2 || relative.shape[1] != h || relative.dtype != q.dtype || !relative.is_contiguous()
                                      || relative.shape[0] % 2 != 1 || (relative.shape[0] + 1) / 2 < Math.Max(t, s)
-                                     || relative.device_type != q.device_type || relative.device_index != q.device_index)) return false;
-        if (slopes is not null && (slopes.dtype != ScalarType.Float32 || slopes.numel() != h || !slopes.is_contiguous() || slopes.device_type != q.device_type || slopes.device_index != q.device_index)) return false;
+                                     || !OnDeviceOf(relative, q))) return false;
+        if (slopes is not null && (slopes.dtype != ScalarType.Float32 || slopes.numel() != h || !slopes.is_contiguous() || !OnDeviceOf(slopes, q))) return false;
         if (mask is not null && (mask.dtype != q.dtype || mask.dim() != 4 || mask.shape[1] != 1 || mask.shape[0] is not 1 && mask.shape[0] != b
                                  || mask.shape[2] is not 1 && mask.shape[2] != t || mask.shape[3] != s || mask.requires_grad)) return false;
         return true;
@@ -104,6 +104,8 @@ public static class FusedSmallAttention
         return [q.shape[2], k.shape[2], q.shape[1], q.stride(0), q.stride(1), q.stride(2), k.stride(0), k.stride(1), k.stride(2),
                 v.stride(0), v.stride(1), v.stride(2), mb, mt, ms];
     }
+
+    private static bool OnDeviceOf(Tensor t, Tensor like) => t.device_type == like.device_type && t.device_index == like.device_index;
 
     private static long Pointer(Tensor? t) => t is null ? 0 : TensorPointer.Of(t);
 

@@ -107,9 +107,9 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// ALiBi attention (the bias computed inside), the relative PE's (its table read inside) and attention without a PE
-    /// bias in the run-time kernel
-    /// (<see cref="FusedSmallAttention"/>) where it fits (true), or scaled_dot_product_attention, the oracle (false, the
-    /// default: <see cref="Training.FastPaths.AttentionKernel"/>). No effect for PEs with another bias.
+    /// bias in the run-time kernel (<see cref="FusedSmallAttention"/>) where it fits (true), or
+    /// scaled_dot_product_attention, the oracle (false, the default: <see cref="Training.FastPaths.AttentionKernel"/>).
+    /// No effect for PEs with another bias.
     /// </summary>
     public bool AttentionInKernel
     {

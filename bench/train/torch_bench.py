@@ -165,7 +165,7 @@ def parse_args(argv):
     p.add_argument("--pe-train-args", action="store_true", help="print 'pe-train bench' options, one case a line")
     p.add_argument("--modes", default=",".join(f"{i}:{q}" for i, q in MODES),
                    help="comma-separated impl:precision, of " + ", ".join(f"{i}:{q}" for i, q in MODES))
-    p.add_argument("--profile", metavar="CSV", help="also write each eager case's top GPU kernels per step to CSV")
+    p.add_argument("--profile", metavar="CSV", help="also write each case's top GPU kernels per step to CSV (torch.profiler; compiled cases show their Triton kernels)")
     a = p.parse_args(argv)
     if a.quick:
         a.configs, a.pes, a.warmup, a.steps = "paper", "nope,rope", 2, 5
@@ -208,7 +208,7 @@ def main(argv=None):
     for size, pe, attention, impl, precision in cases(a):
         try:
             row = bench_case(size, pe, attention, impl, precision, a.warmup, a.steps, a.device,
-                             profile if impl == "torch-eager" else None, a.min_warmup_s)
+                             profile, a.min_warmup_s)
         except Exception as e:  # a compile failure or OOM is a result to report, not a reason to stop
             failed += 1
             msg = (str(e).strip().splitlines() or [""])[0][:200].replace(",", ";")

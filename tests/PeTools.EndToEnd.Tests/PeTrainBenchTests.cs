@@ -23,6 +23,8 @@ public class PeTrainBenchTests
     [Theory]
     [InlineData("bench --pe rope --fast-paths fast", "option --fast-paths: expected all, none, no-flat")]
     [InlineData("bench --pe rope --precision fp32,fp16", "option --precision: expected fp32, bf16 or fp32,bf16, found 'fp32,fp16'")]
+    [InlineData("bench --pe rope --profile p.csv -q", "option --profile: expected --device cuda (CUPTI records GPU kernels only), found 'p.csv'")]
+    [InlineData("bench --pe rope --profile -", "option --profile: expected a file (stdout takes the benchmark table), found '-'")]
     [InlineData("check --cases nothing-like-this", "option --cases: expected texts that match a case name")]
     public void Bad_options_are_one_line_and_exit_2(string args, string expected)
     {

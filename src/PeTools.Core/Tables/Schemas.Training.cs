@@ -53,6 +53,26 @@ public static partial class Schemas
         new(BenchmarkColumns.Note, ColumnType.String, "how it was measured, or why it failed"),
     ]);
 
+    public static class KernelProfileColumns
+    {
+        public const string Case = "case";
+        public const string Kernel = "kernel";
+        public const string CallsPerStep = "calls_per_step";
+        public const string MicrosecondsPerStep = "us_per_step";
+        public const string Share = "share";
+    }
+
+    /// <summary>Where a training step's GPU time goes, a kernel a row (pe-train bench --profile, bench/train/torch_bench.py --profile).</summary>
+    public static readonly TableSchema KernelProfile = new("kernel-profile", "GPU time per training step by kernel (pe-train bench --profile, torch_bench.py --profile)",
+    [
+        new(KernelProfileColumns.Case, ColumnType.String, "impl/precision/pe/config, as the benchmark row's"),
+        new(KernelProfileColumns.Kernel, ColumnType.String,
+            "the kernel's name (first 160 characters; mangled for C++ kernels in pe-train's rows), or ALL KERNELS, or GPU IDLE (the recorded span's time with no kernel running)"),
+        new(KernelProfileColumns.CallsPerStep, ColumnType.Float64, "launches per step"),
+        new(KernelProfileColumns.MicrosecondsPerStep, ColumnType.Float64, "GPU time per step, microseconds"),
+        new(KernelProfileColumns.Share, ColumnType.Float64, "fraction of all kernel time per step"),
+    ]);
+
     public static class FastPathCheckColumns
     {
         public const string Check = "check";

@@ -47,7 +47,7 @@ public static partial class Schemas
     /// <summary>All schemas, for kind detection (pe-report) and the README tables.</summary>
     public static IReadOnlyList<TableSchema> All =>
     [
-        Dataset, Metrics, TaskList, SchemaList, PositionalEncodings, Predictions, Benchmark, FastPathCheck, Spectrum, Contraction,
+        Dataset, Metrics, TaskList, SchemaList, PositionalEncodings, Predictions, Benchmark, KernelProfile, FastPathCheck, Spectrum, Contraction,
         Ablation, Deposit, AttentionMap, HeadStats, PositionalVectors, DynamicsDrops, DynamicsSummary, TriggerAttention, Probes,
         LogitSpectrum, Hessian,
         Grid, SweepPlan, SweepSummary,

@@ -6,6 +6,7 @@ using PeTools.Core.Tables;
 using PeTools.Torch.Kernels;
 using PeTools.Torch.Model;
 using PeTools.Torch.Native;
+using PeTools.Torch.Profiling;
 using PeTools.Torch.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -51,11 +52,17 @@ internal static class BenchCommand
             DefaultValueFactory = _ => "all",
             HelpName = "LIST",
         };
+        var profile = new Option<string?>("--profile")
+        {
+            Description = "also record the GPU kernels of 3 more steps per row with CUPTI and write where the step's time goes " +
+                          "(kernel-profile table: each kernel's launches and microseconds per step, and the GPU's idle time) to FILE; CUDA only",
+            HelpName = "FILE",
+        };
         var output = CommonOptions.Output("benchmark table (.csv or .parquet), - for stdout");
         var format = CommonOptions.Format();
         var command = new Command("bench", "Time training steps of the model the options describe, on a random batch; one benchmark row per precision and variant.");
         foreach (var option in o.ForBench) command.Add(option);
-        foreach (var option in new Option[] { precision, variants, seqLen, warmup, minWarmup, steps, label, output, format }) command.Add(option);
+        foreach (var option in new Option[] { precision, variants, seqLen, warmup, minWarmup, steps, label, profile, output, format }) command.Add(option);
         command.SetAction(parse =>
         {
             var log = new StderrLog(context, parse.GetValue(o.Quiet));
@@ -82,8 +89,13 @@ internal static class BenchCommand
                 WeightDecay = parse.GetValue(o.WeightDecay),
                 IgnoreClass = null,
             };
+            var profilePath = parse.GetValue(profile);
+            if (profilePath == "-") throw UsageError.Option("--profile", "a file (stdout takes the benchmark table)", profilePath);
             var device = LibTorchLocator.Initialise(parse.GetValue(o.Device)!, parse.GetValue(o.LibTorch), log, parse.GetValue(o.Threads));
             if (device.type == DeviceType.CUDA) log.Info(CudaKernels.Status(device));
+            if (profilePath is not null && device.type != DeviceType.CUDA)
+                throw UsageError.Option("--profile", "--device cuda (CUPTI records GPU kernels only)", profilePath);
+            var profileRows = new List<(string Case, KernelProfileLine Line)>();
             double lr = parse.GetValue(o.Lr);
             var pe = model.Pe + (model.Attention == AttentionKind.Mla ? "/mla" : "");
             var cfgLabel = parse.GetValue(label)!;
@@ -122,10 +134,15 @@ internal static class BenchCommand
                     var note = $"mean of {timed} steps after {warmed} warm-up ({warmClock.Elapsed.TotalSeconds:F1} s); one sync per end; {device}; fast paths: {FastPathVariants.ByName[variant]}" +
                                (first ? "" : "; device memory not measured (allocator cache shared with the rows before)") +
                                GraphUse(step);
-                    rows.Add(new Row(variant == "all" ? "pe-train" : "pe-train/" + variant, p.ToString().ToLowerInvariant(),
-                        (double)batch * t / (stepMs / 1000), stepMs, deviceMb, note));
+                    var impl = variant == "all" ? "pe-train" : "pe-train/" + variant;
+                    rows.Add(new Row(impl, p.ToString().ToLowerInvariant(), (double)batch * t / (stepMs / 1000), stepMs, deviceMb, note));
                     log.Info($"  {stepMs:F2} ms/step, {(double)batch * t / (stepMs / 1000):N0} tokens/s" +
                              (double.IsNaN(deviceMb) ? "" : $", {deviceMb:N0} MiB of device memory"));
+                    if (profilePath is not null)
+                    {
+                        var caseName = $"{impl}/{p.ToString().ToLowerInvariant()}/{pe}/{cfgLabel}";
+                        profileRows.AddRange(ProfileSteps(step, x, y, lr, device, log).Select(line => (caseName, line)));
+                    }
                 }
             }
 
@@ -142,6 +159,15 @@ internal static class BenchCommand
                 [Col.DeviceMemMb] = rows.Select(r => r.DeviceMemMb).ToArray(),
                 [Col.Note] = rows.Select(r => r.Note).ToArray(),
             }), CommonOptions.FormatOf(parse, format), stdout: context.Stdout);
+            if (profilePath is not null)
+                TableWriter.WriteTable(profilePath, new TableBatch(Schemas.KernelProfile, new Dictionary<string, Array>
+                {
+                    [Schemas.KernelProfileColumns.Case] = profileRows.Select(r => r.Case).ToArray(),
+                    [Schemas.KernelProfileColumns.Kernel] = profileRows.Select(r => r.Line.Kernel).ToArray(),
+                    [Schemas.KernelProfileColumns.CallsPerStep] = profileRows.Select(r => r.Line.CallsPerStep).ToArray(),
+                    [Schemas.KernelProfileColumns.MicrosecondsPerStep] = profileRows.Select(r => r.Line.MicrosecondsPerStep).ToArray(),
+                    [Schemas.KernelProfileColumns.Share] = profileRows.Select(r => r.Line.Share).ToArray(),
+                }), stdout: context.Stdout);
             return ExitCode.Ok;
         });
         return command.WithExamples(
@@ -158,13 +184,39 @@ internal static class BenchCommand
     private static string[] List(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary>One training step in its own dispose scope.</summary>
+    private const int ProfiledSteps = 3, ProfiledKernels = 40;
+
+    /// <summary>The kernels of <see cref="ProfiledSteps"/> more steps, summarised; none (with a warning) when CUPTI is
+    /// missing or refuses: the timing row stands without its profile.</summary>
+    private static IReadOnlyList<KernelProfileLine> ProfileSteps(TrainStep step, Tensor x, Tensor y, double lr, Device device, StderrLog log)
+    {
+        IReadOnlyList<GpuActivity> recorded;
+        try
+        {
+            Synchronize(device);
+            using var recorder = CuptiActivity.Start(LibTorchLocator.Active?.Directory);
+            for (int i = 0; i < ProfiledSteps; i++) Step(step, x, y, lr);
+            Synchronize(device);
+            recorded = recorder.Stop();
+        }
+        catch (InvalidOperationException e)
+        {
+            log.Warn($"--profile: {e.Message}; this row has no profile");
+            return [];
+        }
+        var lines = KernelProfile.Summarise(recorded, ProfiledSteps, ProfiledKernels);
+        log.Info($"  profile: {lines[0].CallsPerStep:F0} kernels, {lines[0].MicrosecondsPerStep / 1000:F2} ms of GPU time per step" +
+                 (lines.Count > 1 ? $", {lines[1].MicrosecondsPerStep / 1000:F2} ms idle" : ""));
+        return lines;
+    }
+
     /// <summary>What the CUDA graph fast path did, for the note: replayed steps, or why it ran eagerly.</summary>
     private static string GraphUse(TrainStep step) =>
         step.GraphNote is { } why ? "; " + why
         : step.Fast.HasFlag(FastPaths.CudaGraph) && step.GraphUse.Replays > 0 ? $"; {step.GraphUse.Replays} steps replayed from {step.GraphUse.Graphs} CUDA graph(s)"
         : "";
 
+    /// <summary>One training step in its own dispose scope.</summary>
     private static void Step(TrainStep step, Tensor x, Tensor y, double lr)
     {
         using var scope = NewDisposeScope();

@@ -126,7 +126,7 @@ def bench_case(size, pe, attention, impl, precision, warmup, steps, device, prof
 PROFILE_HEADER = ["case", "kernel", "calls_per_step", "us_per_step", "share"]
 
 
-def profile_steps(step, case, writer, steps=3, top=30):
+def profile_steps(step, case, writer, steps=3, top=60):
     """Where one step's GPU time goes: torch.profiler over `steps` steps, the `top` kernels by device time."""
     from torch.profiler import profile, ProfilerActivity
     torch.cuda.synchronize()

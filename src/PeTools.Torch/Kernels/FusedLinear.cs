@@ -6,11 +6,14 @@ using F = TorchSharp.torch.nn.functional;
 namespace PeTools.Torch.Kernels;
 
 /// <summary>
-/// y = x·Wᵀ + b beside its oracle, libtorch's <c>linear</c>: the same forward (libtorch's GEMM with the bias in its
-/// epilogue) and the same GEMMs for dx = g·W and dW = gᵀ·x, but the bias gradient Σ_rows g as per-chunk column sums in a
-/// run-time kernel (<c>column_sum.cu</c>) that libtorch then adds, because libtorch's reduction over 65,536 rows took
-/// ten times the time of reading g once (BENCHMARKS.md, "Where the GPU time goes"). Once differentiable; the composite
-/// attention path (Hessians) turns it off with the other kernels.
+/// y = x·Wᵀ + b beside its oracle, libtorch's <c>linear</c>: the forward as one <c>addmm</c> on x flattened to 2-D,
+/// which cuBLASLt runs with the bias in the GEMM's epilogue, and the same GEMMs for dx = g·W and dW = gᵀ·x, but the
+/// bias gradient Σ_rows g as per-chunk column sums in a run-time kernel (<c>column_sum.cu</c>) that libtorch then adds,
+/// because libtorch's reduction over 65,536 rows took ten times the time of reading g once (BENCHMARKS.md, "Where the
+/// GPU time goes"). Why addmm: TorchSharp's <c>linear</c> is libtorch's C++-frontend one, which for a 3-D x runs
+/// <c>matmul</c> and then adds the bias as a separate broadcast kernel (25 of them were 1.85 ms of a 13.7 ms bf16 step
+/// on an H200, examples/results/gpu/profile-h200). Once differentiable; the composite attention path (Hessians) turns
+/// it off with the other kernels.
 /// </summary>
 public static class FusedLinear
 {
@@ -32,7 +35,17 @@ public static class FusedLinear
     public static Tensor Apply(Tensor x, Tensor weight, Tensor bias, IKernelLauncher launcher)
     {
         bool graph = is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias.requires_grad);
-        return graph ? LinearFunction.apply(x, weight, bias, launcher) : F.linear(x, weight, bias);
+        return graph ? LinearFunction.apply(x, weight, bias, launcher) : BiasedProduct(x, weight, bias);
+    }
+
+    /// <summary>x·Wᵀ + b for x (…, in) as one addmm over x's rows: the bias goes into cuBLASLt's epilogue (a 1-D
+    /// contiguous bias, beta 1), where the C++ frontend's linear adds it in a kernel of its own.</summary>
+    public static Tensor BiasedProduct(Tensor x, Tensor weight, Tensor bias)
+    {
+        long inputs = x.shape[^1], outputs = weight.shape[0];
+        var shape = x.shape.ToArray();
+        shape[^1] = outputs;
+        return addmm(bias, x.reshape(-1, inputs), weight.t(), 1, 1).view(shape);                 // (…, out)
     }
 
     /// <summary>The projection of x with this weight and bias: on the kernel path when <paramref name="use"/> asks for it and
@@ -82,7 +95,7 @@ public static class FusedLinear
         {
             var (x, weight, bias, launcher) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (IKernelLauncher)vars[3]);
             ctx.save_data(nameof(Saved), new Saved(x.alias().DetachFromDisposeScope(), weight.alias().DetachFromDisposeScope(), launcher));
-            return F.linear(x, weight, bias);                                                     // (…, out)
+            return BiasedProduct(x, weight, bias);                                                // (…, out)
         }
 
         public override List<Tensor> backward(AutogradContext ctx, Tensor grad)

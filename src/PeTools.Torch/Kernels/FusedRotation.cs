@@ -17,6 +17,9 @@ public static class FusedRotation
 {
     private const string Stem = "rotate_pairs";
 
+    /// <summary>The kernel that moves 16 bytes per thread, where every access is 16-byte aligned (else <see cref="Stem"/>).</summary>
+    internal const string WideStem = "rotate_pairs16";
+
     /// <summary>True when x and the tables can take this path on <paramref name="launcher"/>.</summary>
     public static bool Fits(Tensor x, (Tensor C, Tensor S) tables, IKernelLauncher launcher)
     {
@@ -37,6 +40,7 @@ public static class FusedRotation
 
     /// <summary>
     /// One launch: x (B, H, T, dh), last dim contiguous, → (B, T, H, dh) contiguous; inverse = the transpose (backward).
+    /// 16 bytes per thread where x, the tables and the output allow aligned 128-bit accesses, else a pair per thread.
     /// </summary>
     internal static Tensor Launch(IKernelLauncher launcher, Tensor x, Tensor c, Tensor s, bool inverse)
     {
@@ -44,11 +48,27 @@ public static class FusedRotation
         var output = empty([b, t, h, dh], dtype: x.dtype, device: x.device);                 // (B, T, H, dh)
         if (output.numel() == 0) return output;
         long tableHeadStride = c.dim() == 3 ? t * dh : 0;
+        var (xp, cp, sp) = (TensorPointer.Of(x), TensorPointer.Of(c), TensorPointer.Of(s));
+        long lanes = 16 / x.element_size();                                                  // elements per 16 bytes
+        bool wide = launcher.Has(KernelName.Of(WideStem, x.dtype)) && dh % lanes == 0 &&
+                    x.stride(0) % lanes == 0 && x.stride(1) % lanes == 0 && x.stride(2) % lanes == 0 &&
+                    xp % 16 == 0 && cp % 16 == 0 && sp % 16 == 0 && TensorPointer.Of(output) % 16 == 0;
+        if (wide)
+        {
+            long threadsTotal = b * t * h * (dh / lanes);
+            const uint threads = 256;
+            launcher.Launch(KernelName.Of(WideStem, x.dtype), new KernelGrid((uint)((threadsTotal + threads - 1) / threads), 1, threads),
+            [
+                xp, TensorPointer.Of(output), cp, sp, b * t,
+                t, h, dh, x.stride(0), x.stride(1), x.stride(2), tableHeadStride, inverse ? 1 : 0,
+            ]);
+            return output;
+        }
         long pairsPerRow = h * dh / 2;
-        uint threads = (uint)Math.Min(1024, Math.Max(32, (pairsPerRow + 31) / 32 * 32));
-        launcher.Launch(KernelName.Of(Stem, x.dtype), new KernelGrid((uint)(b * t), 1, threads),
+        uint rowThreads = (uint)Math.Min(1024, Math.Max(32, (pairsPerRow + 31) / 32 * 32));
+        launcher.Launch(KernelName.Of(Stem, x.dtype), new KernelGrid((uint)(b * t), 1, rowThreads),
         [
-            TensorPointer.Of(x), TensorPointer.Of(output), TensorPointer.Of(c), TensorPointer.Of(s),
+            xp, TensorPointer.Of(output), cp, sp,
             t, h, dh, x.stride(0), x.stride(1), x.stride(2), tableHeadStride, inverse ? 1 : 0,
         ]);
         return output;

@@ -13,13 +13,16 @@ namespace PeTools.Torch.Kernels;
 /// </summary>
 public static class FusedRotationCheck
 {
-    public sealed record Layout(string Name, bool Sliced, bool Partial);
+    /// <summary>Misaligned: the slice starts one element into a row one element wider, so no 16-byte access is aligned
+    /// and the kernel takes its pair-per-thread form (the others take the 16-byte one).</summary>
+    public sealed record Layout(string Name, bool Sliced, bool Partial, bool Misaligned = false);
 
     public static IReadOnlyList<Layout> Layouts { get; } =
     [
         new("transposed", Sliced: false, Partial: false),
         new("sliced", Sliced: true, Partial: false),
         new("partial", Sliced: true, Partial: true),
+        new("misaligned", Sliced: true, Partial: false, Misaligned: true),
     ];
 
     /// <summary>Relative differences (forward, gradient): max |fused − oracle| / max |oracle|.</summary>
@@ -32,14 +35,14 @@ public static class FusedRotationCheck
         var angles = randn([t, rotatedDims / 2], generator: g, dtype: float64).mul(3);
         var tables = RotationTables.Build(angles.cos().to(dtype), angles.sin().to(dtype), h, rotatedHeads, dh);
         var (c, s) = (tables.C.to(device), tables.S.to(device));
-        long width = layout.Sliced ? 3 * h * dh : h * dh;
+        long width = (layout.Sliced ? 3 * h * dh : h * dh) + (layout.Misaligned ? 1 : 0), start = layout.Misaligned ? 1 : h * dh;
         var source = randn([b, t, width], generator: g).to(dtype);                       // (B, T, width)
         var upstream = randn([b, h, t, dh], generator: g).to(dtype).to(device);          // (B, H, T, dh)
 
         (Tensor Y, Tensor Grad)? Run(bool fused)
         {
             var leaf = source.to(device).clone().requires_grad_();                       // (B, T, width), a fresh leaf per run
-            var x = (layout.Sliced ? leaf.narrow(2, h * dh, h * dh) : leaf)
+            var x = (layout.Sliced ? leaf.narrow(2, start, h * dh) : leaf)
                 .view(b, t, h, dh).transpose(1, 2);                                      // (B, H, T, dh), strided
             if (fused && !FusedRotation.Fits(x, (c, s), launcher)) return null;
             var y = fused ? FusedRotation.Apply(x, (c, s), launcher) : RotationTables.Apply(x, (c, s));

@@ -68,25 +68,14 @@ public static class FusedSmallAttention
     /// </summary>
     public static Tensor KeepMask(long seed, long b, long h, long t, long s, double dropout)
     {
-        uint threshold = (uint)(dropout * 4294967296.0);
+        uint threshold = DropoutHash.Threshold(dropout);
         var keep = new bool[b * h * t * s];
-        ulong useed = (ulong)seed;
         for (long bh = 0; bh < b * h; bh++)
         {
-            uint key = Hash32((uint)useed ^ Hash32((uint)bh + (uint)(useed >> 32)));
-            for (long e = 0; e < t * s; e++) keep[bh * t * s + e] = Hash32((uint)e ^ key) >= threshold;
+            uint key = DropoutHash.BlockKey(seed, (ulong)bh);
+            for (long e = 0; e < t * s; e++) keep[bh * t * s + e] = DropoutHash.Keep(key, (uint)e, threshold);
         }
         return tensor(keep).view(b, h, t, s);
-    }
-
-    private static uint Hash32(uint x)
-    {
-        x ^= x >> 16;
-        x *= 0x7feb352du;
-        x ^= x >> 15;
-        x *= 0x846ca68bu;
-        x ^= x >> 16;
-        return x;
     }
 
     /// <summary>What one call uses besides q, k, v: no gradient flows to these.</summary>

@@ -19,6 +19,10 @@ public sealed class KernelUse
     /// fits; false: libtorch's linear, the oracle.</summary>
     public bool Linear { get; set; }
 
+    /// <summary>Every residual connection with dropout on its branch, in training, in <see cref="FusedResidualDropout"/>
+    /// where it fits; false: libtorch's dropout and add, the oracle.</summary>
+    public bool ResidualDropout { get; set; }
+
     /// <summary>Attention with an ALiBi bias (<see cref="Positional.PositionalEncoding.DistanceSlopes"/>) or with no PE bias
     /// in <see cref="FusedSmallAttention"/> where it fits, in any precision; false: scaled_dot_product_attention (with
     /// the bias as a tensor), the oracle.</summary>

@@ -19,3 +19,62 @@ __device__ __forceinline__ float pe_load(const float* p) { return *p; }
 __device__ __forceinline__ float pe_load(const pe_bf16* p) { return pe_bf16_to_float(*p); }
 __device__ __forceinline__ void pe_store(float* p, float v) { *p = v; }
 __device__ __forceinline__ void pe_store(pe_bf16* p, float v) { *p = pe_float_to_bf16(v); }
+
+// 16 bytes of a row as one load or store (a 128-bit access where the address is 16-byte aligned, which the host
+// checks): 4 fp32 or 8 bf16, unpacked to and packed from fp32 in element order (little-endian halves for bf16).
+struct alignas(16) pe_vec16
+{
+    unsigned int w[4];
+};
+
+__device__ __forceinline__ void pe_unpack16(const pe_vec16& v, float* f, const float*)
+{
+    for (int i = 0; i < 4; i++) f[i] = __uint_as_float(v.w[i]);
+}
+
+__device__ __forceinline__ void pe_unpack16(const pe_vec16& v, float* f, const pe_bf16*)
+{
+    for (int i = 0; i < 4; i++)
+    {
+        f[2 * i] = __uint_as_float(v.w[i] << 16);
+        f[2 * i + 1] = __uint_as_float(v.w[i] & 0xffff0000u);
+    }
+}
+
+__device__ __forceinline__ void pe_pack16(pe_vec16& v, const float* f, const float*)
+{
+    for (int i = 0; i < 4; i++) v.w[i] = __float_as_uint(f[i]);
+}
+
+__device__ __forceinline__ void pe_pack16(pe_vec16& v, const float* f, const pe_bf16*)
+{
+    for (int i = 0; i < 4; i++)
+        v.w[i] = (unsigned int)pe_float_to_bf16(f[2 * i]) | ((unsigned int)pe_float_to_bf16(f[2 * i + 1]) << 16);
+}
+
+// Dropout bits shared by every kernel that drops (small_attention.cu, residual_dropout.cu) and reproduced on the host
+// by DropoutHash.cs for the oracles: a block of up to 2^16 decisions gets one 32-bit key of (seed, block index), and
+// each decision one hash of its index in the block.
+__device__ __forceinline__ unsigned int pe_hash32(unsigned int x)
+{
+    // "lowbias32" (C. Wellons' hash-prospector): a full-avalanche 32-bit mix, two multiplies.
+    x ^= x >> 16;
+    x *= 0x7feb352du;
+    x ^= x >> 15;
+    x *= 0x846ca68bu;
+    x ^= x >> 16;
+    return x;
+}
+
+// The key of block `block` (attention: b·H + h, its weights indexed i·S + j < 2^14; residual dropout: element >> 16).
+// Indices below 2^32 are distinct inputs to a bijection. True keeps the value.
+__device__ __forceinline__ unsigned int pe_block_key(unsigned long long seed, unsigned long long block)
+{
+    return pe_hash32((unsigned int)seed ^ pe_hash32((unsigned int)block + (unsigned int)(seed >> 32)));
+}
+
+__device__ __forceinline__ bool pe_keep(unsigned int key, unsigned int index, unsigned int threshold)
+{
+    return pe_hash32(index ^ key) >= threshold;
+}
+

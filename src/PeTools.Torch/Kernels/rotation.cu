@@ -9,6 +9,12 @@
 // The forward is RotationTables.Apply (x ∘ C + swap(x) ∘ S); the backward is its transpose, C ∘ g + swap(S ∘ g).
 // Grid: one block per (b, t) row, blockIdx.x = b·T + t; threads stride over the H·dh/2 pairs of the row, so
 // neighbouring threads read and write neighbouring pairs. Every size fits 32 bits (the host checks); offsets are 64-bit.
+//
+// rotate_pairs16_*: the same rotation, 16 bytes of x per thread (8 bf16 or 4 fp32: whole pairs) with one 128-bit load
+// of x, C and S each and one 128-bit store, over a flat grid of (row, 16-byte chunk) pairs. The scalar kernel moved
+// 2 bytes per load and ran at about a quarter of the memory bandwidth (24 launches, 1.19 ms of a 14.8 ms bf16 RoPE
+// step on an H200). The host takes it only where every such access is 16-byte aligned: dh, the strides of x and the
+// base pointers of x, C and S in multiples of 16 bytes.
 
 #include "pe_common.cuh"
 
@@ -39,6 +45,51 @@ __device__ __forceinline__ void pe_rotate_row(const T* x, T* out, const T* c, co
         pe_store(op, y0);
         pe_store(op + 1, y1);
     }
+}
+
+template <typename T>
+__device__ __forceinline__ void pe_rotate_row16(const T* x, T* out, const T* c, const T* s,
+                                                long long rows, long long t_len, long long heads, long long dh,
+                                                long long sb, long long sh, long long st, long long ths, long long inverse)
+{
+    constexpr unsigned int lanes = 16 / sizeof(T);                             // elements per 16 bytes
+    const unsigned int chunks = (unsigned int)(dh / lanes);                     // per head
+    const unsigned int per_row = (unsigned int)heads * chunks;
+    const unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= (unsigned long long)rows * per_row) return;
+    const unsigned int row = (unsigned int)(i / per_row);                       // b·T + t
+    const unsigned int j = (unsigned int)(i - (unsigned long long)row * per_row);
+    const unsigned int b = row / (unsigned int)t_len;
+    const unsigned int t = row - b * (unsigned int)t_len;
+    const unsigned int h = j / chunks;
+    const unsigned int d = (j - h * chunks) * lanes;                           // the chunk's first dim (even)
+    const long long tb = (long long)h * ths + (long long)t * dh + d;
+    float xf[lanes], cf[lanes], sf[lanes], yf[lanes];
+    pe_unpack16(*(const pe_vec16*)(x + (long long)b * sb + (long long)t * st + (long long)h * sh + d), xf, x);
+    pe_unpack16(*(const pe_vec16*)(c + tb), cf, c);
+    pe_unpack16(*(const pe_vec16*)(s + tb), sf, s);
+    for (unsigned int k = 0; k < lanes; k += 2)
+    {
+        yf[k] = inverse ? fmaf(xf[k], cf[k], xf[k + 1] * sf[k + 1]) : fmaf(xf[k], cf[k], xf[k + 1] * sf[k]);
+        yf[k + 1] = inverse ? fmaf(xf[k + 1], cf[k + 1], xf[k] * sf[k]) : fmaf(xf[k + 1], cf[k + 1], xf[k] * sf[k + 1]);
+    }
+    pe_vec16 y;
+    pe_pack16(y, yf, out);
+    *(pe_vec16*)(out + (long long)row * heads * dh + (long long)h * dh + d) = y;
+}
+
+extern "C" __global__ void rotate_pairs16_f32(const float* x, float* out, const float* c, const float* s, long long rows,
+                                              long long t_len, long long heads, long long dh,
+                                              long long sb, long long sh, long long st, long long ths, long long inverse)
+{
+    pe_rotate_row16(x, out, c, s, rows, t_len, heads, dh, sb, sh, st, ths, inverse);
+}
+
+extern "C" __global__ void rotate_pairs16_bf16(const pe_bf16* x, pe_bf16* out, const pe_bf16* c, const pe_bf16* s,
+                                               long long rows, long long t_len, long long heads, long long dh,
+                                               long long sb, long long sh, long long st, long long ths, long long inverse)
+{
+    pe_rotate_row16(x, out, c, s, rows, t_len, heads, dh, sb, sh, st, ths, inverse);
 }
 
 extern "C" __global__ void rotate_pairs_f32(const float* x, float* out, const float* c, const float* s,

@@ -25,29 +25,6 @@
 #define PE_LOG2E 1.4426950408889634f
 #define PE_INFINITY __uint_as_float(0x7f800000u)  // no math.h under NVRTC
 
-__device__ __forceinline__ unsigned int pe_hash32(unsigned int x)
-{
-    // "lowbias32" (C. Wellons' hash-prospector): a full-avalanche 32-bit mix, two multiplies.
-    x ^= x >> 16;
-    x *= 0x7feb352du;
-    x ^= x >> 15;
-    x *= 0x846ca68bu;
-    x ^= x >> 16;
-    return x;
-}
-
-// Dropout: each (batch, head) block's bits come from one 32-bit key of (seed, b·H + h), then one hash per weight of
-// its index i·S + j in the block (< 2^14: distinct inputs to a bijection). True keeps the weight.
-__device__ __forceinline__ unsigned int pe_block_key(unsigned long long seed, unsigned long long bh)
-{
-    return pe_hash32((unsigned int)seed ^ pe_hash32((unsigned int)bh + (unsigned int)(seed >> 32)));
-}
-
-__device__ __forceinline__ bool pe_keep(unsigned int key, unsigned int index, unsigned int threshold)
-{
-    return pe_hash32(index ^ key) >= threshold;
-}
-
 struct pe_attention_shape
 {
     long long t, s, heads;

@@ -19,6 +19,7 @@ public sealed class Block : nn.Module
     private readonly LayerNorm ln2;
     private readonly Sequential ffn;
     private readonly Dropout dropout;
+    private readonly double dropoutRate;
     private readonly bool keysFromMemory;
     private readonly Linear[] ffnLinears;                          // fc1, fc2 of ffn: plain arrays, not registered twice
     private readonly nn.Module<Tensor, Tensor>[] ffnActivation;    // act of ffn
@@ -35,6 +36,7 @@ public sealed class Block : nn.Module
         ffnLinears = [fc1, fc2];
         ffnActivation = [activation];
         dropout = nn.Dropout(config.Dropout);
+        dropoutRate = config.Dropout;
         RegisterComponents();
     }
 
@@ -62,8 +64,17 @@ public sealed class Block : nn.Module
         var attended = projectedMemory is not null && keysFromMemory
             ? attn.forward(h, projectedMemory, mask)                    // (B, T, D)
             : attn.forward(h, keysFromMemory ? memory : h, mask);       // (B, T, D)
-        x = x + dropout.call(attended);                                 // (B, T, D)
-        return x + dropout.call(FeedForward(Norm(ln2, x)));             // (B, T, D)
+        x = Residual(x, attended);                                      // (B, T, D)
+        return Residual(x, FeedForward(Norm(ln2, x)));                  // (B, T, D)
+    }
+
+    /// <summary>x + dropout(branch): in one kernel pass in training where <see cref="Kernels"/> asks for it and it fits
+    /// (<see cref="FusedResidualDropout"/>), else libtorch's dropout and add.</summary>
+    private Tensor Residual(Tensor x, Tensor branch)
+    {
+        if (training && kernels.ResidualDropout && dropoutRate > 0 && kernels.LauncherFor(x.device) is { } k && FusedResidualDropout.Fits(x, branch, k))
+            return FusedResidualDropout.Apply(x, branch, dropoutRate, k);
+        return x + dropout.call(branch);
     }
 
     private Tensor Norm(LayerNorm ln, Tensor x) => FusedLayerNorm.ApplyOrModule(ln, x, kernels);

@@ -133,20 +133,21 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
     /// Double backward (Hessian-vector products) needs <see cref="AttentionPath.Composite"/>: the fused kernels'
     /// backward is not differentiable on every device, and TorchSharp's autograd.grad does not turn libtorch's error
     /// into an exception (THSAutograd_grad has no CATCH), so the process would die. The composite path also turns
-    /// <see cref="RotateInKernel"/>, <see cref="LayerNormInKernel"/> and <see cref="LinearInKernel"/> off: a run-time kernel's backward is not
-    /// differentiable again.
+    /// <see cref="RotateInKernel"/>, <see cref="LayerNormInKernel"/>, <see cref="LinearInKernel"/> and the residual dropout
+    /// kernel off: a run-time kernel's backward is not differentiable again.
     /// </summary>
     public IDisposable UseAttentionPath(AttentionPath path)
     {
         var previous = blockArray.Select(b => b.Attention.Path).ToArray();
-        bool rotate = RotateInKernel, norm = LayerNormInKernel, linear = LinearInKernel;
+        bool rotate = RotateInKernel, norm = LayerNormInKernel, linear = LinearInKernel, residual = Kernels.ResidualDropout;
         foreach (var b in blockArray) b.Attention.Path = path;
-        if (path == AttentionPath.Composite) (RotateInKernel, LayerNormInKernel, LinearInKernel) = (false, false, false);
+        if (path == AttentionPath.Composite)
+            (RotateInKernel, LayerNormInKernel, LinearInKernel, Kernels.ResidualDropout) = (false, false, false, false);
         // AttentionInKernel needs no switch: the kernel runs only on the fused path.
         return new Restore(() =>
         {
             for (int l = 0; l < blockArray.Length; l++) blockArray[l].Attention.Path = previous[l];
-            (RotateInKernel, LayerNormInKernel, LinearInKernel) = (rotate, norm, linear);
+            (RotateInKernel, LayerNormInKernel, LinearInKernel, Kernels.ResidualDropout) = (rotate, norm, linear, residual);
         });
     }
 

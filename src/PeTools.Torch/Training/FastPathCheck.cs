@@ -165,7 +165,7 @@ public static class FastPathCheck
 
     /// <summary>
     /// The run-time kernels against their oracles, kernel by kernel (<see cref="FusedLayerNormCheck"/>,
-    /// <see cref="FusedLinearCheck"/>, <see cref="FusedRotationCheck"/>): on CUDA a kernel that cannot be compiled fails here (training then silently
+    /// <see cref="FusedLinearCheck"/>, <see cref="FusedResidualDropoutCheck"/>, <see cref="FusedRotationCheck"/>): on CUDA a kernel that cannot be compiled fails here (training then silently
     /// takes the oracle path); on CPU there is none to check.
     /// </summary>
     private static IEnumerable<CheckRow> KernelRows(Device device, string dev)
@@ -182,6 +182,10 @@ public static class FastPathCheck
             checks.Add(("attn-kernel", "attention/" + c.Name, (k, t) => (FusedSmallAttentionCheck.Compare(k, device, t, c),
                 "ALiBi attention kernel vs the composite with the same bias, mask and dropout bits: worst of z, dq, dk, dv (relative to the oracle's max)"),
                 FusedSmallAttentionCheck.Tolerance));
+        foreach (var c in FusedResidualDropoutCheck.Cases)
+            checks.Add(("residual-kernel", "residual-dropout/" + c.Name, (k, t) => (FusedResidualDropoutCheck.Compare(k, device, t, c),
+                "x + dropout(y) kernel vs the composite with the same dropout bits: worst of out, dx, dy (relative to the oracle's max)"),
+                FusedResidualDropoutCheck.Tolerance));
         foreach (var layout in FusedRotationCheck.Layouts)
             checks.Add(("rope-kernel", "rotation/" + layout.Name, (k, t) =>
             {

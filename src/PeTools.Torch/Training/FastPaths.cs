@@ -97,9 +97,15 @@ public enum FastPaths
     /// table to the kernel. <c>--fast-paths relative-kernel</c> times it.</summary>
     RelativeKernel = 8192,
 
+    /// <summary>Every residual connection with dropout on its branch, x + dropout(y), in one run-time kernel pass that
+    /// reads x and y and writes the sum (<see cref="Kernels.FusedResidualDropout"/>), the mask recomputed from a hashed
+    /// seed in backward, instead of libtorch's dropout kernel (which stores y' and a byte mask) and then its add.
+    /// <c>--fast-paths no-residual-kernel</c> times the step without it.</summary>
+    ResidualDropoutKernel = 16384,
+
     /// <summary>What pe-train trains with: every fast path measured faster than its oracle on a GPU.</summary>
     Default = Flat | FusedMemoryProjections | FastRope | RopeKernel | LayerNormKernel | BiasKernel | CudaGraph | LearnedBiasExplicit
-              | BiasAsFourDims | AttentionKernelFp32,
+              | BiasAsFourDims | AttentionKernelFp32 | ResidualDropoutKernel,
 
     /// <summary>Every fast path, measured or not: what <c>pe-train check</c> compares with <see cref="None"/>.</summary>
     All = Default | AttentionKernel | RelativeKernel | CudnnBiasAttention | ConstantBiasExplicit,

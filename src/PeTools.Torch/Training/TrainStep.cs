@@ -74,6 +74,7 @@ public sealed class TrainStep : IDisposable
         model.Kernels.LearnedBiasExplicit = fast.HasFlag(FastPaths.LearnedBiasExplicit);
         model.Kernels.ConstantBiasExplicit = fast.HasFlag(FastPaths.ConstantBiasExplicit);
         model.Kernels.BiasAsFourDims = fast.HasFlag(FastPaths.BiasAsFourDims);
+        model.Kernels.ResidualDropout = fast.HasFlag(FastPaths.ResidualDropoutKernel);
     }
 
     public FastPaths Fast { get; }

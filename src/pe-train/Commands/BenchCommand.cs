@@ -184,7 +184,7 @@ internal static class BenchCommand
     private static string[] List(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private const int ProfiledSteps = 3, ProfiledKernels = 40;
+    private const int ProfiledSteps = 3, ProfiledKernels = 60;
 
     /// <summary>The kernels of <see cref="ProfiledSteps"/> more steps, summarised; none (with a warning) when CUPTI is
     /// missing or refuses: the timing row stands without its profile.</summary>

@@ -19,6 +19,7 @@ internal static class FastPathVariants
         ["no-rope-kernel"] = FastPaths.Default & ~FastPaths.RopeKernel,
         ["no-ln-kernel"] = FastPaths.Default & ~FastPaths.LayerNormKernel,
         ["no-bias-kernel"] = FastPaths.Default & ~FastPaths.BiasKernel,
+        ["no-residual-kernel"] = FastPaths.Default & ~FastPaths.ResidualDropoutKernel,
         ["attn-kernel"] = FastPaths.Default | FastPaths.AttentionKernel,
         ["no-attn-kernel-fp32"] = FastPaths.Default & ~FastPaths.AttentionKernelFp32,
         ["relative-kernel"] = FastPaths.Default | FastPaths.RelativeKernel,

@@ -33,6 +33,23 @@ public class FusedRotationTests
         Assert.True(gradient <= FusedRotationCheck.Tolerance(dtype), $"gradient {gradient}");
     }
 
+    [Theory]
+    [MemberData(nameof(LayoutsAndDtypes))]
+    public void Aligned_layouts_take_the_16_byte_kernel_and_misaligned_ones_the_pair_kernel(string layoutName, bool bf16)
+    {
+        // Given a launcher that counts the launches of each form of the rotation kernel
+        var layout = FusedRotationCheck.Layouts.Single(l => l.Name == layoutName);
+        var counting = new CountingLauncher(KernelEmulator.Instance);
+
+        // When the check rotates x in this layout and back-propagates
+        FusedRotationCheck.Compare(counting, CPU, bf16 ? ScalarType.BFloat16 : ScalarType.Float32, layout);
+
+        // Then a misaligned x goes to the pair-per-thread kernel, and an aligned one never does
+        int wide = counting.LaunchesOf(FusedRotation.WideStem + "_"), pairs = counting.LaunchesOf("rotate_pairs_");
+        if (layout.Misaligned) Assert.True(pairs > 0, $"pair kernel launches: {pairs}");
+        else Assert.True(pairs == 0 && wide == 2, $"pair kernel launches {pairs}, 16-byte kernel launches {wide}");
+    }
+
     [Fact]
     public void A_wrong_table_is_caught_by_the_check()
     {

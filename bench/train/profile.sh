@@ -9,7 +9,7 @@
 # kernel-profile tables), torch.csv / torch-profile.csv, profile.md (the side-by-side table) and log.txt.
 # PE: torch_bench.py case labels (default: nope rope). Knobs (environment): PRECISION (default bf16), VARIANTS (pe-train
 # --fast-paths list, default all), MODES (torch_bench.py --modes, default torch-eager:bf16,torch-compile:bf16),
-# CONFIG (default paper), STEPS (default 10).
+# CONFIG (default paper), STEPS (default 10). MODES=none profiles pe-train alone.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$(cd "${1:?usage: profile.sh BIN OUT [PE ...]}" && pwd)
@@ -39,9 +39,11 @@ while read -r args; do
 done < <(python3 "$here/torch_bench.py" --configs "$config" --pes "$pe_list" --warmup 3 --steps "$steps" --pe-train-args)
 rm -f "$out/case.csv" "$out/case-profile.csv"
 
-echo "== torch_bench.py --profile ($pe_list)" | tee -a "$log" >&2
-python3 "$here/torch_bench.py" --configs "$config" --pes "$pe_list" --warmup 3 --steps "$steps" \
-  --modes "${MODES:-torch-eager:bf16,torch-compile:bf16}" --profile "$out/torch-profile.csv" >"$out/torch.csv" 2>>"$log"
+if [[ ${MODES:-} != none ]]; then
+  echo "== torch_bench.py --profile ($pe_list)" | tee -a "$log" >&2
+  python3 "$here/torch_bench.py" --configs "$config" --pes "$pe_list" --warmup 3 --steps "$steps" \
+    --modes "${MODES:-torch-eager:bf16,torch-compile:bf16}" --profile "$out/torch-profile.csv" >"$out/torch.csv" 2>>"$log"
+fi
 
 python3 "$here/profile_report.py" "$out" >"$out/profile.md" 2>>"$log"
 cat "$out/profile.md"

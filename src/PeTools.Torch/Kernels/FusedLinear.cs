@@ -8,7 +8,7 @@ namespace PeTools.Torch.Kernels;
 /// <summary>
 /// y = x·Wᵀ + b beside its oracle, libtorch's <c>linear</c>: the forward as one <c>addmm</c> on x flattened to 2-D,
 /// which cuBLASLt runs with the bias in the GEMM's epilogue, and the same GEMMs for dx = g·W and dW = gᵀ·x, but the
-/// bias gradient Σ_rows g as per-chunk column sums in a run-time kernel (<c>column_sum.cu</c>) that libtorch then adds,
+/// bias gradient Σ_rows g as per-chunk column sums in a run-time kernel (<c>column_sum.cu</c>) that a second one adds,
 /// because libtorch's reduction over 65,536 rows took ten times the time of reading g once (BENCHMARKS.md, "Where the
 /// GPU time goes"). Why addmm: TorchSharp's <c>linear</c> is libtorch's C++-frontend one, which for a 3-D x runs
 /// <c>matmul</c> and then adds the bias as a separate broadcast kernel (25 of them were 1.85 ms of a 13.7 ms bf16 step
@@ -17,7 +17,7 @@ namespace PeTools.Torch.Kernels;
 /// </summary>
 public static class FusedLinear
 {
-    private const string Stem = "column_sum_partial";
+    private const string Stem = "column_sum_partial", FinishStem = "column_sum_finish";
 
     /// <summary>Rows each block of the column-sum kernel sums (more when that would exceed CUDA's 65,535 blocks in y).</summary>
     public const long RowsPerChunk = 64;
@@ -60,7 +60,8 @@ public static class FusedLinear
     private static Tensor? TryApply(Tensor x, Tensor weight, Tensor? bias, KernelUse use) =>
         use.Linear && bias is not null && use.LauncherFor(x.device) is { } k && Fits(x, weight, bias, k) ? Apply(x, weight, bias, k) : null;
 
-    /// <summary>Σ over rows of g (rows, d), contiguous: fp32 partial sums per chunk of rows, added by libtorch, in g's dtype.</summary>
+    /// <summary>Σ over rows of g (rows, d), contiguous: fp32 partial sums per chunk of rows, then their sum in g's dtype
+    /// (rounded once), each in a kernel.</summary>
     public static Tensor ColumnSum(IKernelLauncher launcher, Tensor g)
     {
         long rows = g.shape[0], d = g.shape[1];
@@ -71,8 +72,23 @@ public static class FusedLinear
         uint threads = (uint)Math.Min(256, (d + 31) / 32 * 32);
         launcher.Launch(KernelName.Of(Stem, g.dtype), new KernelGrid((uint)((d + threads - 1) / threads), (uint)chunks, threads),
             [TensorPointer.Of(g), TensorPointer.Of(partial), rows, d, perChunk]);
-        var sums = partial.sum([0L]);                                               // (d) fp32
-        return sums.dtype == g.dtype ? sums : sums.to(g.dtype);
+        return FinishColumnSum(launcher, partial, g.dtype);
+    }
+
+    /// <summary>Σ over the first dim of fp32 partial sums (chunks, d), contiguous, as a (d) tensor of
+    /// <paramref name="dtype"/>: one kernel where the launcher has it, else libtorch's sum and cast.</summary>
+    public static Tensor FinishColumnSum(IKernelLauncher launcher, Tensor partial, ScalarType dtype)
+    {
+        long chunks = partial.shape[0], d = partial.shape[1];
+        if (!launcher.Has(KernelName.Of(FinishStem, dtype)))
+        {
+            var sums = partial.sum([0L]);                                           // (d) fp32
+            return sums.dtype == dtype ? sums : sums.to(dtype);
+        }
+        var output = empty([d], dtype: dtype, device: partial.device);
+        launcher.Launch(KernelName.Of(FinishStem, dtype), new KernelGrid((uint)((d + 31) / 32), 1, 256),
+            [TensorPointer.Of(partial), TensorPointer.Of(output), chunks, d]);
+        return output;
     }
 
     /// <summary>What backward needs, owned here (detached from any dispose scope) and released by backward.</summary>

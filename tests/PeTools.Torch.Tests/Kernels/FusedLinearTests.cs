@@ -43,6 +43,26 @@ public class FusedLinearTests
     }
 
     [Theory]
+    [InlineData(1, 7)]
+    [InlineData(20, 33)]
+    [InlineData(1030, 300)]
+    public void The_finishing_kernel_adds_every_chunk_of_every_column_once_and_rounds_once(long chunks, long d)
+    {
+        // Given fp32 partial sums that are integers (no rounding in any order), some past bf16's 8-bit mantissa
+        using var scope = NewDisposeScope();
+        var partial = arange(chunks * d, dtype: ScalarType.Float32).view(chunks, d).remainder(61).sub(30).mul(3);
+
+        // When the kernel adds the chunks, in fp32 and in bf16
+        var f32 = FusedLinear.FinishColumnSum(KernelEmulator.Instance, partial, ScalarType.Float32);
+        var bf16 = FusedLinear.FinishColumnSum(KernelEmulator.Instance, partial, ScalarType.BFloat16);
+
+        // Then fp32 is the exact sum and bf16 that sum rounded once, as libtorch rounds it
+        var exact = partial.sum([0L]);
+        Assert.Equal(exact.data<float>().ToArray(), f32.data<float>().ToArray());
+        Assert.Equal(exact.to(ScalarType.BFloat16).to(ScalarType.Float32).data<float>().ToArray(), bf16.to(ScalarType.Float32).data<float>().ToArray());
+    }
+
+    [Theory]
     [InlineData("rope", Architecture.Reference)]
     [InlineData("alibi", Architecture.Standard)]
     public void A_model_on_the_bias_kernel_path_matches_libtorch_with_gradients(string pe, Architecture arch)

@@ -8,8 +8,11 @@ namespace PeTools.Torch.Kernels;
 /// LayerNorm over the last dim with affine weight and bias in run-time kernels (<c>layer_norm.cu</c>), beside its
 /// oracle, libtorch's <c>layer_norm</c>: forward one warp per row; backward dx one warp per row, and the γ/β gradients as
 /// per-chunk column sums that libtorch then adds, because libtorch's γ/β reduction was the largest single kernel of a
-/// training step on an H200 (BENCHMARKS.md, "Where the GPU time goes"). Statistics in fp32 for fp32 and bf16 storage.
-/// Once differentiable; the composite attention path (Hessians) turns it off with the other kernels.
+/// training step on an H200 (BENCHMARKS.md, "Where the GPU time goes"). Where a row is a whole number of 16-byte vectors
+/// per lane and every pointer is 16-byte aligned, the forward holds the row in registers and moves it in 16-byte
+/// accesses, and one backward kernel writes dx and the γ/β partial sums in one pass over g and x (the scalar kernels
+/// ran at a third to a half of the memory bandwidth: <c>layer_norm.cu</c>). Statistics in fp32 for fp32 and bf16
+/// storage. Once differentiable; the composite attention path (Hessians) turns it off with the other kernels.
 /// </summary>
 public static class FusedLayerNorm
 {
@@ -17,6 +20,28 @@ public static class FusedLayerNorm
     public const long RowsPerChunk = 64;
 
     private const int RowBlock = 256; // threads of the row kernels: 8 warps, 8 rows per block
+
+    /// <summary>The forward that holds rows in registers and moves them in 16-byte accesses, one kernel per count V of
+    /// 16-byte vectors per lane: <c>layer_norm_fwd16_vV_*</c> (else <c>layer_norm_fwd</c>).</summary>
+    internal const string WideForwardStem = "layer_norm_fwd16";
+
+    /// <summary>The backward that writes dx and the γ/β partial sums in one pass in 16-byte accesses, one kernel per V:
+    /// <c>layer_norm_bwd16_vV_*</c> (else <c>layer_norm_bwd_dx</c> and <c>layer_norm_bwd_gb</c>).</summary>
+    internal const string FusedBackwardStem = "layer_norm_bwd16";
+
+    /// <summary>The most 16-byte vectors per lane the wide forward holds (d up to 1,024 bf16 or 512 fp32).</summary>
+    private const long MaxForwardVectors = 4;
+
+    /// <summary>The most the fused backward holds: its γ/β accumulators double its registers (d up to 512 bf16, 256 fp32).</summary>
+    private const long MaxBackwardVectors = 2;
+
+    /// <summary>
+    /// Blocks of the 16-byte kernels, whose 8 warps stride over the rows: one per <see cref="RowsPerWideBlock"/> rows, at
+    /// most <see cref="MaxWideBlocks"/> forward and <see cref="MaxFusedBlocks"/> backward (its partial sums are
+    /// (2, blocks, d), which libtorch then adds: 1 MB at the paper's d = 256). On an H200 at the paper's shape 512 blocks
+    /// backward were 1 to 4 µs faster than 1,024 or 2,048; the forward's count hardly mattered from 1,024 to 4,096.
+    /// </summary>
+    private const long RowsPerWideBlock = 32, MaxWideBlocks = 2048, MaxFusedBlocks = 512;
 
     /// <summary>True when <paramref name="launcher"/> can normalise x (…, d) with this weight and bias.</summary>
     public static bool Fits(Tensor x, Tensor? weight, Tensor? bias, IKernelLauncher launcher)
@@ -61,8 +86,11 @@ public static class FusedLayerNorm
         var y = empty_like(x);
         var mean = empty(rows, dtype: ScalarType.Float32, device: x.device);
         var rstd = empty(rows, dtype: ScalarType.Float32, device: x.device);
-        if (rows > 0)
-            launcher.Launch(KernelName.Of("layer_norm_fwd", x.dtype), RowGrid(rows),
+        var (kernel, grid) = WideKernel(WideForwardStem, MaxForwardVectors, x, launcher) is { } wide && Aligned16(x, weight, bias, y)
+            ? (wide, WideGrid(rows, MaxWideBlocks))
+            : (KernelName.Of("layer_norm_fwd", x.dtype), RowGrid(rows));
+        if (rows > 0) // both forms take the same arguments
+            launcher.Launch(kernel, grid,
                 [TensorPointer.Of(x), TensorPointer.Of(weight), TensorPointer.Of(bias), TensorPointer.Of(y),
                  TensorPointer.Of(mean), TensorPointer.Of(rstd), rows, d, BitConverter.DoubleToInt64Bits(eps)]);
         return (y, mean, rstd);
@@ -70,19 +98,44 @@ public static class FusedLayerNorm
 
     private static KernelGrid RowGrid(long rows) => new((uint)((rows + RowBlock / 32 - 1) / (RowBlock / 32)), 1, RowBlock);
 
+    /// <summary>Blocks of the 16-byte kernels for <paramref name="rows"/>, at most <paramref name="maxBlocks"/>.</summary>
+    private static KernelGrid WideGrid(long rows, long maxBlocks) =>
+        new((uint)Math.Clamp((rows + RowsPerWideBlock - 1) / RowsPerWideBlock, 1, maxBlocks), 1, RowBlock);
+
+    /// <summary>
+    /// The kernel of <paramref name="stem"/> for x's row: <c>STEM_vV_dtype</c>, where V = d / (32 · elements per 16 bytes)
+    /// is whole and 1 to <paramref name="maxVectors"/> and the launcher has it; else null.
+    /// </summary>
+    private static string? WideKernel(string stem, long maxVectors, Tensor x, IKernelLauncher launcher)
+    {
+        long d = x.shape[^1], perWarp = 32 * (16 / x.element_size());
+        if (d % perWarp != 0 || d / perWarp > maxVectors) return null;
+        var name = KernelName.Of($"{stem}_v{d / perWarp}", x.dtype);
+        return launcher.Has(name) ? name : null;
+    }
+
+    /// <summary>True when every tensor's first element is 16-byte aligned (rows of whole vectors then keep it so).</summary>
+    private static bool Aligned16(params Tensor[] tensors) => tensors.All(t => TensorPointer.Of(t) % 16 == 0);
+
     /// <summary>(dx, dγ, dβ) for upstream g like x.</summary>
     private static (Tensor Dx, Tensor DWeight, Tensor DBias) Backward(IKernelLauncher launcher, Tensor g, Saved s)
     {
         var x = s.X;
         long d = x.shape[^1], rows = x.numel() / d;
         var dx = empty_like(x);
+        var fused = WideKernel(FusedBackwardStem, MaxBackwardVectors, x, launcher) is { } k && Aligned16(g, x, s.Weight, dx) ? k : null;
+        var fusedGrid = WideGrid(rows, MaxFusedBlocks);
         long perChunk = Math.Max(RowsPerChunk, (rows + 65534) / 65535);
-        long chunks = Math.Max(1, (rows + perChunk - 1) / perChunk);
+        long chunks = fused is not null ? fusedGrid.GridX : Math.Max(1, (rows + perChunk - 1) / perChunk);
         // One (2, chunks, d) buffer for both partial sums, so one reduction and one cast finish both gradients: every
         // entry is written by the kernel (each block writes its chunk's row for its columns), so it needs no zeroing.
         var partial = empty([2, chunks, d], dtype: ScalarType.Float32, device: x.device);
-        var (partialWeight, partialBias) = (partial[0], partial[1]);
-        if (rows > 0)
+        if (rows == 0) partial.zero_();
+        else if (fused is not null) // chunk = block: the rows its warps stride over
+            launcher.Launch(fused, fusedGrid,
+                [TensorPointer.Of(g), TensorPointer.Of(x), TensorPointer.Of(s.Weight), TensorPointer.Of(s.Mean),
+                 TensorPointer.Of(s.Rstd), TensorPointer.Of(dx), TensorPointer.Of(partial), rows, d]);
+        else
         {
             launcher.Launch(KernelName.Of("layer_norm_bwd_dx", x.dtype), RowGrid(rows),
                 [TensorPointer.Of(g), TensorPointer.Of(x), TensorPointer.Of(s.Weight), TensorPointer.Of(s.Mean),
@@ -90,9 +143,8 @@ public static class FusedLayerNorm
             uint threads = (uint)Math.Min(256, (d + 31) / 32 * 32);
             launcher.Launch(KernelName.Of("layer_norm_bwd_gb", x.dtype), new KernelGrid((uint)((d + threads - 1) / threads), (uint)chunks, threads),
                 [TensorPointer.Of(g), TensorPointer.Of(x), TensorPointer.Of(s.Mean), TensorPointer.Of(s.Rstd),
-                 TensorPointer.Of(partialWeight), TensorPointer.Of(partialBias), rows, d, perChunk]);
+                 TensorPointer.Of(partial[0]), TensorPointer.Of(partial[1]), rows, d, perChunk]);
         }
-        else partial.zero_();
         var sums = partial.sum([1L]);                                               // (2, d) fp32
         if (sums.dtype != s.Weight.dtype) sums = sums.to(s.Weight.dtype);
         return (dx, sums[0], sums[1]);

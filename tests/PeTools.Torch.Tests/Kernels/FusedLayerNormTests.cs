@@ -18,7 +18,8 @@ public class FusedLayerNormTests
     [MemberData(nameof(ShapesAndDtypes))]
     public void Kernel_layer_norm_and_its_three_gradients_equal_libtorch(string shapeName, bool bf16)
     {
-        // Given a batch shape, or a ragged one (rows not a multiple of 8 or of the chunk, d not a multiple of 32)
+        // Given a batch shape, a ragged one (rows not a multiple of 8 or of the chunk, d not a multiple of 32), rows of
+        // whole 16-byte vectors per lane (ragged too), or a misaligned x
         var shape = FusedLayerNormCheck.Shapes.Single(s => s.Name == shapeName);
         var dtype = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
 
@@ -26,6 +27,63 @@ public class FusedLayerNormTests
         double difference = FusedLayerNormCheck.Compare(KernelEmulator.Instance, CPU, dtype, shape);
 
         // Then y, dx, dγ and dβ agree to rounding
+        Assert.True(difference <= FusedLayerNormCheck.Tolerance(dtype), $"{difference}");
+    }
+
+    public static TheoryData<string, bool, bool, bool> Paths() => new()
+    {
+        // shape, bf16, 16-byte forward, fused backward
+        { "batch", false, false, false },
+        { "batch", true, false, false },
+        { "ragged", false, false, false },
+        { "ragged", true, false, false },
+        { "wide", false, true, true },
+        { "wide", true, true, true },
+        { "wide-ragged", false, true, false },
+        { "wide-ragged", true, true, true },
+        { "misaligned", false, false, false },
+        { "misaligned", true, false, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Aligned_rows_of_whole_vectors_take_the_16_byte_kernels_and_the_others_the_scalar_ones(string shapeName, bool bf16,
+                                                                                                     bool wideForward, bool fusedBackward)
+    {
+        // Given a launcher that counts the launches of each LayerNorm kernel
+        var shape = FusedLayerNormCheck.Shapes.Single(s => s.Name == shapeName);
+        var counting = new CountingLauncher(KernelEmulator.Instance);
+
+        // When the check normalises x of this shape and back-propagates
+        FusedLayerNormCheck.Compare(counting, CPU, bf16 ? ScalarType.BFloat16 : ScalarType.Float32, shape);
+
+        // Then d of 1 to 4 vectors per lane (aligned) goes to the 16-byte forward, of 1 or 2 to the fused backward, and
+        // the rest (d not a whole number of them, 4 vectors backward, x misaligned) to the scalar kernels
+        var forward = (counting.LaunchesOf(FusedLayerNorm.WideForwardStem + "_"), counting.LaunchesOf("layer_norm_fwd_"));
+        Assert.Equal(wideForward ? (1, 0) : (0, 1), forward);
+        var backward = (counting.LaunchesOf(FusedLayerNorm.FusedBackwardStem + "_"), counting.LaunchesOf("layer_norm_bwd_dx_"),
+                        counting.LaunchesOf("layer_norm_bwd_gb_"));
+        Assert.Equal(fusedBackward ? (1, 0, 0) : (0, 1, 1), backward);
+    }
+
+    [Theory]
+    [InlineData(128, false, 1)]   // forward and fused backward
+    [InlineData(384, false, 3)]   // forward; backward on the scalar kernels
+    [InlineData(768, true, 3)]
+    [InlineData(1024, true, 4)]
+    public void Every_vector_count_of_the_16_byte_kernels_equals_libtorch(long d, bool bf16, int vectors)
+    {
+        // Given 41 rows (two blocks of the 16-byte kernels, three passes of 8 rows each, the last holding one row) of a d
+        // that the check shapes leave out (they have 2 vectors per lane in both dtypes and 1 and 4 in one each), and a
+        // launcher that counts launches
+        var dtype = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        var counting = new CountingLauncher(KernelEmulator.Instance);
+
+        // When the kernels normalise it and back-propagate
+        double difference = FusedLayerNormCheck.Compare(counting, CPU, dtype, new FusedLayerNormCheck.Shape($"d{d}", [41, d]));
+
+        // Then the forward of this many vectors per lane ran, and y, dx, dγ and dβ agree with libtorch to rounding
+        Assert.Equal(1, counting.LaunchesOf(KernelName.Of($"{FusedLayerNorm.WideForwardStem}_v{vectors}", dtype)));
         Assert.True(difference <= FusedLayerNormCheck.Tolerance(dtype), $"{difference}");
     }
 

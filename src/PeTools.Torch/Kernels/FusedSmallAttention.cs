@@ -19,6 +19,9 @@ public static class FusedSmallAttention
 {
     private const string ForwardStem = "small_attention_fwd_d16", BackwardStem = "small_attention_bwd_d16";
 
+    /// <summary>The tensor-core kernels (<c>mma_attention.cu</c>, bf16 only): same arguments, same results.</summary>
+    private const string TensorCoreForwardStem = "attention_mma_fwd", TensorCoreBackwardStem = "attention_mma_bwd";
+
     public const int HeadDim = 16;
     public const int MaxLength = 128;
 
@@ -43,15 +46,26 @@ public static class FusedSmallAttention
         return true;
     }
 
+    /// <summary>True when the call also fits the tensor-core kernels: bf16, and every row of q, k and v 16-byte aligned
+    /// (their b, h and t strides multiples of 8 elements, their first elements 16-byte aligned), as the model's
+    /// projections, slices of the fused K/V projection and rotated q, k leave them.</summary>
+    public static bool FitsTensorCores(Tensor q, Tensor k, Tensor v, IKernelLauncher launcher)
+    {
+        if (q.dtype != ScalarType.BFloat16 || !launcher.Has(KernelName.Of(TensorCoreBackwardStem, q.dtype))) return false;
+        return new[] { q, k, v }.All(t => TensorPointer.Of(t) % 16 == 0 && t.stride(0) % 8 == 0 && t.stride(1) % 8 == 0 && t.stride(2) % 8 == 0);
+    }
+
     /// <summary>
     /// z (B, H, T, 16) (a view of a contiguous (B, T, H, 16)), differentiable once in q, k and v. seed: the dropout seed,
     /// an int64 (1) on q's device; null draws one there from libtorch's generator (no host synchronisation).
+    /// tensorCores: the tensor-core kernels, where <see cref="FitsTensorCores"/> (else the scalar ones).
     /// </summary>
     public static Tensor Apply(Tensor q, Tensor k, Tensor v, Tensor? slopes, Tensor? relative, Tensor? mask, double dropout,
-                               IKernelLauncher launcher, Tensor? seed = null)
+                               IKernelLauncher launcher, Tensor? seed = null, bool tensorCores = false)
     {
         seed ??= dropout > 0 ? randint(0, long.MaxValue, [1], dtype: int64, device: q.device) : null;
-        var settings = new Settings(slopes, mask, seed, dropout, 1.0 / Math.Sqrt(HeadDim), launcher);
+        var settings = new Settings(slopes, mask, seed, dropout, 1.0 / Math.Sqrt(HeadDim), launcher,
+            tensorCores && FitsTensorCores(q, k, v, launcher));
         bool graph = is_grad_enabled() && (q.requires_grad || k.requires_grad || v.requires_grad || relative?.requires_grad == true);
         if (!graph)
         {
@@ -79,7 +93,8 @@ public static class FusedSmallAttention
     }
 
     /// <summary>What one call uses besides q, k, v: no gradient flows to these.</summary>
-    internal sealed record Settings(Tensor? Slopes, Tensor? Mask, Tensor? Seed, double Dropout, double Scale, IKernelLauncher Launcher);
+    internal sealed record Settings(Tensor? Slopes, Tensor? Mask, Tensor? Seed, double Dropout, double Scale, IKernelLauncher Launcher,
+                                    bool TensorCores = false);
 
     private static long[] Shape(Tensor q, Tensor k, Tensor v, Tensor? mask)
     {
@@ -101,9 +116,11 @@ public static class FusedSmallAttention
     /// <summary>The relative table's row of offset 0 (0 without a table).</summary>
     private static long RelativeZero(Tensor? relative) => relative is null ? 0 : (relative.shape[0] - 1) / 2;
 
-    private static KernelGrid Grid(Tensor q, Tensor k)
+    /// <summary>One block per (batch, head): scalar kernels a thread per row; tensor-core kernels a warp per 16 rows.</summary>
+    private static KernelGrid Grid(Tensor q, Tensor k, bool tensorCores)
     {
-        long threads = (Math.Max(q.shape[2], k.shape[2]) + 31) / 32 * 32;
+        long rows = Math.Max(q.shape[2], k.shape[2]);
+        long threads = tensorCores ? 32 * ((rows + 15) / 16) : (rows + 31) / 32 * 32;
         return new KernelGrid((uint)(q.shape[0] * q.shape[1]), 1, (uint)threads);
     }
 
@@ -116,7 +133,7 @@ public static class FusedSmallAttention
         long[] args = [TensorPointer.Of(q), TensorPointer.Of(k), TensorPointer.Of(v), Pointer(s.Slopes), Pointer(s.Mask), Pointer(relative),
                        Pointer(s.Seed), TensorPointer.Of(z), TensorPointer.Of(lse), .. Shape(q, k, v, s.Mask), RelativeZero(relative),
                        BitConverter.DoubleToInt64Bits(s.Scale), BitConverter.DoubleToInt64Bits(s.Dropout)];
-        s.Launcher.Launch(KernelName.Of(ForwardStem, q.dtype), Grid(q, k), args);
+        s.Launcher.Launch(KernelName.Of(s.TensorCores ? TensorCoreForwardStem : ForwardStem, q.dtype), Grid(q, k, s.TensorCores), args);
         return (z, lse);
     }
 
@@ -166,7 +183,7 @@ public static class FusedSmallAttention
                                TensorPointer.Of(dqOut), TensorPointer.Of(dkOut), TensorPointer.Of(dvOut), Pointer(dRelativeOut),
                                .. Shape(q, k, v, s.Mask), RelativeZero(relative),
                                BitConverter.DoubleToInt64Bits(s.Scale), BitConverter.DoubleToInt64Bits(s.Dropout)];
-                s.Launcher.Launch(KernelName.Of(BackwardStem, q.dtype), Grid(q, k), args);
+                s.Launcher.Launch(KernelName.Of(s.TensorCores ? TensorCoreBackwardStem : BackwardStem, q.dtype), Grid(q, k, s.TensorCores), args);
                 dRelative = dRelativeOut?.to(relative!.dtype).DetachFromDisposeScope();              // (2·L − 1, H)
                 dq = dqOut.transpose(1, 2).DetachFromDisposeScope();                           // (B, H, T, 16)
                 dk = dkOut.transpose(1, 2).DetachFromDisposeScope();                           // (B, H, S, 16)

@@ -30,8 +30,9 @@ public static class FusedSmallAttentionCheck
         new("relative-padded-dropout", 2, 3, 35, true, 0.2, Slopes: false, Relative: true),
     ];
 
-    /// <summary>The largest relative difference of z, dq, dk and dv: max |kernel − oracle| / max |oracle|, per tensor.</summary>
-    public static double Compare(IKernelLauncher launcher, Device device, ScalarType dtype, Case c)
+    /// <summary>The largest relative difference of z, dq, dk and dv: max |kernel − oracle| / max |oracle|, per tensor.
+    /// tensorCores: the tensor-core kernels (bf16; +∞ where they do not fit).</summary>
+    public static double Compare(IKernelLauncher launcher, Device device, ScalarType dtype, Case c, bool tensorCores = false)
     {
         using var scope = NewDisposeScope();
         var g = new Generator(79);
@@ -70,7 +71,8 @@ public static class FusedSmallAttentionCheck
             if (kernel)
             {
                 if (!FusedSmallAttention.Fits(q, k, v, slopes, tableLeaf, mask, launcher)) return null;
-                z = FusedSmallAttention.Apply(q, k, v, slopes, tableLeaf, mask, c.Dropout, launcher, seed).to(ScalarType.Float32);
+                if (tensorCores && !FusedSmallAttention.FitsTensorCores(q, k, v, launcher)) return null;
+                z = FusedSmallAttention.Apply(q, k, v, slopes, tableLeaf, mask, c.Dropout, launcher, seed, tensorCores).to(ScalarType.Float32);
             }
             else
             {

@@ -37,10 +37,18 @@ public sealed class KernelUse
     /// false: the explicit product or scaled_dot_product_attention with the bias as a tensor.</summary>
     public bool RelativeAttention { get; set; }
 
-    /// <summary>Whether <see cref="FusedSmallAttention"/> is wanted for queries of this dtype, with or without a relative
-    /// table (it may still not fit).</summary>
+    /// <summary>bf16 attention for 16-dim heads (no PE bias, ALiBi, the relative table) on the tensor cores
+    /// (<see cref="FusedSmallAttention"/>'s <c>mma_attention.cu</c> kernels) where they fit; false: the other switches
+    /// decide.</summary>
+    public bool TensorCoreAttention { get; set; }
+
+    /// <summary>Whether <see cref="FusedSmallAttention"/>'s scalar kernels are wanted for queries of this dtype, with or
+    /// without a relative table (they may still not fit).</summary>
     public bool WantsAttentionKernel(ScalarType dtype, bool relativeTable) =>
         Attention || AttentionFp32 && dtype == ScalarType.Float32 || relativeTable && RelativeAttention;
+
+    /// <summary>Whether the tensor-core kernels are wanted for queries of this dtype (they may still not fit).</summary>
+    public bool WantsTensorCoreAttention(ScalarType dtype) => TensorCoreAttention && dtype == ScalarType.BFloat16;
 
     /// <summary>CUDA, a constant additive bias (no gradient: ALiBi, not a learned bias): scaled_dot_product_attention
     /// with libtorch's memory-efficient kernel switched off for the call (<see cref="Native.SdpBackends"/>), so that it

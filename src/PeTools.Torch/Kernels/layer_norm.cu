@@ -128,14 +128,6 @@ __device__ __forceinline__ void pe_layer_norm_bwd_gb(const T* g, const T* x, con
     partial_beta[(long long)blockIdx.y * d + c] = dbeta;
 }
 
-// Loops over a lane's registers have compile-time bounds and unroll fully, so their arrays stay in registers (g++, the
-// CPU emulation, has no such pragma).
-#ifdef __CUDACC__
-#define PE_UNROLL _Pragma("unroll")
-#else
-#define PE_UNROLL
-#endif
-
 // Warps of a block of the 16-byte kernels (256 threads, the host's RowBlock); the backward's shared sums are sized for them.
 #define PE_LN_WARPS 8
 

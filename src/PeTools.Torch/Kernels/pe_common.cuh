@@ -5,6 +5,14 @@
 
 typedef unsigned short pe_bf16;
 
+// Loops over a thread's register arrays have compile-time bounds and unroll fully, so the arrays stay in registers
+// (g++, the CPU emulation, has no such pragma).
+#ifdef __CUDACC__
+#define PE_UNROLL _Pragma("unroll")
+#else
+#define PE_UNROLL
+#endif
+
 __device__ __forceinline__ float pe_bf16_to_float(pe_bf16 v) { return __uint_as_float(((unsigned int)v) << 16); }
 
 __device__ __forceinline__ pe_bf16 pe_float_to_bf16(float f)
@@ -78,3 +86,25 @@ __device__ __forceinline__ bool pe_keep(unsigned int key, unsigned int index, un
     return pe_hash32(index ^ key) >= threshold;
 }
 
+
+// D = A·B + C on the tensor cores, one warp: A 16×16 and B 16×8 bf16, C and D 16×8 fp32, in the fragments of PTX's
+// mma.sync.aligned.m16n8k16.row.col (lane = 4·g + t): a[0] = A[g][2t..2t+1], a[1] = A[g+8][2t..], a[2] = A[g][2t+8..],
+// a[3] = A[g+8][2t+8..]; b[0] = B[2t..2t+1][g], b[1] = B[2t+8..2t+9][g]; c, d = C[g][2t], C[g][2t+1], C[g+8][2t],
+// C[g+8][2t+1]; each 32-bit word holds its first element in the low half. Every lane of the warp must call it. The CPU
+// emulation (cuda_emulation.h) defines the same function over the whole warp's fragments.
+#ifdef __CUDACC__
+__device__ __forceinline__ void pe_mma_bf16_16816(float* d, const unsigned int* a, const unsigned int* b, const float* c)
+{
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+                 "{%10, %11, %12, %13};"
+                 : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]),
+                   "f"(c[0]), "f"(c[1]), "f"(c[2]), "f"(c[3]));
+}
+#endif
+
+// Two values as one word of bf16 (the first in the low half), rounded as libtorch rounds.
+__device__ __forceinline__ unsigned int pe_pack_bf16(float lo, float hi)
+{
+    return (unsigned int)pe_float_to_bf16(lo) | ((unsigned int)pe_float_to_bf16(hi) << 16);
+}

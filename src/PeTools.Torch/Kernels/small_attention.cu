@@ -18,20 +18,7 @@
 // K/V projection is read in place. mask (additive, broadcast over heads) is read through its (b, i, j) strides, 0
 // for a broadcast dim. Every sum is fp32; bf16 is its bit pattern (pe_common.cuh).
 
-#include "pe_common.cuh"
-
-#define PE_ATTENTION_DIM 16
-#define PE_ATTENTION_MAX_LEN 128
-#define PE_LOG2E 1.4426950408889634f
-#define PE_INFINITY __uint_as_float(0x7f800000u)  // no math.h under NVRTC
-
-struct pe_attention_shape
-{
-    long long t, s, heads;
-    long long q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t;  // element strides of q, k, v (B, H, T|S, 16)
-    long long m_b, m_t, m_s;                               // element strides of the mask (0 where broadcast)
-    long long rel_zero;                                    // relative table: the row of offset j − i = 0
-};
+#include "pe_attention.cuh"
 
 // Four fp32 of a 16-dim row: one 128-bit shared-memory load where the inner loops read a whole row.
 struct alignas(16) pe_float4
@@ -77,46 +64,6 @@ __device__ __forceinline__ void pe_attention_stage(pe_float4 (*rows)[PE_ATTENTIO
         const int r = e / PE_ATTENTION_DIM, c = e % PE_ATTENTION_DIM;
         reinterpret_cast<float*>(rows[r])[c] = pe_load(base + r * row_stride + c) * factor;
     }
-}
-
-// The part of logit (i, j) in log2 units that does not depend on q and k: −m_h·|i − j| + B_h[j − i] + mask_ij, where
-// neg_slope = −m_h·log2 e, rel[j − i + T − 1] holds the relative table's B_h[j − i]·log2 e (0 without a table), and
-// key_bias[j] holds mask_j·log2 e for a mask broadcast over queries (the padding mask); a mask with a query dim is read
-// per (i, j) from global memory.
-struct pe_attention_bias
-{
-    float neg_slope;
-    const float* key_bias;  // shared, S entries
-    const float* rel;       // shared, T + S − 1 entries, or null
-    int t;
-    bool per_query;         // the mask has a query dim: read it below
-    long long mask_row;     // element offset of mask row (b, i = 0)
-    long long m_t, m_s;
-};
-
-template <typename T>
-__device__ __forceinline__ float pe_bias(const pe_attention_bias& bias, const T* mask, int i, int j)
-{
-    float out = fmaf(bias.neg_slope, fabsf((float)(i - j)), bias.key_bias[j]);
-    if (bias.rel != nullptr) out += bias.rel[j - i + bias.t - 1];
-    if (bias.per_query) out = fmaf(pe_load(mask + bias.mask_row + i * bias.m_t + j * bias.m_s), PE_LOG2E, out);
-    return out;
-}
-
-// Shared key_bias for batch b (threads j < S), head h's slice of the relative table rel (2·max_len − 1, H) when
-// there is one (the offsets −(T − 1)..S − 1 around row rel_zero), and the rest of the bias setup.
-template <typename T>
-__device__ __forceinline__ pe_attention_bias pe_bias_setup(float* key_bias, float* rel_s, const float* slopes, const T* mask,
-                                                           const T* rel, const pe_attention_shape& a, long long b, long long h)
-{
-    const bool per_query = mask != nullptr && a.m_t != 0;
-    for (int j = threadIdx.x; j < (int)a.s; j += blockDim.x)
-        key_bias[j] = mask != nullptr && !per_query ? pe_load(mask + b * a.m_b + j * a.m_s) * PE_LOG2E : 0.0f;
-    if (rel != nullptr)
-        for (int r = threadIdx.x; r < (int)(a.t + a.s - 1); r += blockDim.x)
-            rel_s[r] = pe_load(rel + (a.rel_zero - (a.t - 1) + r) * a.heads + h) * PE_LOG2E;
-    const float slope = slopes != nullptr ? slopes[h] : 0.0f;
-    return pe_attention_bias{-slope * PE_LOG2E, key_bias, rel != nullptr ? rel_s : nullptr, (int)a.t, per_query, b * a.m_b, a.m_t, a.m_s};
 }
 
 // Keys per step of the forward's online softmax: one rescale of the accumulator per chunk instead of per key.

@@ -86,15 +86,22 @@ public abstract class Attention : nn.Module
         // An ALiBi bias is computed inside the attention kernel where it fits, and a relative table read there, instead of
         // an (H, T, S) tensor; attention without a PE bias takes the same kernel. Any other bias goes to the tensor paths.
         // The PE is asked for slopes or a table only when some kernel switch could take this call.
-        var launcher = Kernels.WantsAttentionKernel(q.dtype, relativeTable: true) && Path == AttentionPath.Fused && !logits.HasHooks
+        var launcher = (Kernels.WantsAttentionKernel(q.dtype, relativeTable: true) || Kernels.WantsTensorCoreAttention(q.dtype))
+                       && Path == AttentionPath.Fused && !logits.HasHooks
                        && !pattern.HasHooks && (mask is null || mask.dtype == q.dtype) ? Kernels.LauncherFor(q.device) : null;
         var slopes = launcher is null ? null : positional.DistanceSlopes(q.device);
         var relative = launcher is null || slopes is not null ? null : positional.RelativeTable();
         var bias = slopes is null && relative is null ? positional.LogitBias(q.shape[2], k.shape[2], q.device) : null;
         if (launcher is not null && (slopes is not null || relative is not null || bias is null)
-            && Kernels.WantsAttentionKernel(q.dtype, relative is not null)
             && PeTools.Torch.Kernels.FusedSmallAttention.Fits(q, k, v, slopes, relative, mask, launcher))
-            return z.call(PeTools.Torch.Kernels.FusedSmallAttention.Apply(q, k, v, slopes, relative, mask, training ? dropout : 0.0, launcher));
+        {
+            // The tensor-core kernels where asked for and they fit; else the scalar ones where asked for (in bf16 they are
+            // slower than libtorch's cuDNN attention, so the tensor-core switch alone never falls back to them).
+            bool cores = Kernels.WantsTensorCoreAttention(q.dtype) && PeTools.Torch.Kernels.FusedSmallAttention.FitsTensorCores(q, k, v, launcher);
+            if (cores || Kernels.WantsAttentionKernel(q.dtype, relative is not null))
+                return z.call(PeTools.Torch.Kernels.FusedSmallAttention.Apply(q, k, v, slopes, relative, mask, training ? dropout : 0.0, launcher,
+                    tensorCores: cores));
+        }
         return Attend(q, k, v, bias ?? positional.LogitBias(q.shape[2], k.shape[2], q.device), mask);
     }
 

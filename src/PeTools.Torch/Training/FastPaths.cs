@@ -103,10 +103,16 @@ public enum FastPaths
     /// <c>--fast-paths no-residual-kernel</c> times the step without it.</summary>
     ResidualDropoutKernel = 16384,
 
+    /// <summary>bf16 attention for 16-dim heads (no PE bias, ALiBi, the relative PE's table; T, S ≤ 128) on the tensor
+    /// cores in run-time kernels (<see cref="Kernels.FusedSmallAttention"/>, <c>mma_attention.cu</c>: mma.sync m16n8k16,
+    /// a warp per 16 rows), instead of libtorch's cuDNN attention (or, for the relative PE, the explicit product), whose
+    /// tiles are built for wider heads. <c>--fast-paths tc-attn</c> times it.</summary>
+    TensorCoreAttention = 32768,
+
     /// <summary>What pe-train trains with: every fast path measured faster than its oracle on a GPU.</summary>
     Default = Flat | FusedMemoryProjections | FastRope | RopeKernel | LayerNormKernel | BiasKernel | CudaGraph | LearnedBiasExplicit
               | BiasAsFourDims | AttentionKernelFp32 | ResidualDropoutKernel,
 
     /// <summary>Every fast path, measured or not: what <c>pe-train check</c> compares with <see cref="None"/>.</summary>
-    All = Default | AttentionKernel | RelativeKernel | CudnnBiasAttention | ConstantBiasExplicit,
+    All = Default | AttentionKernel | RelativeKernel | CudnnBiasAttention | ConstantBiasExplicit | TensorCoreAttention,
 }

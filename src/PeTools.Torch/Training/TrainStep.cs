@@ -75,6 +75,7 @@ public sealed class TrainStep : IDisposable
         model.Kernels.ConstantBiasExplicit = fast.HasFlag(FastPaths.ConstantBiasExplicit);
         model.Kernels.BiasAsFourDims = fast.HasFlag(FastPaths.BiasAsFourDims);
         model.Kernels.ResidualDropout = fast.HasFlag(FastPaths.ResidualDropoutKernel);
+        model.Kernels.TensorCoreAttention = fast.HasFlag(FastPaths.TensorCoreAttention);
     }
 
     public FastPaths Fast { get; }

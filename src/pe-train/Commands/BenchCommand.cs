@@ -47,6 +47,7 @@ internal static class BenchCommand
                           string.Join(", ", FastPathVariants.ByName.Keys.Where(k => k.StartsWith("no-", StringComparison.Ordinal))) + " (all but one), " +
                           "attn-kernel (all plus the attention kernel in bf16 too, measured slower there), " +
                           "relative-kernel (all plus the relative PE's table in the attention kernel in bf16 too, measured slower), " +
+                          "tc-attn (all plus bf16 attention for 16-dim heads on the tensor cores, mma_attention.cu), " +
                           "cudnn-bias (all plus ALiBi's attention without libtorch's memory-efficient kernel), " +
                           "explicit-const (all plus attention with a constant bias as the explicit matmul-softmax-matmul, measured slower)",
             DefaultValueFactory = _ => "all",

@@ -23,6 +23,7 @@ internal static class FastPathVariants
         ["attn-kernel"] = FastPaths.Default | FastPaths.AttentionKernel,
         ["no-attn-kernel-fp32"] = FastPaths.Default & ~FastPaths.AttentionKernelFp32,
         ["relative-kernel"] = FastPaths.Default | FastPaths.RelativeKernel,
+        ["tc-attn"] = FastPaths.Default | FastPaths.TensorCoreAttention,
         ["no-graph"] = FastPaths.Default & ~FastPaths.CudaGraph,
         ["cudnn-bias"] = FastPaths.Default | FastPaths.CudnnBiasAttention,
         ["no-explicit-bias"] = FastPaths.Default & ~FastPaths.LearnedBiasExplicit,

@@ -27,6 +27,26 @@ public class FusedSmallAttentionTests
         Assert.True(difference <= FusedSmallAttentionCheck.Tolerance(dtype), $"{difference}");
     }
 
+    public static TheoryData<string> CaseNames() => new(FusedSmallAttentionCheck.Cases.Select(c => c.Name));
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Tensor_core_attention_and_its_three_gradients_equal_the_composite(string caseName)
+    {
+        // Given every case of the scalar kernels (ALiBi, padding, dropout, the longest length, no bias, a per-query mask,
+        // the relative table), in bf16, and a launcher that counts which kernels ran
+        var c = FusedSmallAttentionCheck.Cases.Single(x => x.Name == caseName);
+        var counting = new CountingLauncher(KernelEmulator.Instance);
+
+        // When the emulated tensor-core kernels (mma.sync fragments exchanged across the warp) and the composite attend
+        double difference = FusedSmallAttentionCheck.Compare(counting, CPU, ScalarType.BFloat16, c, tensorCores: true);
+
+        // Then z, dq, dk, dv (and the table's gradient) agree to bf16 rounding, and only the tensor-core kernels ran
+        Assert.True(difference <= FusedSmallAttentionCheck.Tolerance(ScalarType.BFloat16), $"{difference}");
+        Assert.Equal(2, counting.LaunchesOf("attention_mma_"));
+        Assert.Equal(0, counting.LaunchesOf("small_attention_"));
+    }
+
     [Fact]
     public void Dropout_keeps_each_weight_with_probability_one_minus_p_and_a_new_seed_draws_new_bits()
     {
@@ -90,5 +110,51 @@ public class FusedSmallAttentionTests
         // Then fp32 attention ran in the kernel (both layers), bf16 attention did not
         Assert.Equal(2, fp32Launches);
         Assert.Equal(2, launcher.LaunchesOf("small_attention_fwd"));
+    }
+
+    [Theory]
+    [InlineData("nope", Architecture.Reference)]
+    [InlineData("alibi", Architecture.Standard)]
+    [InlineData("relative", Architecture.Reference)]
+    public void A_bf16_model_on_the_tensor_cores_is_as_close_to_fp32_as_libtorchs_bf16_attention(string pe, Architecture arch)
+    {
+        // Given one model with 16-dim heads (Standard: padded sequences, so the key mask matters; relative: its table read
+        // in the kernel and its gradient returned), its fp32 logits and gradients as the reference, then its bf16 copy
+        using var scope = NewDisposeScope();
+        var config = Tiny.Config(pe, arch) with { DModel = 32, Heads = 2 };
+        var model = Tiny.Model(config, float64: false);
+        var launcher = new CountingLauncher(KernelEmulator.Instance);
+        model.KernelLauncher = launcher;
+        var lengths = tensor(new long[] { 16, 11, 6 }).unsqueeze(1);                                   // (B, 1)
+        var tokens = Tiny.Tokens(3, 16, seed: 12).masked_fill(arange(16).unsqueeze(0).ge(lengths), config.PadId);
+        (Tensor Logits, Tensor[] Grads) Run(bool cores)
+        {
+            model.Kernels.TensorCoreAttention = cores;
+            model.zero_grad();
+            var logits = model.call(tokens).to(ScalarType.Float32);
+            logits.pow(2).sum().backward();
+            return (logits.detach(), model.parameters().Select(p => p.grad!.to(ScalarType.Float32)).ToArray());
+        }
+        model.eval();
+        var reference = Run(cores: false);
+        model.to(ScalarType.BFloat16);
+
+        // When the bf16 model runs forward and backward (dropout off) with the tensor cores, then with libtorch's attention
+        var cores = Run(cores: true);
+        var libtorch = Run(cores: false);
+
+        // Then the tensor-core kernels ran forward and backward in both layers, and their logits and every gradient are
+        // within twice libtorch's bf16 error of the fp32 reference, plus 1% of the tensor's largest value and 0.1% of the
+        // largest gradient (a parameter whose true gradient is ~0 gets bf16 noise from both paths)
+        Assert.Equal(2, launcher.LaunchesOf("attention_mma_fwd"));
+        Assert.Equal(2, launcher.LaunchesOf("attention_mma_bwd"));
+        var pairs = new[] { (cores.Logits, libtorch.Logits, reference.Logits) }
+            .Concat(cores.Grads.Zip(libtorch.Grads, reference.Grads).Select(g => (g.First, g.Second, g.Third)));
+        double largest = reference.Grads.Max(g => g.abs().max().item<float>());
+        foreach (var (c, l, r) in pairs)
+        {
+            double scale = r.abs().max().item<float>(), ours = Tiny.MaxAbsDiff(c, r), theirs = Tiny.MaxAbsDiff(l, r);
+            Assert.True(ours <= 2 * theirs + 0.01 * scale + 1e-3 * largest, $"tensor cores {ours:G3}, libtorch bf16 {theirs:G3}, of {scale:G3}");
+        }
     }
 }

@@ -33,8 +33,9 @@ static inline unsigned int __float_as_uint(float f) { unsigned int u; std::memcp
 static inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 static inline float atomicAdd(float* p, float v) { return std::atomic_ref<float>(*p).fetch_add(v); }
 
-// The block a thread of pe_emulate_threads belongs to: its barrier and the exchange slots of shuffles.
-struct pe_block_state { std::barrier<>* barrier; std::vector<float>* exchange; };
+// The block a thread of pe_emulate_threads belongs to: its barrier and the exchange slots of shuffles and of the
+// tensor-core fragments (six words a thread).
+struct pe_block_state { std::barrier<>* barrier; std::vector<float>* exchange; std::vector<unsigned int>* fragments; };
 static thread_local pe_block_state* pe_block = nullptr;
 
 static inline void __syncthreads()
@@ -55,6 +56,44 @@ static inline float __shfl_xor_sync(unsigned int, float v, int lane_mask)
     __syncthreads();                                   // every value of this exchange is written
     const unsigned int partner = (t & ~31u) | ((t & 31u) ^ (unsigned int)lane_mask);
     return partner < blockDim.x ? (*pe_block->exchange)[partner] : v;
+}
+
+// pe_common.cuh's tensor-core product (mma.sync m16n8k16, bf16 in, fp32 accumulate) over the fragments of the calling
+// thread's warp, exchanged through the block like a shuffle: every thread of the block must reach it.
+static inline void pe_mma_bf16_16816(float* d, const unsigned int* a, const unsigned int* b, const float* c)
+{
+    __syncthreads();                                   // every earlier exchange has been read
+    const unsigned int tid = threadIdx.x;
+    unsigned int* words = pe_block->fragments->data();
+    for (int i = 0; i < 4; i++) words[tid * 6 + i] = a[i];
+    words[tid * 6 + 4] = b[0];
+    words[tid * 6 + 5] = b[1];
+    __syncthreads();                                   // every fragment of this exchange is written
+    auto lo = [](unsigned int w) { return __uint_as_float(w << 16); };
+    auto hi = [](unsigned int w) { return __uint_as_float(w & 0xffff0000u); };
+    float A[16][16], B[16][8];
+    const unsigned int warp = tid & ~31u;
+    for (unsigned int l = 0; l < 32; l++)
+    {
+        const unsigned int* f = words + (warp + l) * 6;
+        const unsigned int g = l >> 2, t = l & 3u;
+        A[g][2 * t] = lo(f[0]); A[g][2 * t + 1] = hi(f[0]);
+        A[g + 8][2 * t] = lo(f[1]); A[g + 8][2 * t + 1] = hi(f[1]);
+        A[g][2 * t + 8] = lo(f[2]); A[g][2 * t + 9] = hi(f[2]);
+        A[g + 8][2 * t + 8] = lo(f[3]); A[g + 8][2 * t + 9] = hi(f[3]);
+        B[2 * t][g] = lo(f[4]); B[2 * t + 1][g] = hi(f[4]);
+        B[2 * t + 8][g] = lo(f[5]); B[2 * t + 9][g] = hi(f[5]);
+    }
+    const unsigned int lane = tid & 31u, g = lane >> 2, t = lane & 3u;
+    float out[4];
+    for (int e = 0; e < 4; e++)
+    {
+        const unsigned int row = g + (e >= 2 ? 8 : 0), col = 2 * t + (e & 1);
+        float acc = c[e];
+        for (int k = 0; k < 16; k++) acc += A[row][k] * B[k][col];
+        out[e] = acc;
+    }
+    for (int e = 0; e < 4; e++) d[e] = out[e];
 }
 
 // One 64-bit slot per argument, as CudaDriver.Launch passes them: pointers and integers by value, floating point
@@ -100,7 +139,8 @@ static void pe_emulate_threads(void (*kernel)(A...), unsigned int gx, unsigned i
         {
             std::barrier<> barrier((std::ptrdiff_t)bx);
             std::vector<float> exchange(bx);
-            pe_block_state state{&barrier, &exchange};
+            std::vector<unsigned int> fragments(6 * bx);
+            pe_block_state state{&barrier, &exchange, &fragments};
             std::vector<std::thread> threads;
             threads.reserve(bx);
             for (unsigned int t = 0; t < bx; t++)

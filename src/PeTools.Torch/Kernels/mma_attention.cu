@@ -1,0 +1,409 @@
+// Attention for T, S ≤ 128 and 16-dim heads on the tensor cores (bf16), compiled at run time by NVRTC
+// (Kernels/FusedSmallAttention.cs) and, on CPU, by g++ under tests/PeTools.Torch.Tests/Kernels/cuda_emulation.h, which
+// emulates pe_mma_bf16_16816 over a warp's fragments.
+//
+// Why: at the paper's sizes (B 512, H 16, T 128, dh 16, bf16) cuDNN's attention, the fastest of libtorch's fused
+// kernels, took 0.83 ms per layer forward and backward with dropout 0.1 (bench/probe/probe_sdpa_backends.py on an
+// H200), 4.5 of a 10.7 ms NoPE step's kernel time. Its tiles are built for wider heads; small_attention.cu, the scalar
+// kernel, is slower still in bf16. Here a block holds one (batch, head) pair, a warp 16 query rows (or 16 key rows),
+// and with dh = 16 each product q·kᵀ, P·v, dz·vᵀ, dS·k, Pᵀ·dz, dSᵀ·q is one k-step of mma.sync m16n8k16 per tile.
+//
+// Same arguments, outputs, bias and dropout bits as small_attention.cu's bf16 kernels (pe_attention.cuh): z (B, T, H,
+// 16) and lse (B, H, T) fp32 (log2 units); dq (B, T, H, 16), dk and dv (B, S, H, 16); the relative table's gradient
+// added into drel. Softmax statistics and every sum are fp32; P and dS enter the second products as bf16.
+// Forward: each warp holds its rows' 16 × S scores in registers, takes the exact row max (no online rescaling: S ≤ 128),
+// and multiplies P by v. Backward, two passes over the same shared q, k, v, dz: query-major (a warp's 16 query rows:
+// S, dP = dz·vᵀ, dS = P ∘ (dP − D), dq = dS·k) and key-major (a warp's 16 key rows: Sᵀ = k·qᵀ, dPᵀ = v·dzᵀ,
+// dv = Pᵀ·dz, dk = dSᵀ·q), each over 64 keys or queries at a time. Every warp of a block runs the same sequence of
+// products and shuffles (rows past the end are zeros and store nothing): the emulation's products and shuffles are
+// block-wide exchanges. The host takes these kernels only for bf16 with 16-byte aligned q, k, v rows.
+
+#include "pe_attention.cuh"
+
+#define PE_MMA_ROW 24   // elements between shared rows of 16 dims: the fragment loads of a warp hit 32 distinct banks
+#define PE_MMA_COL 136  // elements between shared transposed rows (one dim over up to 128 keys or queries), likewise
+
+// The word (two bf16, the first in the low half) at even element offset e of base.
+__device__ __forceinline__ unsigned int pe_word(const pe_bf16* base, long long e)
+{
+    return *(const unsigned int*)(base + e);
+}
+
+// Rows [0, n) of a (·, 16) bf16 operand at base + r·row_stride (16-byte aligned) into shared rows PE_MMA_ROW apart
+// (rows non-null) and into its transpose, cols[c·PE_MMA_COL + r] (cols non-null); rows n..127 become zeros.
+__device__ __forceinline__ void pe_mma_stage(pe_bf16* rows, pe_bf16* cols, const pe_bf16* base, int n, long long row_stride)
+{
+    for (int e = threadIdx.x; e < PE_ATTENTION_MAX_LEN * 2; e += blockDim.x)
+    {
+        const int r = e >> 1, c8 = (e & 1) * 8;
+        pe_vec16 v;
+        for (int i = 0; i < 4; i++) v.w[i] = 0u;
+        if (r < n) v = *(const pe_vec16*)(base + r * row_stride + c8);
+        if (rows != nullptr) *(pe_vec16*)(rows + r * PE_MMA_ROW + c8) = v;
+        if (cols != nullptr)
+            for (int i = 0; i < 8; i++) cols[(c8 + i) * PE_MMA_COL + r] = (pe_bf16)((v.w[i >> 1] >> ((i & 1) * 16)) & 0xffffu);
+    }
+}
+
+// The A fragment of rows [r, r + 16) of shared row-major operand `rows` (16 dims).
+__device__ __forceinline__ void pe_mma_rows_a(unsigned int* frag, const pe_bf16* rows, int r, int g, int t4)
+{
+    frag[0] = pe_word(rows, (r + g) * PE_MMA_ROW + 2 * t4);
+    frag[1] = pe_word(rows, (r + g + 8) * PE_MMA_ROW + 2 * t4);
+    frag[2] = pe_word(rows, (r + g) * PE_MMA_ROW + 2 * t4 + 8);
+    frag[3] = pe_word(rows, (r + g + 8) * PE_MMA_ROW + 2 * t4 + 8);
+}
+
+// The B fragment whose columns are rows [r, r + 8) of shared row-major operand `rows`: B[k][n] = rows[r + n][k].
+__device__ __forceinline__ void pe_mma_rows_b(unsigned int* frag, const pe_bf16* rows, int r, int g, int t4)
+{
+    frag[0] = pe_word(rows, (r + g) * PE_MMA_ROW + 2 * t4);
+    frag[1] = pe_word(rows, (r + g) * PE_MMA_ROW + 2 * t4 + 8);
+}
+
+// The B fragment B[k][n] = cols[(n0 + n)·PE_MMA_COL + k0 + k] of a transposed shared operand: k over 16 keys or
+// queries from k0, n over 8 dims from n0.
+__device__ __forceinline__ void pe_mma_cols_b(unsigned int* frag, const pe_bf16* cols, int n0, int k0, int g, int t4)
+{
+    frag[0] = pe_word(cols, (n0 + g) * PE_MMA_COL + k0 + 2 * t4);
+    frag[1] = pe_word(cols, (n0 + g) * PE_MMA_COL + k0 + 2 * t4 + 8);
+}
+
+// C tile j (16 × 8) of a row of tiles, as bf16, into the A fragments of k-step j / 2 (16 × 16).
+__device__ __forceinline__ void pe_mma_c_to_a(unsigned int (*frags)[4], int j, const float* c)
+{
+    frags[j >> 1][(j & 1) * 2] = pe_pack_bf16(c[0], c[1]);
+    frags[j >> 1][(j & 1) * 2 + 1] = pe_pack_bf16(c[2], c[3]);
+}
+
+// A warp's two 16-dim rows of fp32 accumulators (c tiles n = 0, 1: dims 8n + 2t4, + 1 of rows ra and ra + 8), times
+// factor_a (row ra) and factor_b (row ra + 8), to the rows of out (row_stride apart) that exist (< n_rows).
+__device__ __forceinline__ void pe_mma_store_rows(pe_bf16* out, long long row_stride, const float (*acc)[4], int ra, int n_rows,
+                                                  float factor_a, float factor_b, int t4)
+{
+    PE_UNROLL
+    for (int n = 0; n < 2; n++)
+    {
+        if (ra < n_rows)
+            *(unsigned int*)(out + ra * row_stride + n * 8 + 2 * t4) = pe_pack_bf16(acc[n][0] * factor_a, acc[n][1] * factor_a);
+        if (ra + 8 < n_rows)
+            *(unsigned int*)(out + (ra + 8) * row_stride + n * 8 + 2 * t4) = pe_pack_bf16(acc[n][2] * factor_b, acc[n][3] * factor_b);
+    }
+}
+
+__device__ __forceinline__ float pe_quad_max(float v)
+{
+    v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
+    return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
+}
+
+__device__ __forceinline__ float pe_quad_sum(float v)
+{
+    v += __shfl_xor_sync(0xffffffffu, v, 1);
+    return v + __shfl_xor_sync(0xffffffffu, v, 2);
+}
+
+// Grid (B·H), block 32·⌈max(T, S) / 16⌉ threads: warp w owns query rows [16w, 16w + 16).
+__device__ __forceinline__ void pe_mma_attention_fwd(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
+                                                     const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr,
+                                                     pe_bf16* z, float* lse, const pe_attention_shape& a, float scale, float p)
+{
+    __shared__ pe_vec16 ks_words[(PE_ATTENTION_MAX_LEN * PE_MMA_ROW) / 8];  // 16-byte aligned
+    pe_bf16* ks = reinterpret_cast<pe_bf16*>(ks_words);
+    __shared__ pe_vec16 vt_words[(PE_ATTENTION_DIM * PE_MMA_COL) / 8];  // 16-byte aligned
+    pe_bf16* vt = reinterpret_cast<pe_bf16*>(vt_words);
+    __shared__ float key_bias[PE_ATTENTION_MAX_LEN];
+    __shared__ float rel_s[2 * PE_ATTENTION_MAX_LEN - 1];
+    const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads;
+    const int t_len = (int)a.t, s_len = (int)a.s;
+    pe_mma_stage(ks, nullptr, k + b * a.k_b + h * a.k_h, s_len, a.k_t);
+    pe_mma_stage(nullptr, vt, v + b * a.v_b + h * a.v_h, s_len, a.v_t);
+    const pe_attention_bias bias = pe_bias_setup(key_bias, rel_s, slopes, mask, rel, a, b, h);
+    __syncthreads();
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t4 = lane & 3;
+    const int r0 = warp * 16 + g, r1 = r0 + 8;
+    const int tiles = 2 * ((s_len + 15) / 16);  // key tiles of 8, a whole number of 16-key steps
+    const pe_bf16* qb = q + b * a.q_b + h * a.q_h;
+    unsigned int qa[4];
+    qa[0] = r0 < t_len ? pe_word(qb, r0 * a.q_t + 2 * t4) : 0u;
+    qa[1] = r1 < t_len ? pe_word(qb, r1 * a.q_t + 2 * t4) : 0u;
+    qa[2] = r0 < t_len ? pe_word(qb, r0 * a.q_t + 2 * t4 + 8) : 0u;
+    qa[3] = r1 < t_len ? pe_word(qb, r1 * a.q_t + 2 * t4 + 8) : 0u;
+    const float zero[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    float s[16][4];
+    PE_UNROLL
+    for (int j = 0; j < 16; j++)
+        if (j < tiles)
+        {
+            unsigned int kb[2];
+            pe_mma_rows_b(kb, ks, j * 8, g, t4);
+            pe_mma_bf16_16816(s[j], qa, kb, zero);
+        }
+    const float qk_scale = scale * PE_LOG2E;
+    float m0 = -PE_INFINITY, m1 = -PE_INFINITY;
+    PE_UNROLL
+    for (int j = 0; j < 16; j++)
+        PE_UNROLL
+        for (int e = 0; e < 4; e++)
+        {
+            const int i = e < 2 ? r0 : r1, col = j * 8 + 2 * t4 + (e & 1);
+            const float val = j < tiles && i < t_len && col < s_len ? fmaf(s[j][e], qk_scale, pe_bias(bias, mask, i, col)) : -PE_INFINITY;
+            s[j][e] = val;
+            if (e < 2) m0 = fmaxf(m0, val);
+            else m1 = fmaxf(m1, val);
+        }
+    m0 = pe_quad_max(m0);
+    m1 = pe_quad_max(m1);
+    const float base0 = m0 == -PE_INFINITY ? 0.0f : m0, base1 = m1 == -PE_INFINITY ? 0.0f : m1;  // a row with every key masked
+    const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
+    const unsigned int threshold = (unsigned int)((double)p * 4294967296.0);
+    float l0 = 0.0f, l1 = 0.0f;
+    unsigned int pa[8][4];
+    PE_UNROLL
+    for (int j = 0; j < 16; j++)
+    {
+        float kept[4];
+        PE_UNROLL
+        for (int e = 0; e < 4; e++)
+        {
+            const int i = e < 2 ? r0 : r1, col = j * 8 + 2 * t4 + (e & 1);
+            float prob = exp2f(s[j][e] - (e < 2 ? base0 : base1));  // 0 for a masked key and past the end
+            if (e < 2) l0 += prob;
+            else l1 += prob;
+            if (p > 0.0f && prob > 0.0f && !pe_keep(key, (unsigned int)(i * s_len + col), threshold)) prob = 0.0f;
+            kept[e] = prob;
+        }
+        pe_mma_c_to_a(pa, j, kept);
+    }
+    l0 = pe_quad_sum(l0);
+    l1 = pe_quad_sum(l1);
+    float o[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
+    PE_UNROLL
+    for (int kk = 0; kk < 8; kk++)
+        if (2 * kk < tiles)
+            PE_UNROLL
+            for (int n = 0; n < 2; n++)
+            {
+                unsigned int vb[2];
+                pe_mma_cols_b(vb, vt, n * 8, kk * 16, g, t4);
+                pe_mma_bf16_16816(o[n], pa[kk], vb, o[n]);
+            }
+    const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
+    const long long z_row = a.heads * PE_ATTENTION_DIM;  // z is (B, T, H, 16) contiguous
+    pe_bf16* zb = z + b * a.t * z_row + h * PE_ATTENTION_DIM;
+    pe_mma_store_rows(zb, z_row, o, warp * 16 + g, t_len, l0 > 0.0f ? keep_scale / l0 : 0.0f, l1 > 0.0f ? keep_scale / l1 : 0.0f, t4);
+    if (t4 == 0)
+    {
+        if (r0 < t_len) lse[bh * a.t + r0] = l0 > 0.0f ? base0 + log2f(l0) : PE_INFINITY;
+        if (r1 < t_len) lse[bh * a.t + r1] = l1 > 0.0f ? base1 + log2f(l1) : PE_INFINITY;
+    }
+}
+
+// Grid (B·H), block 32·⌈max(T, S) / 16⌉ threads: warp w owns query rows [16w, 16w + 16) (dq), then key rows
+// [16w, 16w + 16) (dk, dv).
+__device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
+                                                     const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr,
+                                                     const pe_bf16* z, const pe_bf16* dz, const float* lse, pe_bf16* dq,
+                                                     pe_bf16* dk, pe_bf16* dv, float* drel, const pe_attention_shape& a,
+                                                     float scale, float p)
+{
+    __shared__ pe_vec16 qs_words[(PE_ATTENTION_MAX_LEN * PE_MMA_ROW) / 8];  // 16-byte aligned
+    pe_bf16* qs = reinterpret_cast<pe_bf16*>(qs_words);
+    __shared__ pe_vec16 ks_words[(PE_ATTENTION_MAX_LEN * PE_MMA_ROW) / 8];  // 16-byte aligned
+    pe_bf16* ks = reinterpret_cast<pe_bf16*>(ks_words);
+    __shared__ pe_vec16 vs_words[(PE_ATTENTION_MAX_LEN * PE_MMA_ROW) / 8];  // 16-byte aligned
+    pe_bf16* vs = reinterpret_cast<pe_bf16*>(vs_words);
+    __shared__ pe_vec16 dzs_words[(PE_ATTENTION_MAX_LEN * PE_MMA_ROW) / 8];  // 16-byte aligned
+    pe_bf16* dzs = reinterpret_cast<pe_bf16*>(dzs_words);
+    __shared__ pe_vec16 qt_words[(PE_ATTENTION_DIM * PE_MMA_COL) / 8];  // 16-byte aligned
+    pe_bf16* qt = reinterpret_cast<pe_bf16*>(qt_words);
+    __shared__ pe_vec16 kt_words[(PE_ATTENTION_DIM * PE_MMA_COL) / 8];  // 16-byte aligned
+    pe_bf16* kt = reinterpret_cast<pe_bf16*>(kt_words);
+    __shared__ pe_vec16 dzt_words[(PE_ATTENTION_DIM * PE_MMA_COL) / 8];  // 16-byte aligned
+    pe_bf16* dzt = reinterpret_cast<pe_bf16*>(dzt_words);
+    __shared__ float lses[PE_ATTENTION_MAX_LEN];
+    __shared__ float ds[PE_ATTENTION_MAX_LEN];  // D_i = dz_i · z_i
+    __shared__ float key_bias[PE_ATTENTION_MAX_LEN];
+    __shared__ float rel_s[2 * PE_ATTENTION_MAX_LEN - 1];
+    __shared__ float drel_s[2 * PE_ATTENTION_MAX_LEN - 1];  // this block's Σ dS over each offset j − i
+    const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads;
+    const int t_len = (int)a.t, s_len = (int)a.s;
+    const long long z_row = a.heads * PE_ATTENTION_DIM;  // z, dz, dq (B, T, H, 16) and dk, dv (B, S, H, 16) contiguous
+    pe_mma_stage(qs, qt, q + b * a.q_b + h * a.q_h, t_len, a.q_t);
+    pe_mma_stage(ks, kt, k + b * a.k_b + h * a.k_h, s_len, a.k_t);
+    pe_mma_stage(vs, nullptr, v + b * a.v_b + h * a.v_h, s_len, a.v_t);
+    pe_mma_stage(dzs, dzt, dz + b * a.t * z_row + h * PE_ATTENTION_DIM, t_len, z_row);
+    const pe_attention_bias bias = pe_bias_setup(key_bias, rel_s, slopes, mask, rel, a, b, h);
+    if (drel != nullptr)
+        for (int e = threadIdx.x; e < t_len + s_len - 1; e += blockDim.x) drel_s[e] = 0.0f;
+    for (int r = threadIdx.x; r < PE_ATTENTION_MAX_LEN; r += blockDim.x)
+    {
+        float d = 0.0f;
+        if (r < t_len)
+        {
+            const pe_bf16* zr = z + (b * a.t + r) * z_row + h * PE_ATTENTION_DIM;
+            const pe_bf16* dzr = dz + (b * a.t + r) * z_row + h * PE_ATTENTION_DIM;
+            for (int c = 0; c < PE_ATTENTION_DIM; c++) d = fmaf(pe_load(dzr + c), pe_load(zr + c), d);
+        }
+        ds[r] = d;
+        lses[r] = r < t_len ? lse[bh * a.t + r] : PE_INFINITY;  // +∞: P = 0 for a query past the end
+    }
+    __syncthreads();
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t4 = lane & 3;
+    const int key_tiles = 2 * ((s_len + 15) / 16), query_tiles = 2 * ((t_len + 15) / 16);
+    const float qk_scale = scale * PE_LOG2E;
+    const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
+    const unsigned int threshold = (unsigned int)((double)p * 4294967296.0);
+    const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
+    const float zero[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+
+    {  // Query-major: dq_i = scale · Σ_j dS_ij k_j for this warp's rows, 64 keys at a time.
+        const int r0 = warp * 16 + g;
+        unsigned int qa[4], dza[4];
+        pe_mma_rows_a(qa, qs, warp * 16, g, t4);
+        pe_mma_rows_a(dza, dzs, warp * 16, g, t4);
+        float acc[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
+        for (int half = 0; half * 8 < key_tiles; half++)
+        {
+            float sc[8][4], dp[8][4];
+            PE_UNROLL
+            for (int j = 0; j < 8; j++)
+                if (half * 8 + j < key_tiles)
+                {
+                    unsigned int kb[2], vb[2];
+                    pe_mma_rows_b(kb, ks, (half * 8 + j) * 8, g, t4);
+                    pe_mma_rows_b(vb, vs, (half * 8 + j) * 8, g, t4);
+                    pe_mma_bf16_16816(sc[j], qa, kb, zero);
+                    pe_mma_bf16_16816(dp[j], dza, vb, zero);
+                }
+            unsigned int dsa[4][4];
+            PE_UNROLL
+            for (int j = 0; j < 8; j++)
+            {
+                float d4[4];
+                PE_UNROLL
+                for (int e = 0; e < 4; e++)
+                {
+                    const int i = r0 + (e < 2 ? 0 : 8), col = (half * 8 + j) * 8 + 2 * t4 + (e & 1);
+                    float dscore = 0.0f;
+                    if (half * 8 + j < key_tiles && i < t_len && col < s_len)
+                    {
+                        const float prob = exp2f(fmaf(sc[j][e], qk_scale, pe_bias(bias, mask, i, col)) - lses[i]);
+                        float dpv = dp[j][e];
+                        if (p > 0.0f) dpv = pe_keep(key, (unsigned int)(i * s_len + col), threshold) ? dpv * keep_scale : 0.0f;
+                        dscore = prob * (dpv - ds[i]);
+                    }
+                    d4[e] = dscore;
+                }
+                pe_mma_c_to_a(dsa, j, d4);
+            }
+            PE_UNROLL
+            for (int kk = 0; kk < 4; kk++)
+                if (half * 8 + 2 * kk < key_tiles)
+                    PE_UNROLL
+                    for (int n = 0; n < 2; n++)
+                    {
+                        unsigned int kb[2];
+                        pe_mma_cols_b(kb, kt, n * 8, half * 64 + kk * 16, g, t4);
+                        pe_mma_bf16_16816(acc[n], dsa[kk], kb, acc[n]);
+                    }
+        }
+        pe_mma_store_rows(dq + b * a.t * z_row + h * PE_ATTENTION_DIM, z_row, acc, r0, t_len, scale, scale, t4);
+    }
+
+    {  // Key-major: dv_j = Σ_i drop_ij P_ij dz_i and dk_j = scale · Σ_i dS_ij q_i for this warp's keys, 64 queries at a time.
+        const int c0 = warp * 16 + g;
+        unsigned int ka[4], va[4];
+        pe_mma_rows_a(ka, ks, warp * 16, g, t4);
+        pe_mma_rows_a(va, vs, warp * 16, g, t4);
+        float dk_acc[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
+        float dv_acc[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
+        for (int half = 0; half * 8 < query_tiles; half++)
+        {
+            float st[8][4], dpt[8][4];
+            PE_UNROLL
+            for (int j = 0; j < 8; j++)
+                if (half * 8 + j < query_tiles)
+                {
+                    unsigned int qb[2], zb[2];
+                    pe_mma_rows_b(qb, qs, (half * 8 + j) * 8, g, t4);
+                    pe_mma_rows_b(zb, dzs, (half * 8 + j) * 8, g, t4);
+                    pe_mma_bf16_16816(st[j], ka, qb, zero);
+                    pe_mma_bf16_16816(dpt[j], va, zb, zero);
+                }
+            unsigned int pa[4][4], sa[4][4];
+            PE_UNROLL
+            for (int j = 0; j < 8; j++)
+            {
+                float kept4[4], d4[4];
+                PE_UNROLL
+                for (int e = 0; e < 4; e++)
+                {
+                    const int kj = c0 + (e < 2 ? 0 : 8), i = (half * 8 + j) * 8 + 2 * t4 + (e & 1);
+                    float kept = 0.0f, dscore = 0.0f;
+                    if (half * 8 + j < query_tiles && kj < s_len && i < t_len)
+                    {
+                        const float prob = exp2f(fmaf(st[j][e], qk_scale, pe_bias(bias, mask, i, kj)) - lses[i]);
+                        float dpv = dpt[j][e];
+                        kept = prob;
+                        if (p > 0.0f)
+                        {
+                            const bool keep = pe_keep(key, (unsigned int)(i * s_len + kj), threshold);
+                            kept = keep ? prob * keep_scale : 0.0f;
+                            dpv = keep ? dpv * keep_scale : 0.0f;
+                        }
+                        dscore = prob * (dpv - ds[i]);
+                        if (drel != nullptr) atomicAdd(&drel_s[kj - i + t_len - 1], dscore);
+                    }
+                    kept4[e] = kept;
+                    d4[e] = dscore;
+                }
+                pe_mma_c_to_a(pa, j, kept4);
+                pe_mma_c_to_a(sa, j, d4);
+            }
+            PE_UNROLL
+            for (int kk = 0; kk < 4; kk++)
+                if (half * 8 + 2 * kk < query_tiles)
+                    PE_UNROLL
+                    for (int n = 0; n < 2; n++)
+                    {
+                        unsigned int zb[2], qb[2];
+                        pe_mma_cols_b(zb, dzt, n * 8, half * 64 + kk * 16, g, t4);
+                        pe_mma_cols_b(qb, qt, n * 8, half * 64 + kk * 16, g, t4);
+                        pe_mma_bf16_16816(dv_acc[n], pa[kk], zb, dv_acc[n]);
+                        pe_mma_bf16_16816(dk_acc[n], sa[kk], qb, dk_acc[n]);
+                    }
+        }
+        pe_mma_store_rows(dk + b * a.s * z_row + h * PE_ATTENTION_DIM, z_row, dk_acc, c0, s_len, scale, scale, t4);
+        pe_mma_store_rows(dv + b * a.s * z_row + h * PE_ATTENTION_DIM, z_row, dv_acc, c0, s_len, 1.0f, 1.0f, t4);
+    }
+    if (drel != nullptr)  // one global add per offset and block into the fp32 (2·max_len − 1, H) gradient
+    {
+        __syncthreads();
+        for (int e = threadIdx.x; e < t_len + s_len - 1; e += blockDim.x)
+            atomicAdd(drel + (a.rel_zero - (a.t - 1) + e) * a.heads + h, drel_s[e]);
+    }
+}
+
+extern "C" __global__ void attention_mma_fwd_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
+                                                  const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr, pe_bf16* z,
+                                                  float* lse, long long t, long long s, long long heads, long long q_b,
+                                                  long long q_h, long long q_t, long long k_b, long long k_h, long long k_t,
+                                                  long long v_b, long long v_h, long long v_t, long long m_b, long long m_t,
+                                                  long long m_s, long long rel_zero, double scale, double p)
+{
+    const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero};
+    pe_mma_attention_fwd(q, k, v, slopes, mask, rel, seed_ptr, z, lse, a, (float)scale, (float)p);
+}
+
+extern "C" __global__ void attention_mma_bwd_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
+                                                  const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr,
+                                                  const pe_bf16* z, const pe_bf16* dz, const float* lse, pe_bf16* dq, pe_bf16* dk,
+                                                  pe_bf16* dv, float* drel, long long t, long long s, long long heads,
+                                                  long long q_b, long long q_h, long long q_t, long long k_b, long long k_h,
+                                                  long long k_t, long long v_b, long long v_h, long long v_t, long long m_b,
+                                                  long long m_t, long long m_s, long long rel_zero, double scale, double p)
+{
+    const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero};
+    pe_mma_attention_bwd(q, k, v, slopes, mask, rel, seed_ptr, z, dz, lse, dq, dk, dv, drel, a, (float)scale, (float)p);
+}

@@ -199,6 +199,42 @@ __device__ __forceinline__ void pe_mma_attention_fwd(const pe_bf16* q, const pe_
     }
 }
 
+// The first two products of a backward pass over 64 keys or queries (tiles [8·half, 8·half + 8) of 8, those below
+// `tiles`): x_j = xa·(rows tile j of x_rows)ᵀ and y_j = ya·(rows tile j of y_rows)ᵀ, i.e. S and dP (query-major: q·kᵀ,
+// dz·vᵀ) or Sᵀ and dPᵀ (key-major: k·qᵀ, v·dzᵀ).
+__device__ __forceinline__ void pe_mma_pass_products(float (*x)[4], float (*y)[4], const unsigned int* xa, const unsigned int* ya,
+                                                     const pe_bf16* x_rows, const pe_bf16* y_rows, int half, int tiles, int g, int t4)
+{
+    const float zero[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    PE_UNROLL
+    for (int j = 0; j < 8; j++)
+        if (half * 8 + j < tiles)
+        {
+            unsigned int xb[2], yb[2];
+            pe_mma_rows_b(xb, x_rows, (half * 8 + j) * 8, g, t4);
+            pe_mma_rows_b(yb, y_rows, (half * 8 + j) * 8, g, t4);
+            pe_mma_bf16_16816(x[j], xa, xb, zero);
+            pe_mma_bf16_16816(y[j], ya, yb, zero);
+        }
+}
+
+// acc (16 rows × 16 dims) += frags (16 rows × the pass's 64 keys or queries, as A fragments) · the transposed shared
+// operand `cols` over those 64 (tiles below `tiles`): dq += dS·k, dv += Pᵀ·dz, dk += dSᵀ·q.
+__device__ __forceinline__ void pe_mma_pass_accumulate(float (*acc)[4], const unsigned int (*frags)[4], const pe_bf16* cols,
+                                                       int half, int tiles, int g, int t4)
+{
+    PE_UNROLL
+    for (int kk = 0; kk < 4; kk++)
+        if (half * 8 + 2 * kk < tiles)
+            PE_UNROLL
+            for (int n = 0; n < 2; n++)
+            {
+                unsigned int b[2];
+                pe_mma_cols_b(b, cols, n * 8, half * 64 + kk * 16, g, t4);
+                pe_mma_bf16_16816(acc[n], frags[kk], b, acc[n]);
+            }
+}
+
 // Grid (B·H), block 32·⌈max(T, S) / 16⌉ threads: warp w owns query rows [16w, 16w + 16) (dq), then key rows
 // [16w, 16w + 16) (dk, dv).
 __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
@@ -255,7 +291,6 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
     const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
     const unsigned int threshold = (unsigned int)((double)p * 4294967296.0);
     const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
-    const float zero[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 
     {  // Query-major: dq_i = scale · Σ_j dS_ij k_j for this warp's rows, 64 keys at a time.
         const int r0 = warp * 16 + g;
@@ -266,16 +301,7 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
         for (int half = 0; half * 8 < key_tiles; half++)
         {
             float sc[8][4], dp[8][4];
-            PE_UNROLL
-            for (int j = 0; j < 8; j++)
-                if (half * 8 + j < key_tiles)
-                {
-                    unsigned int kb[2], vb[2];
-                    pe_mma_rows_b(kb, ks, (half * 8 + j) * 8, g, t4);
-                    pe_mma_rows_b(vb, vs, (half * 8 + j) * 8, g, t4);
-                    pe_mma_bf16_16816(sc[j], qa, kb, zero);
-                    pe_mma_bf16_16816(dp[j], dza, vb, zero);
-                }
+            pe_mma_pass_products(sc, dp, qa, dza, ks, vs, half, key_tiles, g, t4);
             unsigned int dsa[4][4];
             PE_UNROLL
             for (int j = 0; j < 8; j++)
@@ -297,16 +323,7 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
                 }
                 pe_mma_c_to_a(dsa, j, d4);
             }
-            PE_UNROLL
-            for (int kk = 0; kk < 4; kk++)
-                if (half * 8 + 2 * kk < key_tiles)
-                    PE_UNROLL
-                    for (int n = 0; n < 2; n++)
-                    {
-                        unsigned int kb[2];
-                        pe_mma_cols_b(kb, kt, n * 8, half * 64 + kk * 16, g, t4);
-                        pe_mma_bf16_16816(acc[n], dsa[kk], kb, acc[n]);
-                    }
+            pe_mma_pass_accumulate(acc, dsa, kt, half, key_tiles, g, t4);
         }
         pe_mma_store_rows(dq + b * a.t * z_row + h * PE_ATTENTION_DIM, z_row, acc, r0, t_len, scale, scale, t4);
     }
@@ -321,16 +338,7 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
         for (int half = 0; half * 8 < query_tiles; half++)
         {
             float st[8][4], dpt[8][4];
-            PE_UNROLL
-            for (int j = 0; j < 8; j++)
-                if (half * 8 + j < query_tiles)
-                {
-                    unsigned int qb[2], zb[2];
-                    pe_mma_rows_b(qb, qs, (half * 8 + j) * 8, g, t4);
-                    pe_mma_rows_b(zb, dzs, (half * 8 + j) * 8, g, t4);
-                    pe_mma_bf16_16816(st[j], ka, qb, zero);
-                    pe_mma_bf16_16816(dpt[j], va, zb, zero);
-                }
+            pe_mma_pass_products(st, dpt, ka, va, qs, dzs, half, query_tiles, g, t4);
             unsigned int pa[4][4], sa[4][4];
             PE_UNROLL
             for (int j = 0; j < 8; j++)
@@ -361,18 +369,8 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
                 pe_mma_c_to_a(pa, j, kept4);
                 pe_mma_c_to_a(sa, j, d4);
             }
-            PE_UNROLL
-            for (int kk = 0; kk < 4; kk++)
-                if (half * 8 + 2 * kk < query_tiles)
-                    PE_UNROLL
-                    for (int n = 0; n < 2; n++)
-                    {
-                        unsigned int zb[2], qb[2];
-                        pe_mma_cols_b(zb, dzt, n * 8, half * 64 + kk * 16, g, t4);
-                        pe_mma_cols_b(qb, qt, n * 8, half * 64 + kk * 16, g, t4);
-                        pe_mma_bf16_16816(dv_acc[n], pa[kk], zb, dv_acc[n]);
-                        pe_mma_bf16_16816(dk_acc[n], sa[kk], qb, dk_acc[n]);
-                    }
+            pe_mma_pass_accumulate(dv_acc, pa, dzt, half, query_tiles, g, t4);
+            pe_mma_pass_accumulate(dk_acc, sa, qt, half, query_tiles, g, t4);
         }
         pe_mma_store_rows(dk + b * a.s * z_row + h * PE_ATTENTION_DIM, z_row, dk_acc, c0, s_len, scale, scale, t4);
         pe_mma_store_rows(dv + b * a.s * z_row + h * PE_ATTENTION_DIM, z_row, dv_acc, c0, s_len, 1.0f, 1.0f, t4);

@@ -73,12 +73,7 @@ public class FusedSmallAttentionTests
         // there, its gradient returned) or a PE without a logit bias
         // (Standard: padded sequences, so the key mask matters)
         using var scope = NewDisposeScope();
-        var config = Tiny.Config(pe, arch) with { DModel = 32, Heads = 2 };
-        var model = Tiny.Model(config, float64: false);
-        var launcher = new CountingLauncher(KernelEmulator.Instance);
-        model.KernelLauncher = launcher;
-        var lengths = tensor(new long[] { 16, 11, 6 }).unsqueeze(1);                                   // (B, 1)
-        var tokens = Tiny.Tokens(3, 16, seed: 10).masked_fill(arange(16).unsqueeze(0).ge(lengths), config.PadId);
+        var (model, launcher, tokens) = PaddedModel(pe, arch, seed: 10);
 
         // When it runs forward and backward with attention in the kernel and in libtorch (dropout off: eval)
         model.eval();
@@ -121,12 +116,7 @@ public class FusedSmallAttentionTests
         // Given one model with 16-dim heads (Standard: padded sequences, so the key mask matters; relative: its table read
         // in the kernel and its gradient returned), its fp32 logits and gradients as the reference, then its bf16 copy
         using var scope = NewDisposeScope();
-        var config = Tiny.Config(pe, arch) with { DModel = 32, Heads = 2 };
-        var model = Tiny.Model(config, float64: false);
-        var launcher = new CountingLauncher(KernelEmulator.Instance);
-        model.KernelLauncher = launcher;
-        var lengths = tensor(new long[] { 16, 11, 6 }).unsqueeze(1);                                   // (B, 1)
-        var tokens = Tiny.Tokens(3, 16, seed: 12).masked_fill(arange(16).unsqueeze(0).ge(lengths), config.PadId);
+        var (model, launcher, tokens) = PaddedModel(pe, arch, seed: 12);
         (Tensor Logits, Tensor[] Grads) Run(bool cores)
         {
             model.Kernels.TensorCoreAttention = cores;
@@ -156,5 +146,18 @@ public class FusedSmallAttentionTests
             double scale = r.abs().max().item<float>(), ours = Tiny.MaxAbsDiff(c, r), theirs = Tiny.MaxAbsDiff(l, r);
             Assert.True(ours <= 2 * theirs + 0.01 * scale + 1e-3 * largest, $"tensor cores {ours:G3}, libtorch bf16 {theirs:G3}, of {scale:G3}");
         }
+    }
+
+    /// <summary>An fp32 model with 16-dim heads (d_model 32, 2 heads) on a counting emulated launcher, and 3 sequences of
+    /// 16 tokens right-padded to lengths 16, 11 and 6 (the padding matters in the Standard architecture).</summary>
+    private static (PeTools.Torch.Model.Transformer Model, CountingLauncher Launcher, Tensor Tokens) PaddedModel(string pe, Architecture arch, long seed)
+    {
+        var config = Tiny.Config(pe, arch) with { DModel = 32, Heads = 2 };
+        var model = Tiny.Model(config, float64: false);
+        var launcher = new CountingLauncher(KernelEmulator.Instance);
+        model.KernelLauncher = launcher;
+        var lengths = tensor(new long[] { 16, 11, 6 }).unsqueeze(1);                                   // (B, 1)
+        var tokens = Tiny.Tokens(3, 16, seed).masked_fill(arange(16).unsqueeze(0).ge(lengths), config.PadId);
+        return (model, launcher, tokens);
     }
 }

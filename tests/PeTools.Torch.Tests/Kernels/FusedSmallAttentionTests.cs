@@ -134,8 +134,11 @@ public class FusedSmallAttentionTests
         var libtorch = Run(cores: false);
 
         // Then the tensor-core kernels ran forward and backward in both layers, and their logits and every gradient are
-        // within twice libtorch's bf16 error of the fp32 reference, plus 1% of the tensor's largest value and 0.1% of the
-        // largest gradient (a parameter whose true gradient is ~0 gets bf16 noise from both paths)
+        // within bf16 reach of the fp32 reference: 3× libtorch's bf16 error, or 4% of the tensor's largest value plus 0.1%
+        // of the largest gradient (a parameter whose true gradient is ~0 gets bf16 noise from both paths). The kernels
+        // round P and dS to bf16 before their second products, as GPU attention kernels do, where libtorch's CPU path
+        // keeps them in fp32: over random initialisations the logits differ by up to about 2.7% of their largest value.
+        // A wrong index, mask or bias is off by order 1.
         Assert.Equal(2, launcher.LaunchesOf("attention_mma_fwd"));
         Assert.Equal(2, launcher.LaunchesOf("attention_mma_bwd"));
         var pairs = new[] { (cores.Logits, libtorch.Logits, reference.Logits) }
@@ -144,15 +147,17 @@ public class FusedSmallAttentionTests
         foreach (var (c, l, r) in pairs)
         {
             double scale = r.abs().max().item<float>(), ours = Tiny.MaxAbsDiff(c, r), theirs = Tiny.MaxAbsDiff(l, r);
-            Assert.True(ours <= 2 * theirs + 0.01 * scale + 1e-3 * largest, $"tensor cores {ours:G3}, libtorch bf16 {theirs:G3}, of {scale:G3}");
+            Assert.True(ours <= Math.Max(3 * theirs, 0.04 * scale + 1e-3 * largest), $"tensor cores {ours:G3}, libtorch bf16 {theirs:G3}, of {scale:G3}");
         }
     }
 
-    /// <summary>An fp32 model with 16-dim heads (d_model 32, 2 heads) on a counting emulated launcher, and 3 sequences of
-    /// 16 tokens right-padded to lengths 16, 11 and 6 (the padding matters in the Standard architecture).</summary>
+    /// <summary>An fp32 model with 16-dim heads (d_model 32, 2 heads), initialised from <paramref name="seed"/>, on a
+    /// counting emulated launcher, and 3 sequences of 16 tokens right-padded to lengths 16, 11 and 6 (the padding matters
+    /// in the Standard architecture).</summary>
     private static (PeTools.Torch.Model.Transformer Model, CountingLauncher Launcher, Tensor Tokens) PaddedModel(string pe, Architecture arch, long seed)
     {
         var config = Tiny.Config(pe, arch) with { DModel = 32, Heads = 2 };
+        manual_seed(seed);
         var model = Tiny.Model(config, float64: false);
         var launcher = new CountingLauncher(KernelEmulator.Instance);
         model.KernelLauncher = launcher;

@@ -23,6 +23,12 @@
 #define PE_MMA_ROW 24   // elements between shared rows of 16 dims: the fragment loads of a warp hit 32 distinct banks
 #define PE_MMA_COL 136  // elements between shared transposed rows (one dim over up to 128 keys or queries), likewise
 
+// A 16-byte aligned shared bf16 array `name` of `count` elements (a multiple of 8): declared as 16-byte words, so that
+// 128-bit accesses to it are aligned under NVRTC and under the CPU emulation alike (where __shared__ is `static`).
+#define PE_SHARED_BF16(name, count)                \
+    __shared__ pe_vec16 name##_words[(count) / 8]; \
+    pe_bf16* name = reinterpret_cast<pe_bf16*>(name##_words)
+
 // The word (two bf16, the first in the low half) at even element offset e of base.
 __device__ __forceinline__ unsigned int pe_word(const pe_bf16* base, long long e)
 {
@@ -108,10 +114,8 @@ __device__ __forceinline__ void pe_mma_attention_fwd(const pe_bf16* q, const pe_
                                                      const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr,
                                                      pe_bf16* z, float* lse, const pe_attention_shape& a, float scale, float p)
 {
-    __shared__ pe_vec16 ks_words[(PE_ATTENTION_MAX_LEN * PE_MMA_ROW) / 8];  // 16-byte aligned
-    pe_bf16* ks = reinterpret_cast<pe_bf16*>(ks_words);
-    __shared__ pe_vec16 vt_words[(PE_ATTENTION_DIM * PE_MMA_COL) / 8];  // 16-byte aligned
-    pe_bf16* vt = reinterpret_cast<pe_bf16*>(vt_words);
+    PE_SHARED_BF16(ks, PE_ATTENTION_MAX_LEN * PE_MMA_ROW);
+    PE_SHARED_BF16(vt, PE_ATTENTION_DIM * PE_MMA_COL);
     __shared__ float key_bias[PE_ATTENTION_MAX_LEN];
     __shared__ float rel_s[2 * PE_ATTENTION_MAX_LEN - 1];
     const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads;
@@ -243,20 +247,13 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
                                                      pe_bf16* dk, pe_bf16* dv, float* drel, const pe_attention_shape& a,
                                                      float scale, float p)
 {
-    __shared__ pe_vec16 qs_words[(PE_ATTENTION_MAX_LEN * PE_MMA_ROW) / 8];  // 16-byte aligned
-    pe_bf16* qs = reinterpret_cast<pe_bf16*>(qs_words);
-    __shared__ pe_vec16 ks_words[(PE_ATTENTION_MAX_LEN * PE_MMA_ROW) / 8];  // 16-byte aligned
-    pe_bf16* ks = reinterpret_cast<pe_bf16*>(ks_words);
-    __shared__ pe_vec16 vs_words[(PE_ATTENTION_MAX_LEN * PE_MMA_ROW) / 8];  // 16-byte aligned
-    pe_bf16* vs = reinterpret_cast<pe_bf16*>(vs_words);
-    __shared__ pe_vec16 dzs_words[(PE_ATTENTION_MAX_LEN * PE_MMA_ROW) / 8];  // 16-byte aligned
-    pe_bf16* dzs = reinterpret_cast<pe_bf16*>(dzs_words);
-    __shared__ pe_vec16 qt_words[(PE_ATTENTION_DIM * PE_MMA_COL) / 8];  // 16-byte aligned
-    pe_bf16* qt = reinterpret_cast<pe_bf16*>(qt_words);
-    __shared__ pe_vec16 kt_words[(PE_ATTENTION_DIM * PE_MMA_COL) / 8];  // 16-byte aligned
-    pe_bf16* kt = reinterpret_cast<pe_bf16*>(kt_words);
-    __shared__ pe_vec16 dzt_words[(PE_ATTENTION_DIM * PE_MMA_COL) / 8];  // 16-byte aligned
-    pe_bf16* dzt = reinterpret_cast<pe_bf16*>(dzt_words);
+    PE_SHARED_BF16(qs, PE_ATTENTION_MAX_LEN * PE_MMA_ROW);
+    PE_SHARED_BF16(ks, PE_ATTENTION_MAX_LEN * PE_MMA_ROW);
+    PE_SHARED_BF16(vs, PE_ATTENTION_MAX_LEN * PE_MMA_ROW);
+    PE_SHARED_BF16(dzs, PE_ATTENTION_MAX_LEN * PE_MMA_ROW);
+    PE_SHARED_BF16(qt, PE_ATTENTION_DIM * PE_MMA_COL);
+    PE_SHARED_BF16(kt, PE_ATTENTION_DIM * PE_MMA_COL);
+    PE_SHARED_BF16(dzt, PE_ATTENTION_DIM * PE_MMA_COL);
     __shared__ float lses[PE_ATTENTION_MAX_LEN];
     __shared__ float ds[PE_ATTENTION_MAX_LEN];  // D_i = dz_i · z_i
     __shared__ float key_bias[PE_ATTENTION_MAX_LEN];
@@ -274,14 +271,7 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
         for (int e = threadIdx.x; e < t_len + s_len - 1; e += blockDim.x) drel_s[e] = 0.0f;
     for (int r = threadIdx.x; r < PE_ATTENTION_MAX_LEN; r += blockDim.x)
     {
-        float d = 0.0f;
-        if (r < t_len)
-        {
-            const pe_bf16* zr = z + (b * a.t + r) * z_row + h * PE_ATTENTION_DIM;
-            const pe_bf16* dzr = dz + (b * a.t + r) * z_row + h * PE_ATTENTION_DIM;
-            for (int c = 0; c < PE_ATTENTION_DIM; c++) d = fmaf(pe_load(dzr + c), pe_load(zr + c), d);
-        }
-        ds[r] = d;
+        ds[r] = r < t_len ? pe_attention_row_d(z, dz, a, b, h, r) : 0.0f;
         lses[r] = r < t_len ? lse[bh * a.t + r] : PE_INFINITY;  // +∞: P = 0 for a query past the end
     }
     __syncthreads();

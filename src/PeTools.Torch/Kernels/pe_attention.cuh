@@ -57,3 +57,13 @@ __device__ __forceinline__ pe_attention_bias pe_bias_setup(float* key_bias, floa
     return pe_attention_bias{-slope * PE_LOG2E, key_bias, rel != nullptr ? rel_s : nullptr, (int)a.t, per_query, b * a.m_b, a.m_t, a.m_s};
 }
 
+
+// D_i = dz_i · z_i for query row i of (batch b, head h), both (B, T, H, 16) contiguous: the softmax backward's row term.
+template <typename T>
+__device__ __forceinline__ float pe_attention_row_d(const T* z, const T* dz, const pe_attention_shape& a, long long b, long long h, int i)
+{
+    const long long offset = (b * a.t + i) * a.heads * PE_ATTENTION_DIM + h * PE_ATTENTION_DIM;
+    float d = 0.0f;
+    for (int c = 0; c < PE_ATTENTION_DIM; c++) d = fmaf(pe_load(dz + offset + c), pe_load(z + offset + c), d);
+    return d;
+}

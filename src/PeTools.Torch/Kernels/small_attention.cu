@@ -169,11 +169,7 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
         for (int e = r; e < t + s_len - 1; e += blockDim.x) drel_s[e] = 0.0f;
     if (r < t)
     {
-        const T* zr = z + (b * a.t + r) * z_row + h * PE_ATTENTION_DIM;
-        const T* dzr = dz + (b * a.t + r) * z_row + h * PE_ATTENTION_DIM;
-        float d = 0.0f;
-        for (int c = 0; c < PE_ATTENTION_DIM; c++) d = fmaf(pe_load(dzr + c), pe_load(zr + c), d);
-        ds[r] = d;
+        ds[r] = pe_attention_row_d(z, dz, a, b, h, r);
         lses[r] = lse[bh * a.t + r];
     }
     __syncthreads();

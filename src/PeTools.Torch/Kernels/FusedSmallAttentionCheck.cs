@@ -11,13 +11,18 @@ namespace PeTools.Torch.Kernels;
 /// upstream gradient. Cases: ALiBi slopes alone; slopes with a key-padding mask (broadcast over queries) and ragged
 /// lengths; dropout; the longest sequence the kernels take; no slopes (attention without a PE bias: NoPE, RoPE), padded; a causal and padding mask (B, 1, T, S), which the kernels
 /// read per query; a learned relative table (the relative PE's, longer than the sequence) with padding and dropout,
-/// whose gradient is compared too. q is a transposed view and k, v slices of one wider
-/// tensor, as the model hands them. <c>pe-train check</c> runs it on CUDA, the tests on the CPU emulation.
+/// whose gradient is compared too; MLA's shared rotary half (<see cref="FusedSmallAttention.SharedRotary"/>) with
+/// padding and dropout, against the composite over the concatenated 32-dim rows, its two gradients compared too. q is a
+/// transposed view and k, v slices of one wider tensor, as the model hands them. <c>pe-train check</c> runs it on CUDA, the tests on the CPU emulation.
 /// </summary>
 public static class FusedSmallAttentionCheck
 {
     public sealed record Case(string Name, long Batch, long Heads, long Length, bool Padding, double Dropout, bool Slopes = true, bool Causal = false,
-                              bool Relative = false);
+                              bool Relative = false, bool Rotary = false)
+    {
+        /// <summary>Whether the tensor-core kernels take this case (they have no rotary half).</summary>
+        public bool TensorCores => !Rotary;
+    }
 
     public static IReadOnlyList<Case> Cases { get; } =
     [
@@ -28,6 +33,7 @@ public static class FusedSmallAttentionCheck
         new("no-bias-padded", 2, 2, 41, true, 0, Slopes: false),
         new("alibi-causal-padded", 2, 2, 39, true, 0.1, Causal: true),
         new("relative-padded-dropout", 2, 3, 35, true, 0.2, Slopes: false, Relative: true),
+        new("mla-rotary-padded-dropout", 2, 3, 43, true, 0.15, Slopes: false, Rotary: true),
     ];
 
     /// <summary>The largest relative difference of z, dq, dk and dv: max |kernel − oracle| / max |oracle|, per tensor.
@@ -43,6 +49,9 @@ public static class FusedSmallAttentionCheck
         var slopes = c.Slopes ? AlibiSlopes(h).to(device) : null;
         long tableLength = t + 6;                                                          // L > T: row L − 1 is offset 0
         var table0 = c.Relative ? randn([2 * tableLength - 1, h], generator: g).mul(0.7).to(dtype) : null;
+        // MLA's rotary half: q_r (B, T, dh) as the model's (B, 1, T, dh) view, k_r a slice of a wider (B, S, 2·dh) tensor.
+        var qr0 = c.Rotary ? randn([b, t, dh], generator: g).mul(1.5).to(dtype) : null;
+        var kr0 = c.Rotary ? randn([b, t, 2 * dh], generator: g).mul(1.5).to(dtype) : null;
         Tensor? mask = null;
         if (c.Padding)
         {
@@ -67,19 +76,30 @@ public static class FusedSmallAttentionCheck
             var k = kvLeaf.narrow(-1, 0, h * dh).view(b, t, h, dh).transpose(1, 2);
             var v = kvLeaf.narrow(-1, h * dh, h * dh).view(b, t, h, dh).transpose(1, 2);
             var tableLeaf = table0?.to(device).clone().requires_grad_();
+            var qrLeaf = qr0?.to(device).clone().requires_grad_();
+            var krLeaf = kr0?.to(device).clone().requires_grad_();
+            var rotary = qrLeaf is null || krLeaf is null ? null
+                : new FusedSmallAttention.SharedRotary(qrLeaf.unsqueeze(1), krLeaf.narrow(-1, dh, dh).unsqueeze(1));   // (B, 1, T|S, dh)
             Tensor z;
             if (kernel)
             {
                 if (!FusedSmallAttention.Fits(q, k, v, slopes, tableLeaf, mask, launcher)) return null;
-                if (tensorCores && !FusedSmallAttention.FitsTensorCores(q, k, v, launcher)) return null;
-                z = FusedSmallAttention.Apply(q, k, v, slopes, tableLeaf, mask, c.Dropout, launcher, seed, tensorCores).to(ScalarType.Float32);
+                if (tensorCores && (rotary is not null || !FusedSmallAttention.FitsTensorCores(q, k, v, launcher))) return null;
+                if (rotary is not null && !FusedSmallAttention.FitsSharedRotary(q, k, v, rotary, mask, launcher)) return null;
+                z = FusedSmallAttention.Apply(q, k, v, slopes, tableLeaf, mask, c.Dropout, launcher, seed, tensorCores, rotary)
+                    .to(ScalarType.Float32);
             }
             else
             {
                 var (qf, kf, vf) = (q.to(ScalarType.Float32), k.to(ScalarType.Float32), v.to(ScalarType.Float32));
                 var distance = arange(t, dtype: ScalarType.Float32, device: device).unsqueeze(1)
                     .sub(arange(t, dtype: ScalarType.Float32, device: device).unsqueeze(0)).abs();           // (T, S)
-                var scores = qf.matmul(kf.transpose(-2, -1)).div(Math.Sqrt(dh));
+                if (rotary is not null)                                                    // q = [q; q_r], k = [k; k_r], 2·dh wide
+                {
+                    qf = cat([qf, rotary.Queries.to(ScalarType.Float32).expand(b, h, t, dh)], -1);
+                    kf = cat([kf, rotary.Keys.to(ScalarType.Float32).expand(b, h, t, dh)], -1);
+                }
+                var scores = qf.matmul(kf.transpose(-2, -1)).div(Math.Sqrt(qf.shape[^1]));
                 if (slopes is not null) scores = scores - slopes.view(-1, 1, 1) * distance;
                 if (tableLeaf is not null)
                 {
@@ -93,7 +113,8 @@ public static class FusedSmallAttentionCheck
                 z = p.matmul(vf);
             }
             (z * upstream).sum().backward();
-            var grads = new[] { z.detach(), qLeaf.grad!, kvLeaf.grad! }.Concat(tableLeaf is null ? [] : [tableLeaf.grad!]);
+            var grads = new[] { z.detach(), qLeaf.grad!, kvLeaf.grad! }.Concat(new[] { tableLeaf, qrLeaf, krLeaf }
+                .Where(l => l is not null).Select(l => l!.grad!));
             return [.. grads.Select(x => x.to(ScalarType.Float32).clone())];
         }
         var oracle = Run(kernel: false)!;
@@ -102,7 +123,7 @@ public static class FusedSmallAttentionCheck
         var pairs = new List<(Tensor, Tensor)> { (fused[0], oracle[0]), (fused[1], oracle[1]) };
         foreach (var half in new[] { 0L, h * dh })
             pairs.Add((fused[2].narrow(-1, half, h * dh), oracle[2].narrow(-1, half, h * dh)));
-        if (oracle.Length > 3) pairs.Add((fused[3], oracle[3]));                               // the relative table's gradient
+        for (int i = 3; i < oracle.Length; i++) pairs.Add((fused[i], oracle[i]));          // the table's or the rotary half's gradients
         return pairs.Max(p => OracleDifference.Relative(p.Item1, p.Item2));
     }
 

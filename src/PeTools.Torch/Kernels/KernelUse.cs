@@ -23,9 +23,10 @@ public sealed class KernelUse
     /// where it fits; false: libtorch's dropout and add, the oracle.</summary>
     public bool ResidualDropout { get; set; }
 
-    /// <summary>Attention with an ALiBi bias (<see cref="Positional.PositionalEncoding.DistanceSlopes"/>) or with no PE bias
-    /// in <see cref="FusedSmallAttention"/> where it fits, in any precision; false: scaled_dot_product_attention (with
-    /// the bias as a tensor), the oracle.</summary>
+    /// <summary>Attention with an ALiBi bias (<see cref="Positional.PositionalEncoding.DistanceSlopes"/>) or with no PE bias,
+    /// MLA's with its shared rotary half read apart (<see cref="FusedSmallAttention.SharedRotary"/>), in
+    /// <see cref="FusedSmallAttention"/> where it fits, in any precision; false: scaled_dot_product_attention (with
+    /// the bias as a tensor; MLA's over the concatenated halves), the oracle.</summary>
     public bool Attention { get; set; }
 
     /// <summary>The same, only where attention is computed in fp32: there libtorch has neither its flash nor its cuDNN

@@ -17,6 +17,12 @@
 // same bits. q, k, v are read through strides (the last dim contiguous), so a transposed view or a slice of the fused
 // K/V projection is read in place. mask (additive, broadcast over heads) is read through its (b, i, j) strides, 0
 // for a broadcast dim. Every sum is fp32; bf16 is its bit pattern (pe_common.cuh).
+//
+// The rotary kernels (small_attention_rotary_*) add MLA's decoupled rotary half (DecoupledRopeAttention.cs): q_r
+// (B, T, 16) and k_r (B, S, 16), one pair for all heads, so the logits are scale·(q_i·k_j + q_r,i·k_r,j) with q = [q; q_r]
+// 32 dims wide, without the (B, H, T, 32) concatenations and their expand-backward reductions the tensor path needs. Their
+// backward writes each head's share of dq_r and dk_r, (B, T|S, H, 16), which the host sums over heads. Its shared
+// memory holds k_r for the dq pass, then q_r for the dk pass (one buffer: 48 KB of static shared memory is the limit).
 
 #include "pe_attention.cuh"
 
@@ -66,23 +72,50 @@ __device__ __forceinline__ void pe_attention_stage(pe_float4 (*rows)[PE_ATTENTIO
     }
 }
 
+// MLA's shared rotary half (header): q_r, k_r (B, T|S, 16) read through their (b, t) strides; dq_r, dk_r (B, T|S,
+// H, 16) fp32 contiguous, each head's share (backward only).
+template <typename T>
+struct pe_shared_rotary
+{
+    const T* q;
+    const T* k;
+    float* dq;  // fp32 in every precision: the host sums the heads' shares before rounding
+    float* dk;
+    long long q_b, q_t, k_b, k_t;
+};
+
+// Rotary-half rows a block needs: all of them with the rotary half, one (unused) without, so the plain kernels keep
+// their shared memory.
+#define PE_ROTARY_ROWS(rotary) ((rotary) ? PE_ATTENTION_MAX_LEN : 1)
+
+// Row r of a (·, 16) operand at base + r·row_stride into fp32 registers, times factor.
+template <typename T>
+__device__ __forceinline__ void pe_load_row(pe_float4* out, const T* row, float factor)
+{
+    for (int g = 0; g < PE_ATTENTION_QUADS; g++)
+        out[g] = pe_float4{pe_load(row + 4 * g) * factor, pe_load(row + 4 * g + 1) * factor, pe_load(row + 4 * g + 2) * factor,
+                           pe_load(row + 4 * g + 3) * factor};
+}
+
 // Keys per step of the forward's online softmax: one rescale of the accumulator per chunk instead of per key.
 #define PE_ATTENTION_CHUNK 8
 
-// Grid (B·H), block ≥ T threads: thread i owns query row i.
-template <typename T>
+// Grid (B·H), block ≥ T threads: thread i owns query row i. Rotary: the logits gain q_r,i · k_r,j (rot).
+template <typename T, bool Rotary>
 __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T* v, const float* slopes, const T* mask,
                                                  const T* rel, const long long* seed_ptr, T* z, float* lse,
-                                                 const pe_attention_shape& a, float scale, float p)
+                                                 const pe_attention_shape& a, float scale, float p, const pe_shared_rotary<T>& rot)
 {
     __shared__ pe_float4 ks[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
     __shared__ pe_float4 vs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
+    __shared__ pe_float4 krs[PE_ROTARY_ROWS(Rotary)][PE_ATTENTION_QUADS];
     __shared__ float key_bias[PE_ATTENTION_MAX_LEN];
     __shared__ float rel_s[2 * PE_ATTENTION_MAX_LEN - 1];
     const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads;
     const int i = threadIdx.x, t = (int)a.t, s_len = (int)a.s;
     pe_attention_stage(ks, k + b * a.k_b + h * a.k_h, s_len, a.k_t, 1.0f);
     pe_attention_stage(vs, v + b * a.v_b + h * a.v_h, s_len, a.v_t, 1.0f);
+    if (Rotary) pe_attention_stage(krs, rot.k + b * rot.k_b, s_len, rot.k_t, 1.0f);
     const pe_attention_bias bias = pe_bias_setup(key_bias, rel_s, slopes, mask, rel, a, b, h);
     __syncthreads();
     if (i >= t) return;  // past the last barrier
@@ -90,14 +123,10 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
     const unsigned int threshold = (unsigned int)((double)p * 4294967296.0);
     const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
     const float qk_scale = scale * PE_LOG2E;
-    pe_float4 qi[PE_ATTENTION_QUADS], acc[PE_ATTENTION_QUADS];
-    const T* qr = q + b * a.q_b + h * a.q_h + i * a.q_t;
-    for (int g = 0; g < PE_ATTENTION_QUADS; g++)
-    {
-        qi[g] = pe_float4{pe_load(qr + 4 * g) * qk_scale, pe_load(qr + 4 * g + 1) * qk_scale,
-                          pe_load(qr + 4 * g + 2) * qk_scale, pe_load(qr + 4 * g + 3) * qk_scale};
-        acc[g] = pe_float4{0.0f, 0.0f, 0.0f, 0.0f};
-    }
+    pe_float4 qi[PE_ATTENTION_QUADS], qri[PE_ATTENTION_QUADS], acc[PE_ATTENTION_QUADS];
+    pe_load_row(qi, q + b * a.q_b + h * a.q_h + i * a.q_t, qk_scale);
+    if (Rotary) pe_load_row(qri, rot.q + b * rot.q_b + i * rot.q_t, qk_scale);
+    for (int g = 0; g < PE_ATTENTION_QUADS; g++) acc[g] = pe_float4{0.0f, 0.0f, 0.0f, 0.0f};
     float m = -PE_INFINITY, l = 0.0f;
     const unsigned int row = (unsigned int)(i * s_len);
     for (int j0 = 0; j0 < s_len; j0 += PE_ATTENTION_CHUNK)
@@ -112,6 +141,8 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
             {
                 sj = pe_bias(bias, mask, i, j);
                 for (int g = 0; g < PE_ATTENTION_QUADS; g++) sj = pe_dot4(qi[g], ks[j][g], sj);
+                if (Rotary)
+                    for (int g = 0; g < PE_ATTENTION_QUADS; g++) sj = pe_dot4(qri[g], krs[j][g], sj);
             }
             sc[u] = sj;
             chunk_max = fmaxf(chunk_max, sj);
@@ -141,16 +172,18 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
 }
 
 // Grid (B·H), block ≥ max(T, S) threads: first thread i owns query row i (dq), then thread j owns key row j (dk, dv).
-template <typename T>
+// Rotary: the logits gain q_r,i · k_r,j, and each head's share of dq_r, dk_r is written (rot).
+template <typename T, bool Rotary>
 __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T* v, const float* slopes, const T* mask,
                                                  const T* rel, const long long* seed_ptr, const T* z, const T* dz,
                                                  const float* lse, T* dq, T* dk, T* dv, float* drel,
-                                                 const pe_attention_shape& a, float scale, float p)
+                                                 const pe_attention_shape& a, float scale, float p, const pe_shared_rotary<T>& rot)
 {
     __shared__ pe_float4 qs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];   // q · scale · log2 e
     __shared__ pe_float4 ks[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
     __shared__ pe_float4 vs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
     __shared__ pe_float4 dzs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
+    __shared__ pe_float4 rots[PE_ROTARY_ROWS(Rotary)][PE_ATTENTION_QUADS];  // k_r for the dq pass, then q_r·scale·log2 e
     __shared__ float lses[PE_ATTENTION_MAX_LEN];
     __shared__ float ds[PE_ATTENTION_MAX_LEN];  // D_i = dz_i · z_i
     __shared__ float key_bias[PE_ATTENTION_MAX_LEN];
@@ -164,6 +197,7 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
     pe_attention_stage(ks, k + b * a.k_b + h * a.k_h, s_len, a.k_t, 1.0f);
     pe_attention_stage(vs, v + b * a.v_b + h * a.v_h, s_len, a.v_t, 1.0f);
     pe_attention_stage(dzs, dz + b * a.t * z_row + h * PE_ATTENTION_DIM, t, z_row, 1.0f);
+    if (Rotary) pe_attention_stage(rots, rot.k + b * rot.k_b, s_len, rot.k_t, 1.0f);
     const pe_attention_bias bias = pe_bias_setup(key_bias, rel_s, slopes, mask, rel, a, b, h);
     if (drel != nullptr)
         for (int e = r; e < t + s_len - 1; e += blockDim.x) drel_s[e] = 0.0f;
@@ -182,13 +216,15 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
     if (r < t)  // dq_i = scale · Σ_j dS_ij k_j
     {
         const int i = r;
-        pe_float4 qi[PE_ATTENTION_QUADS], dzi[PE_ATTENTION_QUADS], acc[PE_ATTENTION_QUADS];
+        pe_float4 qi[PE_ATTENTION_QUADS], dzi[PE_ATTENTION_QUADS], acc[PE_ATTENTION_QUADS], qri[PE_ATTENTION_QUADS],
+            dqr_acc[PE_ATTENTION_QUADS];
         for (int g = 0; g < PE_ATTENTION_QUADS; g++)
         {
             qi[g] = qs[i][g];
             dzi[g] = dzs[i][g];
-            acc[g] = pe_float4{0.0f, 0.0f, 0.0f, 0.0f};
+            acc[g] = dqr_acc[g] = pe_float4{0.0f, 0.0f, 0.0f, 0.0f};
         }
+        if (Rotary) pe_load_row(qri, rot.q + b * rot.q_b + i * rot.q_t, qk_scale);
         const float lse_i = lses[i], d_i = ds[i];
         const unsigned int row = (unsigned int)(i * s_len);
         for (int j = 0; j < s_len; j++)
@@ -199,23 +235,36 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
                 sj = pe_dot4(qi[g], ks[j][g], sj);
                 dp = pe_dot4(dzi[g], vs[j][g], dp);
             }
+            if (Rotary)
+                for (int g = 0; g < PE_ATTENTION_QUADS; g++) sj = pe_dot4(qri[g], rots[j][g], sj);
             const float prob = exp2f(sj - lse_i);
             if (p > 0.0f) dp = pe_keep(key, row + (unsigned int)j, threshold) ? dp * keep_scale : 0.0f;
             const float dscore = prob * (dp - d_i);
             for (int g = 0; g < PE_ATTENTION_QUADS; g++) pe_axpy4(dscore, ks[j][g], acc[g]);
+            if (Rotary)
+                for (int g = 0; g < PE_ATTENTION_QUADS; g++) pe_axpy4(dscore, rots[j][g], dqr_acc[g]);
         }
         pe_store_row(dq + ((b * a.t + i) * a.heads + h) * PE_ATTENTION_DIM, acc, scale);
+        if (Rotary) pe_store_row(rot.dq + ((b * a.t + i) * a.heads + h) * PE_ATTENTION_DIM, dqr_acc, scale);
+    }
+    if (Rotary)  // the dk pass loops over q_r rows: restage the buffer once every thread is done with k_r
+    {
+        __syncthreads();
+        pe_attention_stage(rots, rot.q + b * rot.q_b, t, rot.q_t, qk_scale);
+        __syncthreads();
     }
     if (r < s_len)  // dv_j = Σ_i drop_ij P_ij dz_i,  dk_j = scale · Σ_i dS_ij q_i
     {
         const int j = r;
-        pe_float4 kj[PE_ATTENTION_QUADS], vj[PE_ATTENTION_QUADS], dk_acc[PE_ATTENTION_QUADS], dv_acc[PE_ATTENTION_QUADS];
+        pe_float4 kj[PE_ATTENTION_QUADS], vj[PE_ATTENTION_QUADS], dk_acc[PE_ATTENTION_QUADS], dv_acc[PE_ATTENTION_QUADS],
+            krj[PE_ATTENTION_QUADS], dkr_acc[PE_ATTENTION_QUADS];
         for (int g = 0; g < PE_ATTENTION_QUADS; g++)
         {
             kj[g] = ks[j][g];
             vj[g] = vs[j][g];
-            dk_acc[g] = dv_acc[g] = pe_float4{0.0f, 0.0f, 0.0f, 0.0f};
+            dk_acc[g] = dv_acc[g] = dkr_acc[g] = pe_float4{0.0f, 0.0f, 0.0f, 0.0f};
         }
+        if (Rotary) pe_load_row(krj, rot.k + b * rot.k_b + j * rot.k_t, 1.0f);
         for (int i = 0; i < t; i++)
         {
             float si = pe_bias(bias, mask, i, j), dp = 0.0f;
@@ -224,6 +273,8 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
                 si = pe_dot4(qs[i][g], kj[g], si);
                 dp = pe_dot4(dzs[i][g], vj[g], dp);
             }
+            if (Rotary)
+                for (int g = 0; g < PE_ATTENTION_QUADS; g++) si = pe_dot4(rots[i][g], krj[g], si);
             const float prob = exp2f(si - lses[i]);
             float kept = prob;
             if (p > 0.0f)
@@ -238,12 +289,15 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
                 pe_axpy4(kept, dzs[i][g], dv_acc[g]);
                 pe_axpy4(dscore, qs[i][g], dk_acc[g]);
             }
+            if (Rotary)
+                for (int g = 0; g < PE_ATTENTION_QUADS; g++) pe_axpy4(dscore, rots[i][g], dkr_acc[g]);
             // d B_h[j − i] = Σ dS_ij: the threads of a warp hold distinct j, so distinct offsets at each i.
             if (drel != nullptr) atomicAdd(&drel_s[j - i + t - 1], dscore);
         }
         // qs holds q·scale·log2 e: dk = scale · Σ dS·q = Σ dS·qs / log2 e.
         pe_store_row(dk + ((b * a.s + j) * a.heads + h) * PE_ATTENTION_DIM, dk_acc, 1.0f / PE_LOG2E);
         pe_store_row(dv + ((b * a.s + j) * a.heads + h) * PE_ATTENTION_DIM, dv_acc, 1.0f);
+        if (Rotary) pe_store_row(rot.dk + ((b * a.s + j) * a.heads + h) * PE_ATTENTION_DIM, dkr_acc, 1.0f / PE_LOG2E);
     }
     if (drel != nullptr)  // one global add per offset and block into the fp32 (2·max_len − 1, H) gradient
     {
@@ -253,48 +307,69 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
     }
 }
 
-extern "C" __global__ void small_attention_fwd_d16_f32(const float* q, const float* k, const float* v, const float* slopes,
-                                                   const float* mask, const float* rel, const long long* seed_ptr, float* z, float* lse,
-                                                   long long t, long long s, long long heads, long long q_b, long long q_h,
-                                                   long long q_t, long long k_b, long long k_h, long long k_t, long long v_b,
-                                                   long long v_h, long long v_t, long long m_b, long long m_t, long long m_s,
-                                                   long long rel_zero, double scale, double p)
+// The parameters every entry point shares (one 64-bit slot each, in this order: FusedSmallAttention.cs builds them).
+#define PE_ATTENTION_SHAPE_PARAMS                                                                                        \
+    long long t, long long s, long long heads, long long q_b, long long q_h, long long q_t, long long k_b, long long k_h, \
+        long long k_t, long long v_b, long long v_h, long long v_t, long long m_b, long long m_t, long long m_s,          \
+        long long rel_zero, double scale, double p
+#define PE_ATTENTION_FWD_PARAMS(T)                                                                                         \
+    const T *q, const T *k, const T *v, const float *slopes, const T *mask, const T *rel, const long long *seed_ptr, T *z, \
+        float *lse, PE_ATTENTION_SHAPE_PARAMS
+#define PE_ATTENTION_BWD_PARAMS(T)                                                                                         \
+    const T *q, const T *k, const T *v, const float *slopes, const T *mask, const T *rel, const long long *seed_ptr,      \
+        const T *z, const T *dz, const float *lse, T *dq, T *dk, T *dv, float *drel, PE_ATTENTION_SHAPE_PARAMS
+#define PE_ATTENTION_SHAPE {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero}
+#define PE_ATTENTION_FWD_CALL(T, rotary, rot) \
+    pe_attention_fwd<T, rotary>(q, k, v, slopes, mask, rel, seed_ptr, z, lse, PE_ATTENTION_SHAPE, (float)scale, (float)p, rot)
+#define PE_ATTENTION_BWD_CALL(T, rotary, rot)                                                                         \
+    pe_attention_bwd<T, rotary>(q, k, v, slopes, mask, rel, seed_ptr, z, dz, lse, dq, dk, dv, drel, PE_ATTENTION_SHAPE, \
+                                (float)scale, (float)p, rot)
+
+extern "C" __global__ void small_attention_fwd_d16_f32(PE_ATTENTION_FWD_PARAMS(float))
 {
-    const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero};
-    pe_attention_fwd(q, k, v, slopes, mask, rel, seed_ptr, z, lse, a, (float)scale, (float)p);
+    PE_ATTENTION_FWD_CALL(float, false, pe_shared_rotary<float>{});
 }
 
-extern "C" __global__ void small_attention_bwd_d16_f32(const float* q, const float* k, const float* v, const float* slopes,
-                                                   const float* mask, const float* rel, const long long* seed_ptr, const float* z,
-                                                   const float* dz, const float* lse, float* dq, float* dk, float* dv, float* drel,
-                                                   long long t, long long s, long long heads, long long q_b, long long q_h,
-                                                   long long q_t, long long k_b, long long k_h, long long k_t, long long v_b,
-                                                   long long v_h, long long v_t, long long m_b, long long m_t, long long m_s,
-                                                   long long rel_zero, double scale, double p)
+extern "C" __global__ void small_attention_bwd_d16_f32(PE_ATTENTION_BWD_PARAMS(float))
 {
-    const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero};
-    pe_attention_bwd(q, k, v, slopes, mask, rel, seed_ptr, z, dz, lse, dq, dk, dv, drel, a, (float)scale, (float)p);
+    PE_ATTENTION_BWD_CALL(float, false, pe_shared_rotary<float>{});
 }
 
-extern "C" __global__ void small_attention_fwd_d16_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
-                                                   const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr, pe_bf16* z, float* lse,
-                                                   long long t, long long s, long long heads, long long q_b, long long q_h,
-                                                   long long q_t, long long k_b, long long k_h, long long k_t, long long v_b,
-                                                   long long v_h, long long v_t, long long m_b, long long m_t, long long m_s,
-                                                   long long rel_zero, double scale, double p)
+extern "C" __global__ void small_attention_fwd_d16_bf16(PE_ATTENTION_FWD_PARAMS(pe_bf16))
 {
-    const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero};
-    pe_attention_fwd(q, k, v, slopes, mask, rel, seed_ptr, z, lse, a, (float)scale, (float)p);
+    PE_ATTENTION_FWD_CALL(pe_bf16, false, pe_shared_rotary<pe_bf16>{});
 }
 
-extern "C" __global__ void small_attention_bwd_d16_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
-                                                   const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr, const pe_bf16* z,
-                                                   const pe_bf16* dz, const float* lse, pe_bf16* dq, pe_bf16* dk, pe_bf16* dv, float* drel,
-                                                   long long t, long long s, long long heads, long long q_b, long long q_h,
-                                                   long long q_t, long long k_b, long long k_h, long long k_t, long long v_b,
-                                                   long long v_h, long long v_t, long long m_b, long long m_t, long long m_s,
-                                                   long long rel_zero, double scale, double p)
+extern "C" __global__ void small_attention_bwd_d16_bf16(PE_ATTENTION_BWD_PARAMS(pe_bf16))
 {
-    const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero};
-    pe_attention_bwd(q, k, v, slopes, mask, rel, seed_ptr, z, dz, lse, dq, dk, dv, drel, a, (float)scale, (float)p);
+    PE_ATTENTION_BWD_CALL(pe_bf16, false, pe_shared_rotary<pe_bf16>{});
+}
+
+// The rotary kernels: the same parameters, then q_r, k_r (and, backward, the per-head dq_r, dk_r) and q_r's, k_r's
+// (b, t) strides.
+extern "C" __global__ void small_attention_rotary_fwd_d16_f32(PE_ATTENTION_FWD_PARAMS(float), const float* qr, const float* kr,
+                                                              long long qr_b, long long qr_t, long long kr_b, long long kr_t)
+{
+    PE_ATTENTION_FWD_CALL(float, true, (pe_shared_rotary<float>{qr, kr, nullptr, nullptr, qr_b, qr_t, kr_b, kr_t}));
+}
+
+extern "C" __global__ void small_attention_rotary_bwd_d16_f32(PE_ATTENTION_BWD_PARAMS(float), const float* qr, const float* kr,
+                                                              float* dqr, float* dkr, long long qr_b, long long qr_t,
+                                                              long long kr_b, long long kr_t)
+{
+    PE_ATTENTION_BWD_CALL(float, true, (pe_shared_rotary<float>{qr, kr, dqr, dkr, qr_b, qr_t, kr_b, kr_t}));
+}
+
+extern "C" __global__ void small_attention_rotary_fwd_d16_bf16(PE_ATTENTION_FWD_PARAMS(pe_bf16), const pe_bf16* qr,
+                                                               const pe_bf16* kr, long long qr_b, long long qr_t, long long kr_b,
+                                                               long long kr_t)
+{
+    PE_ATTENTION_FWD_CALL(pe_bf16, true, (pe_shared_rotary<pe_bf16>{qr, kr, nullptr, nullptr, qr_b, qr_t, kr_b, kr_t}));
+}
+
+extern "C" __global__ void small_attention_rotary_bwd_d16_bf16(PE_ATTENTION_BWD_PARAMS(pe_bf16), const pe_bf16* qr,
+                                                               const pe_bf16* kr, float* dqr, float* dkr, long long qr_b,
+                                                               long long qr_t, long long kr_b, long long kr_t)
+{
+    PE_ATTENTION_BWD_CALL(pe_bf16, true, (pe_shared_rotary<pe_bf16>{qr, kr, dqr, dkr, qr_b, qr_t, kr_b, kr_t}));
 }

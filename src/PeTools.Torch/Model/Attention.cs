@@ -105,6 +105,27 @@ public abstract class Attention : nn.Module
         return Attend(q, k, v, bias ?? positional.LogitBias(q.shape[2], k.shape[2], q.device), mask);
     }
 
+    /// <summary>
+    /// MLA (<see cref="DecoupledRopeAttention"/>): attention over q = [qContent; qRotary] and k = [kContent; kRotary], the
+    /// rotary halves (B, 1, T|S, dh) shared by every head, with the PE's bias (H, T, S) or null. Where the scalar attention
+    /// kernel is wanted for this dtype and fits (<see cref="PeTools.Torch.Kernels.FusedSmallAttention.FitsSharedRotary"/>),
+    /// it reads the halves apart; else the (B, H, T|S, 2·dh) concatenations go to the tensor paths, the oracle.
+    /// </summary>
+    protected Tensor AttendSharedRotary(Tensor qContent, Tensor kContent, Tensor v, Tensor qRotary, Tensor kRotary, Tensor? bias, Tensor? mask)
+    {
+        var launcher = bias is null && Kernels.WantsAttentionKernel(qContent.dtype, relativeTable: false) && Path == AttentionPath.Fused
+                       && !logits.HasHooks && !pattern.HasHooks && (mask is null || mask.dtype == qContent.dtype)
+            ? Kernels.LauncherFor(qContent.device) : null;
+        var rotary = new PeTools.Torch.Kernels.FusedSmallAttention.SharedRotary(qRotary, kRotary);
+        if (launcher is not null && PeTools.Torch.Kernels.FusedSmallAttention.FitsSharedRotary(qContent, kContent, v, rotary, mask, launcher))
+            return z.call(PeTools.Torch.Kernels.FusedSmallAttention.Apply(qContent, kContent, v, null, null, mask, training ? dropout : 0.0,
+                launcher, rotary: rotary));
+        long b = qContent.shape[0], h = qContent.shape[1];
+        var q = cat([qContent, qRotary.expand(b, h, qRotary.shape[2], qRotary.shape[3])], dim: -1);   // (B, H, T, 2dh)
+        var k = cat([kContent, kRotary.expand(b, h, kRotary.shape[2], kRotary.shape[3])], dim: -1);   // (B, H, S, 2dh)
+        return Attend(q, k, v, bias, mask);
+    }
+
     /// <summary>The same with the PE's bias (H, T, S) given as a tensor, or null.</summary>
     protected Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask)
     {

@@ -68,11 +68,8 @@ public sealed class DecoupledRopeAttention : Attention
 
         // Position enters only the shared rotary half, multiplicatively (paper.md §2, L_RoPE on that subspace).
         var (qRot, kRot) = positional.RotateQueryKey(qR, kR);                           // (B, 1, T|S, dh)
-        var bias = positional.LogitBias(t, s, qC.device);                   // null for multiplicative PEs
-        var q = cat([qC, qRot.expand(b, heads, t, headDim)], dim: -1);                  // (B, H, T, 2dh)
-        var k = cat([kC, kRot.expand(b, heads, s, headDim)], dim: -1);                  // (B, H, S, 2dh)
-
-        var perHead = Attend(q, k, v, bias, mask);                                      // (B, H, T, dh)
+        var bias = positional.LogitBias(t, s, qC.device);                               // null for multiplicative PEs
+        var perHead = AttendSharedRotary(qC, kC, v, qRot, kRot, bias, mask);            // (B, H, T, dh)
         var merged = perHead.transpose(1, 2).reshape(b, t, heads * headDim);            // (B, T, H·dh)
         return o_proj.call(merged);                                                     // (B, T, D)
     }

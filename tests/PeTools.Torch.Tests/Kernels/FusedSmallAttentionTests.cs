@@ -27,10 +27,10 @@ public class FusedSmallAttentionTests
         Assert.True(difference <= FusedSmallAttentionCheck.Tolerance(dtype), $"{difference}");
     }
 
-    public static TheoryData<string> CaseNames() => new(FusedSmallAttentionCheck.Cases.Select(c => c.Name));
+    public static TheoryData<string> TensorCoreCaseNames() => new(FusedSmallAttentionCheck.Cases.Where(c => c.TensorCores).Select(c => c.Name));
 
     [Theory]
-    [MemberData(nameof(CaseNames))]
+    [MemberData(nameof(TensorCoreCaseNames))]
     public void Tensor_core_attention_and_its_three_gradients_equal_the_composite(string caseName)
     {
         // Given every case of the scalar kernels (ALiBi, padding, dropout, the longest length, no bias, a per-query mask,
@@ -82,6 +82,31 @@ public class FusedSmallAttentionTests
         // And the kernel path did run the kernels: forward and backward in each of the two layers
         Assert.Equal(2, launcher.LaunchesOf("small_attention_fwd"));
         Assert.Equal(2, launcher.LaunchesOf("small_attention_bwd"));
+    }
+
+    [Theory]
+    [InlineData(Architecture.Reference)]
+    [InlineData(Architecture.Standard)]
+    public void An_mla_model_on_the_rotary_kernels_matches_the_concatenated_path_with_gradients(Architecture arch)
+    {
+        // Given one fp32 MLA model with RoPE on its shared rotary half (16-dim heads; Standard: padded sequences)
+        using var scope = NewDisposeScope();
+        var config = Tiny.Config("rope", arch) with { DModel = 32, Heads = 2, Attention = AttentionKind.Mla, DCompress = 24 };
+        manual_seed(13);
+        var model = Tiny.Model(config, float64: false);
+        var launcher = new CountingLauncher(KernelEmulator.Instance);
+        model.KernelLauncher = launcher;
+        var lengths = tensor(new long[] { 16, 11, 6 }).unsqueeze(1);                                   // (B, 1)
+        var tokens = Tiny.Tokens(3, 16, seed: 13).masked_fill(arange(16).unsqueeze(0).ge(lengths), config.PadId);
+
+        // When it runs forward and backward with the rotary half read apart in the kernels and concatenated in libtorch
+        model.eval();
+        // Then logits and every parameter gradient (the rotary projections' included) agree to fp32 rounding
+        KernelPathComparison.AssertKernelPathMatchesOracle(model, tokens, kernel => model.AttentionInKernel = kernel);
+        // And the kernel path ran the rotary kernels, forward and backward in each of the two layers, and no other
+        Assert.Equal(2, launcher.LaunchesOf("small_attention_rotary_fwd"));
+        Assert.Equal(2, launcher.LaunchesOf("small_attention_rotary_bwd"));
+        Assert.Equal(0, launcher.LaunchesOf("small_attention_fwd"));
     }
 
     [Fact]

@@ -14,7 +14,7 @@
 // Forward: each warp holds its rows' 16 × S scores in registers, takes the exact row max (no online rescaling: S ≤ 128),
 // and multiplies P by v. Backward, two passes over the same shared q, k, v, dz: query-major (a warp's 16 query rows:
 // S, dP = dz·vᵀ, dS = P ∘ (dP − D), dq = dS·k) and key-major (a warp's 16 key rows: Sᵀ = k·qᵀ, dPᵀ = v·dzᵀ,
-// dv = Pᵀ·dz, dk = dSᵀ·q), each over 64 keys or queries at a time. Every warp of a block runs the same sequence of
+// dv = Pᵀ·dz, dk = dSᵀ·q), each over 32 keys or queries at a time. Every warp of a block runs the same sequence of
 // products and shuffles (rows past the end are zeros and store nothing): the emulation's products and shuffles are
 // block-wide exchanges. The host takes these kernels only for bf16 with 16-byte aligned q, k, v rows.
 
@@ -22,6 +22,10 @@
 
 #define PE_MMA_ROW 24   // elements between shared rows of 16 dims: the fragment loads of a warp hit 32 distinct banks
 #define PE_MMA_COL 136  // elements between shared transposed rows (one dim over up to 128 keys or queries), likewise
+// Tiles of 8 keys or queries per backward step (32 keys or queries): a lane holds a step's 2 × 4 × 4 fp32 products and
+// up to 2 × 2 × 4 fragment words, half of what 64 at a time held (168 registers, so one 256-thread block per SM), so
+// that the backward fits two blocks per SM (≤ 128 registers).
+#define PE_MMA_STEP 4
 
 // A 16-byte aligned shared bf16 array `name` of `count` elements (a multiple of 8): declared as 16-byte words, so that
 // 128-bit accesses to it are aligned under NVRTC and under the CPU emulation alike (where __shared__ is `static`).
@@ -203,38 +207,38 @@ __device__ __forceinline__ void pe_mma_attention_fwd(const pe_bf16* q, const pe_
     }
 }
 
-// The first two products of a backward pass over 64 keys or queries (tiles [8·half, 8·half + 8) of 8, those below
+// The first two products of a backward step over 32 keys or queries (tiles [4·step, 4·step + 4) of 8, those below
 // `tiles`): x_j = xa·(rows tile j of x_rows)ᵀ and y_j = ya·(rows tile j of y_rows)ᵀ, i.e. S and dP (query-major: q·kᵀ,
 // dz·vᵀ) or Sᵀ and dPᵀ (key-major: k·qᵀ, v·dzᵀ).
 __device__ __forceinline__ void pe_mma_pass_products(float (*x)[4], float (*y)[4], const unsigned int* xa, const unsigned int* ya,
-                                                     const pe_bf16* x_rows, const pe_bf16* y_rows, int half, int tiles, int g, int t4)
+                                                     const pe_bf16* x_rows, const pe_bf16* y_rows, int step, int tiles, int g, int t4)
 {
     const float zero[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     PE_UNROLL
-    for (int j = 0; j < 8; j++)
-        if (half * 8 + j < tiles)
+    for (int j = 0; j < PE_MMA_STEP; j++)
+        if (step * PE_MMA_STEP + j < tiles)
         {
             unsigned int xb[2], yb[2];
-            pe_mma_rows_b(xb, x_rows, (half * 8 + j) * 8, g, t4);
-            pe_mma_rows_b(yb, y_rows, (half * 8 + j) * 8, g, t4);
+            pe_mma_rows_b(xb, x_rows, (step * PE_MMA_STEP + j) * 8, g, t4);
+            pe_mma_rows_b(yb, y_rows, (step * PE_MMA_STEP + j) * 8, g, t4);
             pe_mma_bf16_16816(x[j], xa, xb, zero);
             pe_mma_bf16_16816(y[j], ya, yb, zero);
         }
 }
 
-// acc (16 rows × 16 dims) += frags (16 rows × the pass's 64 keys or queries, as A fragments) · the transposed shared
-// operand `cols` over those 64 (tiles below `tiles`): dq += dS·k, dv += Pᵀ·dz, dk += dSᵀ·q.
+// acc (16 rows × 16 dims) += frags (16 rows × the step's 32 keys or queries, as A fragments) · the transposed shared
+// operand `cols` over those 32 (tiles below `tiles`): dq += dS·k, dv += Pᵀ·dz, dk += dSᵀ·q.
 __device__ __forceinline__ void pe_mma_pass_accumulate(float (*acc)[4], const unsigned int (*frags)[4], const pe_bf16* cols,
-                                                       int half, int tiles, int g, int t4)
+                                                       int step, int tiles, int g, int t4)
 {
     PE_UNROLL
-    for (int kk = 0; kk < 4; kk++)
-        if (half * 8 + 2 * kk < tiles)
+    for (int kk = 0; kk < PE_MMA_STEP / 2; kk++)
+        if (step * PE_MMA_STEP + 2 * kk < tiles)
             PE_UNROLL
             for (int n = 0; n < 2; n++)
             {
                 unsigned int b[2];
-                pe_mma_cols_b(b, cols, n * 8, half * 64 + kk * 16, g, t4);
+                pe_mma_cols_b(b, cols, n * 8, step * PE_MMA_STEP * 8 + kk * 16, g, t4);
                 pe_mma_bf16_16816(acc[n], frags[kk], b, acc[n]);
             }
 }
@@ -282,27 +286,27 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
     const unsigned int threshold = (unsigned int)((double)p * 4294967296.0);
     const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
 
-    {  // Query-major: dq_i = scale · Σ_j dS_ij k_j for this warp's rows, 64 keys at a time.
+    {  // Query-major: dq_i = scale · Σ_j dS_ij k_j for this warp's rows, 32 keys at a time.
         const int r0 = warp * 16 + g;
         unsigned int qa[4], dza[4];
         pe_mma_rows_a(qa, qs, warp * 16, g, t4);
         pe_mma_rows_a(dza, dzs, warp * 16, g, t4);
         float acc[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
-        for (int half = 0; half * 8 < key_tiles; half++)
+        for (int step = 0; step * PE_MMA_STEP < key_tiles; step++)
         {
-            float sc[8][4], dp[8][4];
-            pe_mma_pass_products(sc, dp, qa, dza, ks, vs, half, key_tiles, g, t4);
-            unsigned int dsa[4][4];
+            float sc[PE_MMA_STEP][4], dp[PE_MMA_STEP][4];
+            pe_mma_pass_products(sc, dp, qa, dza, ks, vs, step, key_tiles, g, t4);
+            unsigned int dsa[PE_MMA_STEP / 2][4];
             PE_UNROLL
-            for (int j = 0; j < 8; j++)
+            for (int j = 0; j < PE_MMA_STEP; j++)
             {
                 float d4[4];
                 PE_UNROLL
                 for (int e = 0; e < 4; e++)
                 {
-                    const int i = r0 + (e < 2 ? 0 : 8), col = (half * 8 + j) * 8 + 2 * t4 + (e & 1);
+                    const int i = r0 + (e < 2 ? 0 : 8), col = (step * PE_MMA_STEP + j) * 8 + 2 * t4 + (e & 1);
                     float dscore = 0.0f;
-                    if (half * 8 + j < key_tiles && i < t_len && col < s_len)
+                    if (step * PE_MMA_STEP + j < key_tiles && i < t_len && col < s_len)
                     {
                         const float prob = exp2f(fmaf(sc[j][e], qk_scale, pe_bias(bias, mask, i, col)) - lses[i]);
                         float dpv = dp[j][e];
@@ -313,33 +317,33 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
                 }
                 pe_mma_c_to_a(dsa, j, d4);
             }
-            pe_mma_pass_accumulate(acc, dsa, kt, half, key_tiles, g, t4);
+            pe_mma_pass_accumulate(acc, dsa, kt, step, key_tiles, g, t4);
         }
         pe_mma_store_rows(dq + b * a.t * z_row + h * PE_ATTENTION_DIM, z_row, acc, r0, t_len, scale, scale, t4);
     }
 
-    {  // Key-major: dv_j = Σ_i drop_ij P_ij dz_i and dk_j = scale · Σ_i dS_ij q_i for this warp's keys, 64 queries at a time.
+    {  // Key-major: dv_j = Σ_i drop_ij P_ij dz_i and dk_j = scale · Σ_i dS_ij q_i for this warp's keys, 32 queries at a time.
         const int c0 = warp * 16 + g;
         unsigned int ka[4], va[4];
         pe_mma_rows_a(ka, ks, warp * 16, g, t4);
         pe_mma_rows_a(va, vs, warp * 16, g, t4);
         float dk_acc[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
         float dv_acc[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
-        for (int half = 0; half * 8 < query_tiles; half++)
+        for (int step = 0; step * PE_MMA_STEP < query_tiles; step++)
         {
-            float st[8][4], dpt[8][4];
-            pe_mma_pass_products(st, dpt, ka, va, qs, dzs, half, query_tiles, g, t4);
-            unsigned int pa[4][4], sa[4][4];
+            float st[PE_MMA_STEP][4], dpt[PE_MMA_STEP][4];
+            pe_mma_pass_products(st, dpt, ka, va, qs, dzs, step, query_tiles, g, t4);
+            unsigned int pa[PE_MMA_STEP / 2][4], sa[PE_MMA_STEP / 2][4];
             PE_UNROLL
-            for (int j = 0; j < 8; j++)
+            for (int j = 0; j < PE_MMA_STEP; j++)
             {
                 float kept4[4], d4[4];
                 PE_UNROLL
                 for (int e = 0; e < 4; e++)
                 {
-                    const int kj = c0 + (e < 2 ? 0 : 8), i = (half * 8 + j) * 8 + 2 * t4 + (e & 1);
+                    const int kj = c0 + (e < 2 ? 0 : 8), i = (step * PE_MMA_STEP + j) * 8 + 2 * t4 + (e & 1);
                     float kept = 0.0f, dscore = 0.0f;
-                    if (half * 8 + j < query_tiles && kj < s_len && i < t_len)
+                    if (step * PE_MMA_STEP + j < query_tiles && kj < s_len && i < t_len)
                     {
                         const float prob = exp2f(fmaf(st[j][e], qk_scale, pe_bias(bias, mask, i, kj)) - lses[i]);
                         float dpv = dpt[j][e];
@@ -359,8 +363,8 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
                 pe_mma_c_to_a(pa, j, kept4);
                 pe_mma_c_to_a(sa, j, d4);
             }
-            pe_mma_pass_accumulate(dv_acc, pa, dzt, half, query_tiles, g, t4);
-            pe_mma_pass_accumulate(dk_acc, sa, qt, half, query_tiles, g, t4);
+            pe_mma_pass_accumulate(dv_acc, pa, dzt, step, query_tiles, g, t4);
+            pe_mma_pass_accumulate(dk_acc, sa, qt, step, query_tiles, g, t4);
         }
         pe_mma_store_rows(dk + b * a.s * z_row + h * PE_ATTENTION_DIM, z_row, dk_acc, c0, s_len, scale, scale, t4);
         pe_mma_store_rows(dv + b * a.s * z_row + h * PE_ATTENTION_DIM, z_row, dv_acc, c0, s_len, 1.0f, 1.0f, t4);

@@ -113,23 +113,29 @@ __device__ __forceinline__ float pe_quad_sum(float v)
     return v + __shfl_xor_sync(0xffffffffu, v, 2);
 }
 
-// Grid (B·H), block 32·⌈max(T, S) / 16⌉ threads: warp w owns query rows [16w, 16w + 16).
-__device__ __forceinline__ void pe_mma_attention_fwd(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
-                                                     const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr,
-                                                     pe_bf16* z, float* lse, const pe_attention_shape& a, float scale, float p)
+// Which variant of the score loops a block runs (uniform over the block, so every warp still runs the same products and
+// shuffles). Bias: the logits have a bias term (ALiBi slopes, a mask or a relative table); without one, pe_bias would
+// add 0 to every logit after a shared load, fabs, fma and two branches. Full: T and S are whole 16-row tiles, so a
+// warp's rows exist all or none, and a tile below `tiles` holds only keys or queries that exist: the per-score bounds
+// checks become one test per warp and tile. Ragged lengths take the general variant, with the bias.
+__device__ __forceinline__ bool pe_mma_whole_tiles(const pe_attention_shape& a) { return a.t % 16 == 0 && a.s % 16 == 0; }
+
+__device__ __forceinline__ bool pe_mma_has_bias(const float* slopes, const pe_bf16* mask, const pe_bf16* rel)
 {
-    PE_SHARED_BF16(ks, PE_ATTENTION_MAX_LEN * PE_MMA_ROW);
-    PE_SHARED_BF16(vt, PE_ATTENTION_DIM * PE_MMA_COL);
-    __shared__ float key_bias[PE_ATTENTION_MAX_LEN];
-    __shared__ float rel_s[2 * PE_ATTENTION_MAX_LEN - 1];
+    return slopes != nullptr || mask != nullptr || rel != nullptr;
+}
+
+// A warp's 16 query rows of the forward over the staged keys (ks) and transposed values (vt).
+template <bool Bias, bool Full>
+__device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16* vt, const pe_attention_bias& bias, const pe_bf16* mask,
+                                                const pe_bf16* q, const long long* seed_ptr, pe_bf16* z, float* lse,
+                                                const pe_attention_shape& a, float scale, float p)
+{
     const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads;
     const int t_len = (int)a.t, s_len = (int)a.s;
-    pe_mma_stage(ks, nullptr, k + b * a.k_b + h * a.k_h, s_len, a.k_t);
-    pe_mma_stage(nullptr, vt, v + b * a.v_b + h * a.v_h, s_len, a.v_t);
-    const pe_attention_bias bias = pe_bias_setup(key_bias, rel_s, slopes, mask, rel, a, b, h);
-    __syncthreads();
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t4 = lane & 3;
     const int r0 = warp * 16 + g, r1 = r0 + 8;
+    const bool live = warp * 16 < t_len;        // Full: this warp's rows exist
     const int tiles = 2 * ((s_len + 15) / 16);  // key tiles of 8, a whole number of 16-key steps
     const pe_bf16* qb = q + b * a.q_b + h * a.q_h;
     unsigned int qa[4];
@@ -155,7 +161,8 @@ __device__ __forceinline__ void pe_mma_attention_fwd(const pe_bf16* q, const pe_
         for (int e = 0; e < 4; e++)
         {
             const int i = e < 2 ? r0 : r1, col = j * 8 + 2 * t4 + (e & 1);
-            const float val = j < tiles && i < t_len && col < s_len ? fmaf(s[j][e], qk_scale, pe_bias(bias, mask, i, col)) : -PE_INFINITY;
+            const bool inside = j < tiles && (Full ? live : i < t_len && col < s_len);
+            const float val = inside ? (Bias ? fmaf(s[j][e], qk_scale, pe_bias(bias, mask, i, col)) : s[j][e] * qk_scale) : -PE_INFINITY;
             s[j][e] = val;
             if (e < 2) m0 = fmaxf(m0, val);
             else m1 = fmaxf(m1, val);
@@ -207,6 +214,26 @@ __device__ __forceinline__ void pe_mma_attention_fwd(const pe_bf16* q, const pe_
     }
 }
 
+// Grid (B·H), block 32·⌈max(T, S) / 16⌉ threads: warp w owns query rows [16w, 16w + 16).
+__device__ __forceinline__ void pe_mma_attention_fwd(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
+                                                     const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr,
+                                                     pe_bf16* z, float* lse, const pe_attention_shape& a, float scale, float p)
+{
+    PE_SHARED_BF16(ks, PE_ATTENTION_MAX_LEN * PE_MMA_ROW);
+    PE_SHARED_BF16(vt, PE_ATTENTION_DIM * PE_MMA_COL);
+    __shared__ float key_bias[PE_ATTENTION_MAX_LEN];
+    __shared__ float rel_s[2 * PE_ATTENTION_MAX_LEN - 1];
+    const long long b = blockIdx.x / a.heads, h = blockIdx.x % a.heads;
+    pe_mma_stage(ks, nullptr, k + b * a.k_b + h * a.k_h, (int)a.s, a.k_t);
+    pe_mma_stage(nullptr, vt, v + b * a.v_b + h * a.v_h, (int)a.s, a.v_t);
+    const pe_attention_bias bias = pe_bias_setup(key_bias, rel_s, slopes, mask, rel, a, b, h);
+    __syncthreads();
+    // The shared arrays stay here, outside the templates: each instantiation would get its own copies.
+    if (!pe_mma_whole_tiles(a)) pe_mma_fwd_rows<true, false>(ks, vt, bias, mask, q, seed_ptr, z, lse, a, scale, p);
+    else if (pe_mma_has_bias(slopes, mask, rel)) pe_mma_fwd_rows<true, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, a, scale, p);
+    else pe_mma_fwd_rows<false, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, a, scale, p);
+}
+
 // The first two products of a backward step over 32 keys or queries (tiles [4·step, 4·step + 4) of 8, those below
 // `tiles`): x_j = xa·(rows tile j of x_rows)ᵀ and y_j = ya·(rows tile j of y_rows)ᵀ, i.e. S and dP (query-major: q·kᵀ,
 // dz·vᵀ) or Sᵀ and dPᵀ (key-major: k·qᵀ, v·dzᵀ).
@@ -243,6 +270,122 @@ __device__ __forceinline__ void pe_mma_pass_accumulate(float (*acc)[4], const un
             }
 }
 
+// The backward's shared operands: q, k, v, dz as rows and q, k, dz transposed, each query's lse and D, and the block's
+// relative-table gradient (null without a table).
+struct pe_mma_bwd_shared
+{
+    const pe_bf16 *qs, *ks, *vs, *dzs, *qt, *kt, *dzt;
+    const float *lses, *ds;
+    float* drel;
+};
+
+// A warp's two passes of the backward: its 16 query rows (dq), then its 16 key rows (dk, dv).
+template <bool Bias, bool Full>
+__device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, const pe_attention_bias& bias, const pe_bf16* mask,
+                                                const long long* seed_ptr, pe_bf16* dq, pe_bf16* dk, pe_bf16* dv,
+                                                const pe_attention_shape& a, float scale, float p)
+{
+    const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads;
+    const int t_len = (int)a.t, s_len = (int)a.s;
+    const long long z_row = a.heads * PE_ATTENTION_DIM;  // dq (B, T, H, 16) and dk, dv (B, S, H, 16) contiguous
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t4 = lane & 3;
+    const int key_tiles = 2 * ((s_len + 15) / 16), query_tiles = 2 * ((t_len + 15) / 16);
+    const float qk_scale = scale * PE_LOG2E;
+    const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
+    const unsigned int threshold = (unsigned int)((double)p * 4294967296.0);
+    const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
+
+    {  // Query-major: dq_i = scale · Σ_j dS_ij k_j for this warp's rows, 32 keys at a time.
+        const int r0 = warp * 16 + g;
+        const bool live = warp * 16 < t_len;  // Full: this warp's query rows exist
+        unsigned int qa[4], dza[4];
+        pe_mma_rows_a(qa, sh.qs, warp * 16, g, t4);
+        pe_mma_rows_a(dza, sh.dzs, warp * 16, g, t4);
+        float acc[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
+        for (int step = 0; step * PE_MMA_STEP < key_tiles; step++)
+        {
+            float sc[PE_MMA_STEP][4], dp[PE_MMA_STEP][4];
+            pe_mma_pass_products(sc, dp, qa, dza, sh.ks, sh.vs, step, key_tiles, g, t4);
+            unsigned int dsa[PE_MMA_STEP / 2][4];
+            PE_UNROLL
+            for (int j = 0; j < PE_MMA_STEP; j++)
+            {
+                const int tile = step * PE_MMA_STEP + j;
+                float d4[4];
+                PE_UNROLL
+                for (int e = 0; e < 4; e++)
+                {
+                    const int i = r0 + (e < 2 ? 0 : 8), col = tile * 8 + 2 * t4 + (e & 1);
+                    float dscore = 0.0f;
+                    if (tile < key_tiles && (Full ? live : i < t_len && col < s_len))
+                    {
+                        const float logit = Bias ? fmaf(sc[j][e], qk_scale, pe_bias(bias, mask, i, col)) : sc[j][e] * qk_scale;
+                        const float prob = exp2f(logit - sh.lses[i]);
+                        float dpv = dp[j][e];
+                        if (p > 0.0f) dpv = pe_keep(key, (unsigned int)(i * s_len + col), threshold) ? dpv * keep_scale : 0.0f;
+                        dscore = prob * (dpv - sh.ds[i]);
+                    }
+                    d4[e] = dscore;
+                }
+                pe_mma_c_to_a(dsa, j, d4);
+            }
+            pe_mma_pass_accumulate(acc, dsa, sh.kt, step, key_tiles, g, t4);
+        }
+        pe_mma_store_rows(dq + b * a.t * z_row + h * PE_ATTENTION_DIM, z_row, acc, r0, t_len, scale, scale, t4);
+    }
+
+    {  // Key-major: dv_j = Σ_i drop_ij P_ij dz_i and dk_j = scale · Σ_i dS_ij q_i for this warp's keys, 32 queries at a time.
+        const int c0 = warp * 16 + g;
+        const bool live = warp * 16 < s_len;  // Full: this warp's key rows exist
+        unsigned int ka[4], va[4];
+        pe_mma_rows_a(ka, sh.ks, warp * 16, g, t4);
+        pe_mma_rows_a(va, sh.vs, warp * 16, g, t4);
+        float dk_acc[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
+        float dv_acc[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
+        for (int step = 0; step * PE_MMA_STEP < query_tiles; step++)
+        {
+            float st[PE_MMA_STEP][4], dpt[PE_MMA_STEP][4];
+            pe_mma_pass_products(st, dpt, ka, va, sh.qs, sh.dzs, step, query_tiles, g, t4);
+            unsigned int pa[PE_MMA_STEP / 2][4], sa[PE_MMA_STEP / 2][4];
+            PE_UNROLL
+            for (int j = 0; j < PE_MMA_STEP; j++)
+            {
+                const int tile = step * PE_MMA_STEP + j;
+                float kept4[4], d4[4];
+                PE_UNROLL
+                for (int e = 0; e < 4; e++)
+                {
+                    const int kj = c0 + (e < 2 ? 0 : 8), i = tile * 8 + 2 * t4 + (e & 1);
+                    float kept = 0.0f, dscore = 0.0f;
+                    if (tile < query_tiles && (Full ? live : kj < s_len && i < t_len))
+                    {
+                        const float logit = Bias ? fmaf(st[j][e], qk_scale, pe_bias(bias, mask, i, kj)) : st[j][e] * qk_scale;
+                        const float prob = exp2f(logit - sh.lses[i]);
+                        float dpv = dpt[j][e];
+                        kept = prob;
+                        if (p > 0.0f)
+                        {
+                            const bool keep = pe_keep(key, (unsigned int)(i * s_len + kj), threshold);
+                            kept = keep ? prob * keep_scale : 0.0f;
+                            dpv = keep ? dpv * keep_scale : 0.0f;
+                        }
+                        dscore = prob * (dpv - sh.ds[i]);
+                        if (Bias && sh.drel != nullptr) atomicAdd(&sh.drel[kj - i + t_len - 1], dscore);
+                    }
+                    kept4[e] = kept;
+                    d4[e] = dscore;
+                }
+                pe_mma_c_to_a(pa, j, kept4);
+                pe_mma_c_to_a(sa, j, d4);
+            }
+            pe_mma_pass_accumulate(dv_acc, pa, sh.dzt, step, query_tiles, g, t4);
+            pe_mma_pass_accumulate(dk_acc, sa, sh.qt, step, query_tiles, g, t4);
+        }
+        pe_mma_store_rows(dk + b * a.s * z_row + h * PE_ATTENTION_DIM, z_row, dk_acc, c0, s_len, scale, scale, t4);
+        pe_mma_store_rows(dv + b * a.s * z_row + h * PE_ATTENTION_DIM, z_row, dv_acc, c0, s_len, 1.0f, 1.0f, t4);
+    }
+}
+
 // Grid (B·H), block 32·⌈max(T, S) / 16⌉ threads: warp w owns query rows [16w, 16w + 16) (dq), then key rows
 // [16w, 16w + 16) (dk, dv).
 __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
@@ -265,7 +408,7 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
     __shared__ float drel_s[2 * PE_ATTENTION_MAX_LEN - 1];  // this block's Σ dS over each offset j − i
     const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads;
     const int t_len = (int)a.t, s_len = (int)a.s;
-    const long long z_row = a.heads * PE_ATTENTION_DIM;  // z, dz, dq (B, T, H, 16) and dk, dv (B, S, H, 16) contiguous
+    const long long z_row = a.heads * PE_ATTENTION_DIM;  // z, dz (B, T, H, 16) contiguous
     pe_mma_stage(qs, qt, q + b * a.q_b + h * a.q_h, t_len, a.q_t);
     pe_mma_stage(ks, kt, k + b * a.k_b + h * a.k_h, s_len, a.k_t);
     pe_mma_stage(vs, nullptr, v + b * a.v_b + h * a.v_h, s_len, a.v_t);
@@ -279,96 +422,11 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
         lses[r] = r < t_len ? lse[bh * a.t + r] : PE_INFINITY;  // +∞: P = 0 for a query past the end
     }
     __syncthreads();
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t4 = lane & 3;
-    const int key_tiles = 2 * ((s_len + 15) / 16), query_tiles = 2 * ((t_len + 15) / 16);
-    const float qk_scale = scale * PE_LOG2E;
-    const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
-    const unsigned int threshold = (unsigned int)((double)p * 4294967296.0);
-    const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
-
-    {  // Query-major: dq_i = scale · Σ_j dS_ij k_j for this warp's rows, 32 keys at a time.
-        const int r0 = warp * 16 + g;
-        unsigned int qa[4], dza[4];
-        pe_mma_rows_a(qa, qs, warp * 16, g, t4);
-        pe_mma_rows_a(dza, dzs, warp * 16, g, t4);
-        float acc[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
-        for (int step = 0; step * PE_MMA_STEP < key_tiles; step++)
-        {
-            float sc[PE_MMA_STEP][4], dp[PE_MMA_STEP][4];
-            pe_mma_pass_products(sc, dp, qa, dza, ks, vs, step, key_tiles, g, t4);
-            unsigned int dsa[PE_MMA_STEP / 2][4];
-            PE_UNROLL
-            for (int j = 0; j < PE_MMA_STEP; j++)
-            {
-                float d4[4];
-                PE_UNROLL
-                for (int e = 0; e < 4; e++)
-                {
-                    const int i = r0 + (e < 2 ? 0 : 8), col = (step * PE_MMA_STEP + j) * 8 + 2 * t4 + (e & 1);
-                    float dscore = 0.0f;
-                    if (step * PE_MMA_STEP + j < key_tiles && i < t_len && col < s_len)
-                    {
-                        const float prob = exp2f(fmaf(sc[j][e], qk_scale, pe_bias(bias, mask, i, col)) - lses[i]);
-                        float dpv = dp[j][e];
-                        if (p > 0.0f) dpv = pe_keep(key, (unsigned int)(i * s_len + col), threshold) ? dpv * keep_scale : 0.0f;
-                        dscore = prob * (dpv - ds[i]);
-                    }
-                    d4[e] = dscore;
-                }
-                pe_mma_c_to_a(dsa, j, d4);
-            }
-            pe_mma_pass_accumulate(acc, dsa, kt, step, key_tiles, g, t4);
-        }
-        pe_mma_store_rows(dq + b * a.t * z_row + h * PE_ATTENTION_DIM, z_row, acc, r0, t_len, scale, scale, t4);
-    }
-
-    {  // Key-major: dv_j = Σ_i drop_ij P_ij dz_i and dk_j = scale · Σ_i dS_ij q_i for this warp's keys, 32 queries at a time.
-        const int c0 = warp * 16 + g;
-        unsigned int ka[4], va[4];
-        pe_mma_rows_a(ka, ks, warp * 16, g, t4);
-        pe_mma_rows_a(va, vs, warp * 16, g, t4);
-        float dk_acc[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
-        float dv_acc[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
-        for (int step = 0; step * PE_MMA_STEP < query_tiles; step++)
-        {
-            float st[PE_MMA_STEP][4], dpt[PE_MMA_STEP][4];
-            pe_mma_pass_products(st, dpt, ka, va, qs, dzs, step, query_tiles, g, t4);
-            unsigned int pa[PE_MMA_STEP / 2][4], sa[PE_MMA_STEP / 2][4];
-            PE_UNROLL
-            for (int j = 0; j < PE_MMA_STEP; j++)
-            {
-                float kept4[4], d4[4];
-                PE_UNROLL
-                for (int e = 0; e < 4; e++)
-                {
-                    const int kj = c0 + (e < 2 ? 0 : 8), i = (step * PE_MMA_STEP + j) * 8 + 2 * t4 + (e & 1);
-                    float kept = 0.0f, dscore = 0.0f;
-                    if (step * PE_MMA_STEP + j < query_tiles && kj < s_len && i < t_len)
-                    {
-                        const float prob = exp2f(fmaf(st[j][e], qk_scale, pe_bias(bias, mask, i, kj)) - lses[i]);
-                        float dpv = dpt[j][e];
-                        kept = prob;
-                        if (p > 0.0f)
-                        {
-                            const bool keep = pe_keep(key, (unsigned int)(i * s_len + kj), threshold);
-                            kept = keep ? prob * keep_scale : 0.0f;
-                            dpv = keep ? dpv * keep_scale : 0.0f;
-                        }
-                        dscore = prob * (dpv - ds[i]);
-                        if (drel != nullptr) atomicAdd(&drel_s[kj - i + t_len - 1], dscore);
-                    }
-                    kept4[e] = kept;
-                    d4[e] = dscore;
-                }
-                pe_mma_c_to_a(pa, j, kept4);
-                pe_mma_c_to_a(sa, j, d4);
-            }
-            pe_mma_pass_accumulate(dv_acc, pa, dzt, step, query_tiles, g, t4);
-            pe_mma_pass_accumulate(dk_acc, sa, qt, step, query_tiles, g, t4);
-        }
-        pe_mma_store_rows(dk + b * a.s * z_row + h * PE_ATTENTION_DIM, z_row, dk_acc, c0, s_len, scale, scale, t4);
-        pe_mma_store_rows(dv + b * a.s * z_row + h * PE_ATTENTION_DIM, z_row, dv_acc, c0, s_len, 1.0f, 1.0f, t4);
-    }
+    // The shared arrays stay here, outside the templates: each instantiation would get its own copies.
+    const pe_mma_bwd_shared sh = {qs, ks, vs, dzs, qt, kt, dzt, lses, ds, drel != nullptr ? drel_s : nullptr};
+    if (!pe_mma_whole_tiles(a)) pe_mma_bwd_rows<true, false>(sh, bias, mask, seed_ptr, dq, dk, dv, a, scale, p);
+    else if (pe_mma_has_bias(slopes, mask, rel)) pe_mma_bwd_rows<true, true>(sh, bias, mask, seed_ptr, dq, dk, dv, a, scale, p);
+    else pe_mma_bwd_rows<false, true>(sh, bias, mask, seed_ptr, dq, dk, dv, a, scale, p);
     if (drel != nullptr)  // one global add per offset and block into the fp32 (2·max_len − 1, H) gradient
     {
         __syncthreads();

@@ -108,12 +108,15 @@ public abstract class Attention : nn.Module
     /// <summary>
     /// MLA (<see cref="DecoupledRopeAttention"/>): attention over q = [qContent; qRotary] and k = [kContent; kRotary], the
     /// rotary halves (B, 1, T|S, dh) shared by every head, with the PE's bias (H, T, S) or null. Where the scalar attention
-    /// kernel is wanted for this dtype and fits (<see cref="PeTools.Torch.Kernels.FusedSmallAttention.FitsSharedRotary"/>),
-    /// it reads the halves apart; else the (B, H, T|S, 2·dh) concatenations go to the tensor paths, the oracle.
+    /// kernel is wanted in every precision (<see cref="PeTools.Torch.Kernels.KernelUse.Attention"/>, not the fp32-only
+    /// switch) and fits (<see cref="PeTools.Torch.Kernels.FusedSmallAttention.FitsSharedRotary"/>), it reads the halves
+    /// apart; else the (B, H, T|S, 2·dh) concatenations go to the tensor paths, the oracle. Why not by default in fp32 as
+    /// for MHA: the kernel's cost grows with the 32-dim logits and the rotary gradients, and on an H200 the fp32 MLA step
+    /// took 61.4 ms with it against 56.0 ms through libtorch's memory-efficient kernel (BENCHMARKS.md).
     /// </summary>
     protected Tensor AttendSharedRotary(Tensor qContent, Tensor kContent, Tensor v, Tensor qRotary, Tensor kRotary, Tensor? bias, Tensor? mask)
     {
-        var launcher = bias is null && Kernels.WantsAttentionKernel(qContent.dtype, relativeTable: false) && Path == AttentionPath.Fused
+        var launcher = bias is null && Kernels.Attention && Path == AttentionPath.Fused
                        && !logits.HasHooks && !pattern.HasHooks && (mask is null || mask.dtype == qContent.dtype)
             ? Kernels.LauncherFor(qContent.device) : null;
         var rotary = new PeTools.Torch.Kernels.FusedSmallAttention.SharedRotary(qRotary, kRotary);

@@ -135,6 +135,12 @@ public class FusedSmallAttentionTests
         Assert.Equal(2, launcher.LaunchesOf("small_attention_rotary_fwd"));
         Assert.Equal(2, launcher.LaunchesOf("small_attention_rotary_bwd"));
         Assert.Equal(0, launcher.LaunchesOf("small_attention_fwd"));
+
+        // And the fp32-only switch (a default fast path, for MHA) leaves MLA to libtorch: slower there (BENCHMARKS.md)
+        model.AttentionInKernel = false;
+        model.Kernels.AttentionFp32 = true;
+        using (no_grad()) model.call(tokens);
+        Assert.Equal(2, launcher.LaunchesOf("small_attention_rotary_fwd"));
     }
 
     [Fact]

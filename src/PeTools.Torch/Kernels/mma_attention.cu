@@ -17,6 +17,10 @@
 // dv = Pᵀ·dz, dk = dSᵀ·q), each over 32 keys or queries at a time. Every warp of a block runs the same sequence of
 // products and shuffles (rows past the end are zeros and store nothing): the emulation's products and shuffles are
 // block-wide exchanges. The host takes these kernels only for bf16 with 16-byte aligned q, k, v rows.
+// At dh = 16 the products are cheap and each score's scalar work decides the time (BENCHMARKS.md, Nsight Compute), so
+// the score loops come in block-uniform variants without the bias or without per-score bounds checks where a call
+// allows (pe_mma_whole_tiles), P and dS round to bf16 and 2^x runs in one instruction each, and the dropout hash's first
+// step is taken once per block (pe_mma_keep), with the same bits.
 
 #include "pe_attention.cuh"
 
@@ -32,6 +36,17 @@
 #define PE_SHARED_BF16(name, count)                \
     __shared__ pe_vec16 name##_words[(count) / 8]; \
     pe_bf16* name = reinterpret_cast<pe_bf16*>(name##_words)
+
+// The same for fp32 (`count` a multiple of 4): entries 2n and 2n + 1 load as one pe_mma_pair.
+#define PE_SHARED_F32(name, count)                 \
+    __shared__ pe_vec16 name##_words[(count) / 4]; \
+    float* name = reinterpret_cast<float*>(name##_words)
+
+// Two neighbouring fp32 entries, one 64-bit shared load.
+struct alignas(8) pe_mma_pair
+{
+    float lo, hi;
+};
 
 // The word (two bf16, the first in the low half) at even element offset e of base.
 __device__ __forceinline__ unsigned int pe_word(const pe_bf16* base, long long e)
@@ -113,6 +128,49 @@ __device__ __forceinline__ float pe_quad_sum(float v)
     return v + __shfl_xor_sync(0xffffffffu, v, 2);
 }
 
+// 2^x of a logit less its row's max or lse: ex2.approx.ftz.f32, the instruction exp2f compiles to without its subnormal
+// handling (a compare and two predicated multiplies around it), so a weight below 2^-126 becomes 0 instead of a
+// subnormal, which neither the fp32 sums nor bf16 P·v can tell. The CPU emulation keeps exp2f.
+__device__ __forceinline__ float pe_exp2(float x)
+{
+#ifdef __CUDACC__
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+#else
+    return exp2f(x);
+#endif
+}
+
+// A block's dropout: whether it drops, and pe_keep's key (after the hash's first step: pe_mma_keep), threshold and
+// rescaling of what it keeps (1 without dropout).
+struct pe_mma_dropout
+{
+    bool on;
+    unsigned int mixed_key, threshold;
+    int s_len;
+    float keep_scale;
+};
+
+__device__ __forceinline__ pe_mma_dropout pe_mma_dropout_of(const long long* seed_ptr, long long bh, float p, int s_len)
+{
+    const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
+    return pe_mma_dropout{p > 0.0f, key ^ (key >> 16), (unsigned int)((double)p * 4294967296.0), s_len,
+                          p > 0.0f ? 1.0f / (1.0f - p) : 1.0f};
+}
+
+// pe_keep(key, i·S + j, threshold), whether weight (i, j) is kept, with the hash's first step taken once per block: on
+// x = index ^ key, x ^= x >> 16 gives index ^ key ^ (key >> 16), as index = i·S + j < 2^14. The later steps must stay
+// pe_hash32's (the dropout cases compare the bits with DropoutHash.cs).
+__device__ __forceinline__ bool pe_mma_keep(const pe_mma_dropout& drop, int i, int j)
+{
+    unsigned int x = ((unsigned int)(i * drop.s_len + j) ^ drop.mixed_key) * 0x7feb352du;
+    x ^= x >> 15;
+    x *= 0x846ca68bu;
+    x ^= x >> 16;
+    return x >= drop.threshold;
+}
+
 // Which variant of the score loops a block runs (uniform over the block, so every warp still runs the same products and
 // shuffles). Bias: the logits have a bias term (ALiBi slopes, a mask or a relative table); without one, pe_bias would
 // add 0 to every logit after a shared load, fabs, fma and two branches. Full: T and S are whole 16-row tiles, so a
@@ -170,26 +228,25 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
     m0 = pe_quad_max(m0);
     m1 = pe_quad_max(m1);
     const float base0 = m0 == -PE_INFINITY ? 0.0f : m0, base1 = m1 == -PE_INFINITY ? 0.0f : m1;  // a row with every key masked
-    const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
-    const unsigned int threshold = (unsigned int)((double)p * 4294967296.0);
+    const pe_mma_dropout drop = pe_mma_dropout_of(seed_ptr, bh, p, s_len);
     float l0 = 0.0f, l1 = 0.0f;
-    unsigned int pa[8][4];
+    unsigned int pa[8][4];  // k-steps at or past tiles / 2 are neither written nor read
     PE_UNROLL
     for (int j = 0; j < 16; j++)
-    {
-        float kept[4];
-        PE_UNROLL
-        for (int e = 0; e < 4; e++)
+        if (j < tiles)
         {
-            const int i = e < 2 ? r0 : r1, col = j * 8 + 2 * t4 + (e & 1);
-            float prob = exp2f(s[j][e] - (e < 2 ? base0 : base1));  // 0 for a masked key and past the end
-            if (e < 2) l0 += prob;
-            else l1 += prob;
-            if (p > 0.0f && prob > 0.0f && !pe_keep(key, (unsigned int)(i * s_len + col), threshold)) prob = 0.0f;
-            kept[e] = prob;
+            float kept[4];
+            PE_UNROLL
+            for (int e = 0; e < 4; e++)
+            {
+                const int i = e < 2 ? r0 : r1, col = j * 8 + 2 * t4 + (e & 1);
+                const float prob = pe_exp2(s[j][e] - (e < 2 ? base0 : base1));  // 0 for a masked key and past the end
+                if (e < 2) l0 += prob;
+                else l1 += prob;
+                kept[e] = drop.on && !pe_mma_keep(drop, i, col) ? 0.0f : prob;
+            }
+            pe_mma_c_to_a(pa, j, kept);
         }
-        pe_mma_c_to_a(pa, j, kept);
-    }
     l0 = pe_quad_sum(l0);
     l1 = pe_quad_sum(l1);
     float o[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
@@ -203,10 +260,10 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
                 pe_mma_cols_b(vb, vt, n * 8, kk * 16, g, t4);
                 pe_mma_bf16_16816(o[n], pa[kk], vb, o[n]);
             }
-    const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
     const long long z_row = a.heads * PE_ATTENTION_DIM;  // z is (B, T, H, 16) contiguous
     pe_bf16* zb = z + b * a.t * z_row + h * PE_ATTENTION_DIM;
-    pe_mma_store_rows(zb, z_row, o, warp * 16 + g, t_len, l0 > 0.0f ? keep_scale / l0 : 0.0f, l1 > 0.0f ? keep_scale / l1 : 0.0f, t4);
+    pe_mma_store_rows(zb, z_row, o, warp * 16 + g, t_len, l0 > 0.0f ? drop.keep_scale / l0 : 0.0f,
+                      l1 > 0.0f ? drop.keep_scale / l1 : 0.0f, t4);
     if (t4 == 0)
     {
         if (r0 < t_len) lse[bh * a.t + r0] = l0 > 0.0f ? base0 + log2f(l0) : PE_INFINITY;
@@ -270,6 +327,19 @@ __device__ __forceinline__ void pe_mma_pass_accumulate(float (*acc)[4], const un
             }
 }
 
+// dS_ij = P_ij (drop_ij dP_ij / (1 − p) − D_i) of one score, from its products s = q_i·k_j and dp = dz_i·v_j and query
+// i's lse and D; kept = drop_ij P_ij / (1 − p), the weight z took of v_j. lse enters the logit's fma, so P is one fma and
+// one ex2 without a bias, and the dropout's rescaling enters the fma of dP − D.
+template <bool Bias>
+__device__ __forceinline__ float pe_mma_dscore(const pe_mma_dropout& drop, const pe_attention_bias& bias, const pe_bf16* mask,
+                                               float qk_scale, float s, float dp, float lse, float d, int i, int j, float& kept)
+{
+    const float prob = pe_exp2(fmaf(s, qk_scale, Bias ? pe_bias(bias, mask, i, j) - lse : -lse));
+    const bool keep = !drop.on || pe_mma_keep(drop, i, j);
+    kept = keep ? prob * drop.keep_scale : 0.0f;
+    return prob * (keep ? fmaf(dp, drop.keep_scale, -d) : -d);
+}
+
 // The backward's shared operands: q, k, v, dz as rows and q, k, dz transposed, each query's lse and D, and the block's
 // relative-table gradient (null without a table).
 struct pe_mma_bwd_shared
@@ -291,13 +361,12 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t4 = lane & 3;
     const int key_tiles = 2 * ((s_len + 15) / 16), query_tiles = 2 * ((t_len + 15) / 16);
     const float qk_scale = scale * PE_LOG2E;
-    const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
-    const unsigned int threshold = (unsigned int)((double)p * 4294967296.0);
-    const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
+    const pe_mma_dropout drop = pe_mma_dropout_of(seed_ptr, bh, p, s_len);
 
     {  // Query-major: dq_i = scale · Σ_j dS_ij k_j for this warp's rows, 32 keys at a time.
         const int r0 = warp * 16 + g;
         const bool live = warp * 16 < t_len;  // Full: this warp's query rows exist
+        const float lse_r[2] = {sh.lses[r0], sh.lses[r0 + 8]}, d_r[2] = {sh.ds[r0], sh.ds[r0 + 8]};
         unsigned int qa[4], dza[4];
         pe_mma_rows_a(qa, sh.qs, warp * 16, g, t4);
         pe_mma_rows_a(dza, sh.dzs, warp * 16, g, t4);
@@ -311,21 +380,14 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
             for (int j = 0; j < PE_MMA_STEP; j++)
             {
                 const int tile = step * PE_MMA_STEP + j;
-                float d4[4];
+                float d4[4], kept;
                 PE_UNROLL
                 for (int e = 0; e < 4; e++)
                 {
                     const int i = r0 + (e < 2 ? 0 : 8), col = tile * 8 + 2 * t4 + (e & 1);
-                    float dscore = 0.0f;
-                    if (tile < key_tiles && (Full ? live : i < t_len && col < s_len))
-                    {
-                        const float logit = Bias ? fmaf(sc[j][e], qk_scale, pe_bias(bias, mask, i, col)) : sc[j][e] * qk_scale;
-                        const float prob = exp2f(logit - sh.lses[i]);
-                        float dpv = dp[j][e];
-                        if (p > 0.0f) dpv = pe_keep(key, (unsigned int)(i * s_len + col), threshold) ? dpv * keep_scale : 0.0f;
-                        dscore = prob * (dpv - sh.ds[i]);
-                    }
-                    d4[e] = dscore;
+                    d4[e] = tile < key_tiles && (Full ? live : i < t_len && col < s_len)
+                                ? pe_mma_dscore<Bias>(drop, bias, mask, qk_scale, sc[j][e], dp[j][e], lse_r[e >> 1], d_r[e >> 1], i, col, kept)
+                                : 0.0f;
                 }
                 pe_mma_c_to_a(dsa, j, d4);
             }
@@ -350,26 +412,18 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
             PE_UNROLL
             for (int j = 0; j < PE_MMA_STEP; j++)
             {
-                const int tile = step * PE_MMA_STEP + j;
+                const int tile = step * PE_MMA_STEP + j, i0 = tile * 8 + 2 * t4;  // this lane's queries: i0, i0 + 1
+                const pe_mma_pair lse2 = *(const pe_mma_pair*)(sh.lses + i0), d2 = *(const pe_mma_pair*)(sh.ds + i0);
                 float kept4[4], d4[4];
                 PE_UNROLL
                 for (int e = 0; e < 4; e++)
                 {
-                    const int kj = c0 + (e < 2 ? 0 : 8), i = tile * 8 + 2 * t4 + (e & 1);
+                    const int kj = c0 + (e < 2 ? 0 : 8), i = i0 + (e & 1);
                     float kept = 0.0f, dscore = 0.0f;
                     if (tile < query_tiles && (Full ? live : kj < s_len && i < t_len))
                     {
-                        const float logit = Bias ? fmaf(st[j][e], qk_scale, pe_bias(bias, mask, i, kj)) : st[j][e] * qk_scale;
-                        const float prob = exp2f(logit - sh.lses[i]);
-                        float dpv = dpt[j][e];
-                        kept = prob;
-                        if (p > 0.0f)
-                        {
-                            const bool keep = pe_keep(key, (unsigned int)(i * s_len + kj), threshold);
-                            kept = keep ? prob * keep_scale : 0.0f;
-                            dpv = keep ? dpv * keep_scale : 0.0f;
-                        }
-                        dscore = prob * (dpv - sh.ds[i]);
+                        dscore = pe_mma_dscore<Bias>(drop, bias, mask, qk_scale, st[j][e], dpt[j][e], e & 1 ? lse2.hi : lse2.lo,
+                                                     e & 1 ? d2.hi : d2.lo, i, kj, kept);
                         if (Bias && sh.drel != nullptr) atomicAdd(&sh.drel[kj - i + t_len - 1], dscore);
                     }
                     kept4[e] = kept;
@@ -401,8 +455,8 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
     PE_SHARED_BF16(qt, PE_ATTENTION_DIM * PE_MMA_COL);
     PE_SHARED_BF16(kt, PE_ATTENTION_DIM * PE_MMA_COL);
     PE_SHARED_BF16(dzt, PE_ATTENTION_DIM * PE_MMA_COL);
-    __shared__ float lses[PE_ATTENTION_MAX_LEN];
-    __shared__ float ds[PE_ATTENTION_MAX_LEN];  // D_i = dz_i · z_i
+    PE_SHARED_F32(lses, PE_ATTENTION_MAX_LEN);
+    PE_SHARED_F32(ds, PE_ATTENTION_MAX_LEN);  // D_i = dz_i · z_i
     __shared__ float key_bias[PE_ATTENTION_MAX_LEN];
     __shared__ float rel_s[2 * PE_ATTENTION_MAX_LEN - 1];
     __shared__ float drel_s[2 * PE_ATTENTION_MAX_LEN - 1];  // this block's Σ dS over each offset j − i

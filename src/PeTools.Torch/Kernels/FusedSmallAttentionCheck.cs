@@ -12,7 +12,8 @@ namespace PeTools.Torch.Kernels;
 /// lengths; dropout; the longest sequence the kernels take; no slopes (attention without a PE bias: NoPE, RoPE), padded; a causal and padding mask (B, 1, T, S), which the kernels
 /// read per query; a learned relative table (the relative PE's, longer than the sequence) with padding and dropout,
 /// whose gradient is compared too; MLA's shared rotary half (<see cref="FusedSmallAttention.SharedRotary"/>) with
-/// padding and dropout, against the composite over the concatenated 32-dim rows, its two gradients compared too. q is a
+/// padding and dropout, against the composite over the concatenated 32-dim rows, its two gradients compared too; lengths
+/// of whole 16-row tiles, with and without a bias (the tensor-core kernels' variants without bounds checks). q is a
 /// transposed view and k, v slices of one wider tensor, as the model hands them. <c>pe-train check</c> runs it on CUDA, the tests on the CPU emulation.
 /// </summary>
 public static class FusedSmallAttentionCheck
@@ -34,6 +35,12 @@ public static class FusedSmallAttentionCheck
         new("alibi-causal-padded", 2, 2, 39, true, 0.1, Causal: true),
         new("relative-padded-dropout", 2, 3, 35, true, 0.2, Slopes: false, Relative: true),
         new("mla-rotary-padded-dropout", 2, 3, 43, true, 0.15, Slopes: false, Rotary: true),
+        // Whole 16-row tiles, which the tensor-core kernels run without per-score bounds checks and, with no slopes, mask
+        // or table, without the bias term: the paper config's case (T = S = 128, no PE bias, dropout).
+        new("whole-tiles-no-bias-dropout", 2, 2, 64, false, 0.1, Slopes: false),
+        new("whole-tiles-no-bias", 1, 3, 32, false, 0, Slopes: false),
+        new("whole-tiles-causal-padded-dropout", 2, 2, 48, true, 0.1, Causal: true),
+        new("whole-tiles-relative-padded-dropout", 2, 2, 32, true, 0.2, Slopes: false, Relative: true),
     ];
 
     /// <summary>The largest relative difference of z, dq, dk and dv: max |kernel − oracle| / max |oracle|, per tensor.

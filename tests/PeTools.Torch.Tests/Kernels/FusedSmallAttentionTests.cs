@@ -47,34 +47,6 @@ public class FusedSmallAttentionTests
         Assert.Equal(0, counting.LaunchesOf("small_attention_"));
     }
 
-    /// <summary>Lengths of whole 16-row tiles, which the tensor-core kernels run without per-score bounds checks, and
-    /// (no slopes, mask or table) without the bias term: the check's cases have ragged lengths, but for "longest".</summary>
-    private static readonly FusedSmallAttentionCheck.Case[] WholeTileCases =
-    [
-        new("whole-tiles-no-bias-dropout", 2, 2, 64, false, 0.1, Slopes: false),
-        new("whole-tiles-no-bias", 1, 3, 32, false, 0, Slopes: false),
-        new("whole-tiles-causal-padded-dropout", 2, 2, 48, true, 0.1, Causal: true),
-        new("whole-tiles-relative-padded-dropout", 2, 2, 32, true, 0.2, Slopes: false, Relative: true),
-    ];
-
-    public static TheoryData<string> WholeTileCaseNames() => new(WholeTileCases.Select(c => c.Name));
-
-    [Theory]
-    [MemberData(nameof(WholeTileCaseNames))]
-    public void Tensor_core_attention_over_whole_tiles_equals_the_composite(string caseName)
-    {
-        // Given T = S a multiple of 16, with no bias at all (with and without dropout), a per-query mask or the table
-        var c = WholeTileCases.Single(x => x.Name == caseName);
-        var counting = new CountingLauncher(KernelEmulator.Instance);
-
-        // When the emulated tensor-core kernels and the composite attend and back-propagate
-        double difference = FusedSmallAttentionCheck.Compare(counting, CPU, ScalarType.BFloat16, c, tensorCores: true);
-
-        // Then z, dq, dk, dv (and the table's gradient) agree to bf16 rounding, from the tensor-core kernels
-        Assert.True(difference <= FusedSmallAttentionCheck.Tolerance(ScalarType.BFloat16), $"{difference}");
-        Assert.Equal(2, counting.LaunchesOf("attention_mma_"));
-    }
-
     [Fact]
     public void Dropout_keeps_each_weight_with_probability_one_minus_p_and_a_new_seed_draws_new_bits()
     {

@@ -19,8 +19,10 @@ public static class FusedSmallAttention
 {
     private const string ForwardStem = "small_attention_fwd_d16", BackwardStem = "small_attention_bwd_d16";
 
-    /// <summary>The scalar kernels with MLA's shared rotary half (<see cref="SharedRotary"/>).</summary>
-    private const string RotaryForwardStem = "small_attention_rotary_fwd_d16", RotaryBackwardStem = "small_attention_rotary_bwd_d16";
+    /// <summary>The scalar kernels with MLA's shared rotary half (<see cref="SharedRotary"/>); the backward in two kernels,
+    /// the query-major pass and the key-major pass, launched with the same arguments.</summary>
+    private const string RotaryForwardStem = "small_attention_rotary_fwd_d16";
+    private static readonly string[] RotaryBackwardStems = ["small_attention_rotary_bwd_queries_d16", "small_attention_rotary_bwd_keys_d16"];
 
     /// <summary>The tensor-core kernels (<c>mma_attention.cu</c>, bf16 only): same arguments, same results.</summary>
     private const string TensorCoreForwardStem = "attention_mma_fwd", TensorCoreBackwardStem = "attention_mma_bwd";
@@ -61,7 +63,7 @@ public static class FusedSmallAttention
     /// (B, 1, T|S, 16) pair in q's dtype and place.</summary>
     public static bool FitsSharedRotary(Tensor q, Tensor k, Tensor v, SharedRotary rotary, Tensor? mask, IKernelLauncher launcher)
     {
-        if (!Fits(q, k, v, null, null, mask, launcher) || !launcher.Has(KernelName.Of(RotaryBackwardStem, q.dtype))) return false;
+        if (!Fits(q, k, v, null, null, mask, launcher) || !RotaryBackwardStems.All(stem => launcher.Has(KernelName.Of(stem, q.dtype)))) return false;
         static bool Shared(Tensor r, Tensor like) =>
             r.dim() == 4 && r.shape[0] == like.shape[0] && r.shape[1] == 1 && r.shape[2] == like.shape[2] && r.shape[3] == HeadDim
             && r.stride(3) == 1 && r.dtype == like.dtype && OnDeviceOf(r, like);
@@ -221,8 +223,8 @@ public static class FusedSmallAttention
                                BitConverter.DoubleToInt64Bits(s.Scale), BitConverter.DoubleToInt64Bits(s.Dropout),
                                .. qr is null || kr is null ? [] : (long[])[TensorPointer.Of(qr), TensorPointer.Of(kr), Pointer(dqrOut),
                                                                            Pointer(dkrOut), .. RotaryStrides(qr, kr)]];
-                var stem = qr is not null ? RotaryBackwardStem : s.TensorCores ? TensorCoreBackwardStem : BackwardStem;
-                s.Launcher.Launch(KernelName.Of(stem, q.dtype), Grid(q, k, s.TensorCores), args);
+                string[] stems = qr is not null ? RotaryBackwardStems : [s.TensorCores ? TensorCoreBackwardStem : BackwardStem];
+                foreach (var stem in stems) s.Launcher.Launch(KernelName.Of(stem, q.dtype), Grid(q, k, s.TensorCores), args);
                 dqr = dqrOut?.sum(2).to(q.dtype).view(qr!.shape).DetachFromDisposeScope();       // (B, 1, T, 16)
                 dkr = dkrOut?.sum(2).to(q.dtype).view(kr!.shape).DetachFromDisposeScope();       // (B, 1, S, 16)
                 dRelative = dRelativeOut?.to(relative!.dtype).DetachFromDisposeScope();              // (2·L − 1, H)

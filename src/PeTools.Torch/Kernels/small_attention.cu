@@ -21,8 +21,9 @@
 // The rotary kernels (small_attention_rotary_*) add MLA's decoupled rotary half (DecoupledRopeAttention.cs): q_r
 // (B, T, 16) and k_r (B, S, 16), one pair for all heads, so the logits are scale·(q_i·k_j + q_r,i·k_r,j) with q = [q; q_r]
 // 32 dims wide, without the (B, H, T, 32) concatenations and their expand-backward reductions the tensor path needs. Their
-// backward writes each head's share of dq_r and dk_r, (B, T|S, H, 16), which the host sums over heads. Its shared
-// memory holds k_r for the dq pass, then q_r for the dk pass (one buffer: 48 KB of static shared memory is the limit).
+// backward writes each head's share of dq_r and dk_r, (B, T|S, H, 16), which the host sums over heads, and runs its
+// query-major and key-major passes as two kernels (pe_attention_bwd's Passes): one pass's rows in registers and its
+// shared arrays, not both passes', set the blocks per SM.
 
 #include "pe_attention.cuh"
 
@@ -171,61 +172,92 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
     lse[bh * a.t + i] = l > 0.0f ? m + log2f(l) : PE_INFINITY;  // PE_INFINITY: a row with every key masked (P = 0)
 }
 
-// Grid (B·H), block ≥ max(T, S) threads: first thread i owns query row i (dq), then thread j owns key row j (dk, dv).
-// Rotary: the logits gain q_r,i · k_r,j, and each head's share of dq_r, dk_r is written (rot).
-template <typename T, bool Rotary>
+// Which passes a backward kernel runs: the query-major one (dq), the key-major one (dk, dv), or both.
+#define PE_PASS_QUERIES 1
+#define PE_PASS_KEYS 2
+#define PE_PASS_BOTH 3
+
+// Rows a block stages when `needed`, else one (unused): a kernel that runs one pass keeps only its shared arrays.
+#define PE_STAGED_ROWS(needed) ((needed) ? PE_ATTENTION_MAX_LEN : 1)
+
+// Grid (B·H), block ≥ max(T, S) threads. Query pass: thread i owns query row i (dq); key pass: thread j owns key row
+// j (dk, dv). A thread's own row lives in registers; the rows it loops over are staged in shared memory and read by
+// the whole warp at once (a broadcast, 128 bits per load); a kernel running one pass reads its threads' own rows from
+// global memory instead of staging them. Rotary: the logits gain q_r,i · k_r,j, and each head's share of dq_r, dk_r is
+// written (rot). The rotary kernels run the two passes as two kernels: one pass's registers (up to six 16-dim rows)
+// and shared arrays, not both passes' maximum, set how many blocks share an SM.
+template <typename T, bool Rotary, int Passes>
 __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T* v, const float* slopes, const T* mask,
                                                  const T* rel, const long long* seed_ptr, const T* z, const T* dz,
                                                  const float* lse, T* dq, T* dk, T* dv, float* drel,
                                                  const pe_attention_shape& a, float scale, float p, const pe_shared_rotary<T>& rot)
 {
-    __shared__ pe_float4 qs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];   // q · scale · log2 e
-    __shared__ pe_float4 ks[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
-    __shared__ pe_float4 vs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
-    __shared__ pe_float4 dzs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
-    __shared__ pe_float4 rots[PE_ROTARY_ROWS(Rotary)][PE_ATTENTION_QUADS];  // k_r for the dq pass, then q_r·scale·log2 e
-    __shared__ float lses[PE_ATTENTION_MAX_LEN];
-    __shared__ float ds[PE_ATTENTION_MAX_LEN];  // D_i = dz_i · z_i
+    constexpr bool queries = (Passes & PE_PASS_QUERIES) != 0, keys = (Passes & PE_PASS_KEYS) != 0;
+    static_assert(!(Rotary && queries && keys), "the rotary backward runs its passes as two kernels");
+    __shared__ pe_float4 qs[PE_STAGED_ROWS(keys)][PE_ATTENTION_QUADS];   // q · scale · log2 e
+    __shared__ pe_float4 dzs[PE_STAGED_ROWS(keys)][PE_ATTENTION_QUADS];
+    __shared__ pe_float4 ks[PE_STAGED_ROWS(queries)][PE_ATTENTION_QUADS];
+    __shared__ pe_float4 vs[PE_STAGED_ROWS(queries)][PE_ATTENTION_QUADS];
+    __shared__ pe_float4 rots[PE_STAGED_ROWS(Rotary)][PE_ATTENTION_QUADS];  // k_r (query pass) or q_r·scale·log2 e (key pass)
+    __shared__ float lses[PE_STAGED_ROWS(keys)];
+    __shared__ float ds[PE_STAGED_ROWS(keys)];  // D_i = dz_i · z_i
     __shared__ float key_bias[PE_ATTENTION_MAX_LEN];
     __shared__ float rel_s[2 * PE_ATTENTION_MAX_LEN - 1];
-    __shared__ float drel_s[2 * PE_ATTENTION_MAX_LEN - 1];  // this block's Σ dS over each offset j − i
+    __shared__ float drel_s[PE_STAGED_ROWS(keys) * 2 - 1];  // this block's Σ dS over each offset j − i
     const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads;
     const int r = threadIdx.x, t = (int)a.t, s_len = (int)a.s;
     const long long z_row = a.heads * PE_ATTENTION_DIM;  // z and dz are (B, T, H, 16) contiguous
     const float qk_scale = scale * PE_LOG2E;
-    pe_attention_stage(qs, q + b * a.q_b + h * a.q_h, t, a.q_t, qk_scale);
-    pe_attention_stage(ks, k + b * a.k_b + h * a.k_h, s_len, a.k_t, 1.0f);
-    pe_attention_stage(vs, v + b * a.v_b + h * a.v_h, s_len, a.v_t, 1.0f);
-    pe_attention_stage(dzs, dz + b * a.t * z_row + h * PE_ATTENTION_DIM, t, z_row, 1.0f);
-    if (Rotary) pe_attention_stage(rots, rot.k + b * rot.k_b, s_len, rot.k_t, 1.0f);
-    const pe_attention_bias bias = pe_bias_setup(key_bias, rel_s, slopes, mask, rel, a, b, h);
-    if (drel != nullptr)
-        for (int e = r; e < t + s_len - 1; e += blockDim.x) drel_s[e] = 0.0f;
-    if (r < t)
+    const T* q_block = q + b * a.q_b + h * a.q_h;
+    const T* k_block = k + b * a.k_b + h * a.k_h;
+    const T* v_block = v + b * a.v_b + h * a.v_h;
+    const T* dz_block = dz + b * a.t * z_row + h * PE_ATTENTION_DIM;
+    if (keys)
     {
-        ds[r] = pe_attention_row_d(z, dz, a, b, h, r);
-        lses[r] = lse[bh * a.t + r];
+        pe_attention_stage(qs, q_block, t, a.q_t, qk_scale);
+        pe_attention_stage(dzs, dz_block, t, z_row, 1.0f);
+        if (Rotary) pe_attention_stage(rots, rot.q + b * rot.q_b, t, rot.q_t, qk_scale);
+        if (drel != nullptr)
+            for (int e = r; e < t + s_len - 1; e += blockDim.x) drel_s[e] = 0.0f;
+        if (r < t)
+        {
+            ds[r] = pe_attention_row_d(z, dz, a, b, h, r);
+            lses[r] = lse[bh * a.t + r];
+        }
     }
+    if (queries)
+    {
+        pe_attention_stage(ks, k_block, s_len, a.k_t, 1.0f);
+        pe_attention_stage(vs, v_block, s_len, a.v_t, 1.0f);
+        if (Rotary) pe_attention_stage(rots, rot.k + b * rot.k_b, s_len, rot.k_t, 1.0f);
+    }
+    const pe_attention_bias bias = pe_bias_setup(key_bias, rel_s, slopes, mask, rel, a, b, h);
     __syncthreads();
     const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
     const unsigned int threshold = (unsigned int)((double)p * 4294967296.0);
     const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
-    // A thread's own row lives in registers; the rows it loops over are read from shared memory by the whole warp at
-    // once (a broadcast, 128 bits per load).
 
-    if (r < t)  // dq_i = scale · Σ_j dS_ij k_j
+    if (queries && r < t)  // dq_i = scale · Σ_j dS_ij k_j
     {
         const int i = r;
         pe_float4 qi[PE_ATTENTION_QUADS], dzi[PE_ATTENTION_QUADS], acc[PE_ATTENTION_QUADS], qri[PE_ATTENTION_QUADS],
             dqr_acc[PE_ATTENTION_QUADS];
         for (int g = 0; g < PE_ATTENTION_QUADS; g++)
         {
-            qi[g] = qs[i][g];
-            dzi[g] = dzs[i][g];
+            if (keys)
+            {
+                qi[g] = qs[i][g];
+                dzi[g] = dzs[i][g];
+            }
             acc[g] = dqr_acc[g] = pe_float4{0.0f, 0.0f, 0.0f, 0.0f};
         }
+        if (!keys)
+        {
+            pe_load_row(qi, q_block + i * a.q_t, qk_scale);
+            pe_load_row(dzi, dz_block + i * z_row, 1.0f);
+        }
         if (Rotary) pe_load_row(qri, rot.q + b * rot.q_b + i * rot.q_t, qk_scale);
-        const float lse_i = lses[i], d_i = ds[i];
+        const float lse_i = keys ? lses[i] : lse[bh * a.t + i], d_i = keys ? ds[i] : pe_attention_row_d(z, dz, a, b, h, i);
         const unsigned int row = (unsigned int)(i * s_len);
         for (int j = 0; j < s_len; j++)
         {
@@ -247,22 +279,24 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
         pe_store_row(dq + ((b * a.t + i) * a.heads + h) * PE_ATTENTION_DIM, acc, scale);
         if (Rotary) pe_store_row(rot.dq + ((b * a.t + i) * a.heads + h) * PE_ATTENTION_DIM, dqr_acc, scale);
     }
-    if (Rotary)  // the dk pass loops over q_r rows: restage the buffer once every thread is done with k_r
-    {
-        __syncthreads();
-        pe_attention_stage(rots, rot.q + b * rot.q_b, t, rot.q_t, qk_scale);
-        __syncthreads();
-    }
-    if (r < s_len)  // dv_j = Σ_i drop_ij P_ij dz_i,  dk_j = scale · Σ_i dS_ij q_i
+    if (keys && r < s_len)  // dv_j = Σ_i drop_ij P_ij dz_i,  dk_j = scale · Σ_i dS_ij q_i
     {
         const int j = r;
         pe_float4 kj[PE_ATTENTION_QUADS], vj[PE_ATTENTION_QUADS], dk_acc[PE_ATTENTION_QUADS], dv_acc[PE_ATTENTION_QUADS],
             krj[PE_ATTENTION_QUADS], dkr_acc[PE_ATTENTION_QUADS];
         for (int g = 0; g < PE_ATTENTION_QUADS; g++)
         {
-            kj[g] = ks[j][g];
-            vj[g] = vs[j][g];
+            if (queries)
+            {
+                kj[g] = ks[j][g];
+                vj[g] = vs[j][g];
+            }
             dk_acc[g] = dv_acc[g] = dkr_acc[g] = pe_float4{0.0f, 0.0f, 0.0f, 0.0f};
+        }
+        if (!queries)
+        {
+            pe_load_row(kj, k_block + j * a.k_t, 1.0f);
+            pe_load_row(vj, v_block + j * a.v_t, 1.0f);
         }
         if (Rotary) pe_load_row(krj, rot.k + b * rot.k_b + j * rot.k_t, 1.0f);
         for (int i = 0; i < t; i++)
@@ -299,7 +333,7 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
         pe_store_row(dv + ((b * a.s + j) * a.heads + h) * PE_ATTENTION_DIM, dv_acc, 1.0f);
         if (Rotary) pe_store_row(rot.dk + ((b * a.s + j) * a.heads + h) * PE_ATTENTION_DIM, dkr_acc, 1.0f / PE_LOG2E);
     }
-    if (drel != nullptr)  // one global add per offset and block into the fp32 (2·max_len − 1, H) gradient
+    if (keys && drel != nullptr)  // one global add per offset and block into the fp32 (2·max_len − 1, H) gradient
     {
         __syncthreads();
         for (int e = r; e < t + s_len - 1; e += blockDim.x)
@@ -321,9 +355,9 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
 #define PE_ATTENTION_SHAPE {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero}
 #define PE_ATTENTION_FWD_CALL(T, rotary, rot) \
     pe_attention_fwd<T, rotary>(q, k, v, slopes, mask, rel, seed_ptr, z, lse, PE_ATTENTION_SHAPE, (float)scale, (float)p, rot)
-#define PE_ATTENTION_BWD_CALL(T, rotary, rot)                                                                         \
-    pe_attention_bwd<T, rotary>(q, k, v, slopes, mask, rel, seed_ptr, z, dz, lse, dq, dk, dv, drel, PE_ATTENTION_SHAPE, \
-                                (float)scale, (float)p, rot)
+#define PE_ATTENTION_BWD_CALL(T, rotary, passes, rot)                                                                   \
+    pe_attention_bwd<T, rotary, passes>(q, k, v, slopes, mask, rel, seed_ptr, z, dz, lse, dq, dk, dv, drel, PE_ATTENTION_SHAPE, \
+                                        (float)scale, (float)p, rot)
 
 extern "C" __global__ void small_attention_fwd_d16_f32(PE_ATTENTION_FWD_PARAMS(float))
 {
@@ -332,7 +366,7 @@ extern "C" __global__ void small_attention_fwd_d16_f32(PE_ATTENTION_FWD_PARAMS(f
 
 extern "C" __global__ void small_attention_bwd_d16_f32(PE_ATTENTION_BWD_PARAMS(float))
 {
-    PE_ATTENTION_BWD_CALL(float, false, pe_shared_rotary<float>{});
+    PE_ATTENTION_BWD_CALL(float, false, PE_PASS_BOTH, pe_shared_rotary<float>{});
 }
 
 extern "C" __global__ void small_attention_fwd_d16_bf16(PE_ATTENTION_FWD_PARAMS(pe_bf16))
@@ -342,7 +376,7 @@ extern "C" __global__ void small_attention_fwd_d16_bf16(PE_ATTENTION_FWD_PARAMS(
 
 extern "C" __global__ void small_attention_bwd_d16_bf16(PE_ATTENTION_BWD_PARAMS(pe_bf16))
 {
-    PE_ATTENTION_BWD_CALL(pe_bf16, false, pe_shared_rotary<pe_bf16>{});
+    PE_ATTENTION_BWD_CALL(pe_bf16, false, PE_PASS_BOTH, pe_shared_rotary<pe_bf16>{});
 }
 
 // The rotary kernels: the same parameters, then q_r, k_r (and, backward, the per-head dq_r, dk_r) and q_r's, k_r's
@@ -353,11 +387,21 @@ extern "C" __global__ void small_attention_rotary_fwd_d16_f32(PE_ATTENTION_FWD_P
     PE_ATTENTION_FWD_CALL(float, true, (pe_shared_rotary<float>{qr, kr, nullptr, nullptr, qr_b, qr_t, kr_b, kr_t}));
 }
 
-extern "C" __global__ void small_attention_rotary_bwd_d16_f32(PE_ATTENTION_BWD_PARAMS(float), const float* qr, const float* kr,
-                                                              float* dqr, float* dkr, long long qr_b, long long qr_t,
-                                                              long long kr_b, long long kr_t)
+// The rotary backward, one kernel per pass (the same arguments; each writes its own outputs): dq and dq_r, then dk, dv
+// and dk_r (and the relative table's gradient, were there one).
+#define PE_ROTARY_BWD_PARAMS(T)                                                                                              \
+    PE_ATTENTION_BWD_PARAMS(T), const T *qr, const T *kr, float *dqr, float *dkr, long long qr_b, long long qr_t, long long kr_b, \
+        long long kr_t
+#define PE_ROTARY(T) (pe_shared_rotary<T>{qr, kr, dqr, dkr, qr_b, qr_t, kr_b, kr_t})
+
+extern "C" __global__ void small_attention_rotary_bwd_queries_d16_f32(PE_ROTARY_BWD_PARAMS(float))
 {
-    PE_ATTENTION_BWD_CALL(float, true, (pe_shared_rotary<float>{qr, kr, dqr, dkr, qr_b, qr_t, kr_b, kr_t}));
+    PE_ATTENTION_BWD_CALL(float, true, PE_PASS_QUERIES, PE_ROTARY(float));
+}
+
+extern "C" __global__ void small_attention_rotary_bwd_keys_d16_f32(PE_ROTARY_BWD_PARAMS(float))
+{
+    PE_ATTENTION_BWD_CALL(float, true, PE_PASS_KEYS, PE_ROTARY(float));
 }
 
 extern "C" __global__ void small_attention_rotary_fwd_d16_bf16(PE_ATTENTION_FWD_PARAMS(pe_bf16), const pe_bf16* qr,
@@ -367,9 +411,12 @@ extern "C" __global__ void small_attention_rotary_fwd_d16_bf16(PE_ATTENTION_FWD_
     PE_ATTENTION_FWD_CALL(pe_bf16, true, (pe_shared_rotary<pe_bf16>{qr, kr, nullptr, nullptr, qr_b, qr_t, kr_b, kr_t}));
 }
 
-extern "C" __global__ void small_attention_rotary_bwd_d16_bf16(PE_ATTENTION_BWD_PARAMS(pe_bf16), const pe_bf16* qr,
-                                                               const pe_bf16* kr, float* dqr, float* dkr, long long qr_b,
-                                                               long long qr_t, long long kr_b, long long kr_t)
+extern "C" __global__ void small_attention_rotary_bwd_queries_d16_bf16(PE_ROTARY_BWD_PARAMS(pe_bf16))
 {
-    PE_ATTENTION_BWD_CALL(pe_bf16, true, (pe_shared_rotary<pe_bf16>{qr, kr, dqr, dkr, qr_b, qr_t, kr_b, kr_t}));
+    PE_ATTENTION_BWD_CALL(pe_bf16, true, PE_PASS_QUERIES, PE_ROTARY(pe_bf16));
+}
+
+extern "C" __global__ void small_attention_rotary_bwd_keys_d16_bf16(PE_ROTARY_BWD_PARAMS(pe_bf16))
+{
+    PE_ATTENTION_BWD_CALL(pe_bf16, true, PE_PASS_KEYS, PE_ROTARY(pe_bf16));
 }

@@ -105,7 +105,8 @@ public class FusedSmallAttentionTests
         KernelPathComparison.AssertKernelPathMatchesOracle(model, tokens, kernel => model.AttentionInKernel = kernel);
         // And the kernel path ran the rotary kernels, forward and backward in each of the two layers, and no other
         Assert.Equal(2, launcher.LaunchesOf("small_attention_rotary_fwd"));
-        Assert.Equal(2, launcher.LaunchesOf("small_attention_rotary_bwd"));
+        Assert.Equal(2, launcher.LaunchesOf("small_attention_rotary_bwd_queries"));
+        Assert.Equal(2, launcher.LaunchesOf("small_attention_rotary_bwd_keys"));
         Assert.Equal(0, launcher.LaunchesOf("small_attention_fwd"));
 
         // And the fp32-only switch (a default fast path, for MHA) leaves MLA to libtorch: slower there (BENCHMARKS.md)

@@ -12,10 +12,13 @@
 // 16) and lse (B, H, T) fp32 (log2 units); dq (B, T, H, 16), dk and dv (B, S, H, 16); the relative table's gradient
 // added into drel. Softmax statistics and every sum are fp32; P and dS enter the second products as bf16.
 // Forward: each warp holds its rows' 16 × S scores in registers, takes the exact row max (no online rescaling: S ≤ 128),
-// and multiplies P by v. Backward, two passes over the same shared q, k, v, dz: query-major (a warp's 16 query rows:
-// S, dP = dz·vᵀ, dS = P ∘ (dP − D), dq = dS·k) and key-major (a warp's 16 key rows: Sᵀ = k·qᵀ, dPᵀ = v·dzᵀ,
-// dv = Pᵀ·dz, dk = dSᵀ·q), each over 32 keys or queries at a time. Every warp of a block runs the same sequence of
-// products and shuffles (rows past the end are zeros and store nothing): the emulation's products and shuffles are
+// and multiplies P by v. Backward, by halves of 64 queries, each score's scalar work once: key-major (a warp's 16 key
+// rows, 32 queries at a time: Sᵀ = k·qᵀ, dPᵀ = v·dzᵀ, P, the dropout bits, dS = P ∘ (dP − D), dv += P_keptᵀ·dz,
+// dk += dSᵀ·q, straight from the products' registers) leaves dS as bf16 in shared memory, then query-major
+// (dq = dS·k, a warp per 16 query rows and 8 dims) reads it back as A fragments. Key-major first because its products'
+// C fragments are already the A fragments of Pᵀ·dz and dSᵀ·q, so only dS, not P, goes through shared memory (half a
+// 128 × 128 bf16 matrix at a time: 48 KB of static shared memory holds no more). Every warp of a block runs the same sequence
+// of products and shuffles (rows past the end are zeros and store nothing): the emulation's products and shuffles are
 // block-wide exchanges. The host takes these kernels only for bf16 with 16-byte aligned q, k, v rows.
 // At dh = 16 the products are cheap and each score's scalar work decides the time (BENCHMARKS.md, Nsight Compute), so
 // the score loops come in block-uniform variants without the bias or without per-score bounds checks where a call
@@ -26,10 +29,16 @@
 
 #define PE_MMA_ROW 24   // elements between shared rows of 16 dims: the fragment loads of a warp hit 32 distinct banks
 #define PE_MMA_COL 136  // elements between shared transposed rows (one dim over up to 128 keys or queries), likewise
-// Tiles of 8 keys or queries per backward step (32 keys or queries): a lane holds a step's 2 × 4 × 4 fp32 products and
+// Tiles of 8 queries per key-major backward step (32 queries): a lane holds a step's 2 × 4 × 4 fp32 products and
 // up to 2 × 2 × 4 fragment words, half of what 64 at a time held (168 registers, so one 256-thread block per SM), so
 // that the backward fits two blocks per SM (≤ 128 registers).
 #define PE_MMA_STEP 4
+// Queries per backward half: dS of 64 queries × up to 128 keys (bf16, rows PE_MMA_COL apart) is 17 KB of shared memory,
+// where all 128 queries' (34 KB) would take the block past the 48 KB of static shared memory. The padding of 136 (68 words,
+// 4 banks past a multiple of 32) keeps both accesses conflict-free: the key-major pass's 2-byte stores of dS[i][j] (lane
+// g, t4: query 2t4 + const, key g + const) hit banks 8·t4 + g / 2 + const, 16 words each shared by two lanes, and the
+// query-major A-fragment loads (query g + const, key pair t4 + const) hit banks 4·g + t4 + const, all 32 distinct.
+#define PE_MMA_HALF 64
 
 // A 16-byte aligned shared bf16 array `name` of `count` elements (a multiple of 8): declared as 16-byte words, so that
 // 128-bit accesses to it are aligned under NVRTC and under the CPU emulation alike (where __shared__ is `static`).
@@ -70,13 +79,24 @@ __device__ __forceinline__ void pe_mma_stage(pe_bf16* rows, pe_bf16* cols, const
     }
 }
 
-// The A fragment of rows [r, r + 16) of shared row-major operand `rows` (16 dims).
-__device__ __forceinline__ void pe_mma_rows_a(unsigned int* frag, const pe_bf16* rows, int r, int g, int t4)
+// The A fragment of rows [r, r + 16) of a (·, 16) bf16 operand in global memory at base + row·row_stride (4-byte
+// aligned words); rows from n on are zeros. Each lane loads its four words once, into registers, for a whole pass.
+__device__ __forceinline__ void pe_mma_global_a(unsigned int* frag, const pe_bf16* base, int r, int n, long long row_stride, int g, int t4)
 {
-    frag[0] = pe_word(rows, (r + g) * PE_MMA_ROW + 2 * t4);
-    frag[1] = pe_word(rows, (r + g + 8) * PE_MMA_ROW + 2 * t4);
-    frag[2] = pe_word(rows, (r + g) * PE_MMA_ROW + 2 * t4 + 8);
-    frag[3] = pe_word(rows, (r + g + 8) * PE_MMA_ROW + 2 * t4 + 8);
+    const int r0 = r + g, r1 = r0 + 8;
+    frag[0] = r0 < n ? pe_word(base, r0 * row_stride + 2 * t4) : 0u;
+    frag[1] = r1 < n ? pe_word(base, r1 * row_stride + 2 * t4) : 0u;
+    frag[2] = r0 < n ? pe_word(base, r0 * row_stride + 2 * t4 + 8) : 0u;
+    frag[3] = r1 < n ? pe_word(base, r1 * row_stride + 2 * t4 + 8) : 0u;
+}
+
+// The A fragment of the 16 × 16 tile at row r, column c of a shared bf16 matrix whose rows are `stride` elements apart.
+__device__ __forceinline__ void pe_mma_tile_a(unsigned int* frag, const pe_bf16* m, int stride, int r, int c, int g, int t4)
+{
+    frag[0] = pe_word(m, (r + g) * stride + c + 2 * t4);
+    frag[1] = pe_word(m, (r + g + 8) * stride + c + 2 * t4);
+    frag[2] = pe_word(m, (r + g) * stride + c + 2 * t4 + 8);
+    frag[3] = pe_word(m, (r + g + 8) * stride + c + 2 * t4 + 8);
 }
 
 // The B fragment whose columns are rows [r, r + 8) of shared row-major operand `rows`: B[k][n] = rows[r + n][k].
@@ -101,19 +121,21 @@ __device__ __forceinline__ void pe_mma_c_to_a(unsigned int (*frags)[4], int j, c
     frags[j >> 1][(j & 1) * 2 + 1] = pe_pack_bf16(c[2], c[3]);
 }
 
-// A warp's two 16-dim rows of fp32 accumulators (c tiles n = 0, 1: dims 8n + 2t4, + 1 of rows ra and ra + 8), times
-// factor_a (row ra) and factor_b (row ra + 8), to the rows of out (row_stride apart) that exist (< n_rows).
+// One fp32 accumulator tile (dims 2t4, 2t4 + 1 from out of rows ra and ra + 8), times factor_a (row ra) and factor_b
+// (row ra + 8), to the rows of out (row_stride apart) that exist (< n_rows).
+__device__ __forceinline__ void pe_mma_store_tile(pe_bf16* out, long long row_stride, const float* acc, int ra, int n_rows,
+                                                  float factor_a, float factor_b, int t4)
+{
+    if (ra < n_rows) *(unsigned int*)(out + ra * row_stride + 2 * t4) = pe_pack_bf16(acc[0] * factor_a, acc[1] * factor_a);
+    if (ra + 8 < n_rows) *(unsigned int*)(out + (ra + 8) * row_stride + 2 * t4) = pe_pack_bf16(acc[2] * factor_b, acc[3] * factor_b);
+}
+
+// A warp's two 16-dim rows of fp32 accumulators (c tiles n = 0, 1: dims 8n + 2t4, + 1 of rows ra and ra + 8), likewise.
 __device__ __forceinline__ void pe_mma_store_rows(pe_bf16* out, long long row_stride, const float (*acc)[4], int ra, int n_rows,
                                                   float factor_a, float factor_b, int t4)
 {
     PE_UNROLL
-    for (int n = 0; n < 2; n++)
-    {
-        if (ra < n_rows)
-            *(unsigned int*)(out + ra * row_stride + n * 8 + 2 * t4) = pe_pack_bf16(acc[n][0] * factor_a, acc[n][1] * factor_a);
-        if (ra + 8 < n_rows)
-            *(unsigned int*)(out + (ra + 8) * row_stride + n * 8 + 2 * t4) = pe_pack_bf16(acc[n][2] * factor_b, acc[n][3] * factor_b);
-    }
+    for (int n = 0; n < 2; n++) pe_mma_store_tile(out + n * 8, row_stride, acc[n], ra, n_rows, factor_a, factor_b, t4);
 }
 
 __device__ __forceinline__ float pe_quad_max(float v)
@@ -195,12 +217,8 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
     const int r0 = warp * 16 + g, r1 = r0 + 8;
     const bool live = warp * 16 < t_len;        // Full: this warp's rows exist
     const int tiles = 2 * ((s_len + 15) / 16);  // key tiles of 8, a whole number of 16-key steps
-    const pe_bf16* qb = q + b * a.q_b + h * a.q_h;
     unsigned int qa[4];
-    qa[0] = r0 < t_len ? pe_word(qb, r0 * a.q_t + 2 * t4) : 0u;
-    qa[1] = r1 < t_len ? pe_word(qb, r1 * a.q_t + 2 * t4) : 0u;
-    qa[2] = r0 < t_len ? pe_word(qb, r0 * a.q_t + 2 * t4 + 8) : 0u;
-    qa[3] = r1 < t_len ? pe_word(qb, r1 * a.q_t + 2 * t4 + 8) : 0u;
+    pe_mma_global_a(qa, q + b * a.q_b + h * a.q_h, warp * 16, t_len, a.q_t, g, t4);
     const float zero[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     float s[16][4];
     PE_UNROLL
@@ -291,27 +309,26 @@ __device__ __forceinline__ void pe_mma_attention_fwd(const pe_bf16* q, const pe_
     else pe_mma_fwd_rows<false, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, a, scale, p);
 }
 
-// The first two products of a backward step over 32 keys or queries (tiles [4·step, 4·step + 4) of 8, those below
-// `tiles`): x_j = xa·(rows tile j of x_rows)ᵀ and y_j = ya·(rows tile j of y_rows)ᵀ, i.e. S and dP (query-major: q·kᵀ,
-// dz·vᵀ) or Sᵀ and dPᵀ (key-major: k·qᵀ, v·dzᵀ).
-__device__ __forceinline__ void pe_mma_pass_products(float (*x)[4], float (*y)[4], const unsigned int* xa, const unsigned int* ya,
-                                                     const pe_bf16* x_rows, const pe_bf16* y_rows, int step, int tiles, int g, int t4)
+// The first two products of a key-major step over 32 queries (tiles [4·step, 4·step + 4) of 8, those below `tiles`):
+// st_j = ka·(rows tile j of qs)ᵀ = Sᵀ and dpt_j = va·(rows tile j of dzs)ᵀ = dPᵀ for a warp's 16 keys.
+__device__ __forceinline__ void pe_mma_pass_products(float (*st)[4], float (*dpt)[4], const unsigned int* ka, const unsigned int* va,
+                                                     const pe_bf16* qs, const pe_bf16* dzs, int step, int tiles, int g, int t4)
 {
     const float zero[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     PE_UNROLL
     for (int j = 0; j < PE_MMA_STEP; j++)
         if (step * PE_MMA_STEP + j < tiles)
         {
-            unsigned int xb[2], yb[2];
-            pe_mma_rows_b(xb, x_rows, (step * PE_MMA_STEP + j) * 8, g, t4);
-            pe_mma_rows_b(yb, y_rows, (step * PE_MMA_STEP + j) * 8, g, t4);
-            pe_mma_bf16_16816(x[j], xa, xb, zero);
-            pe_mma_bf16_16816(y[j], ya, yb, zero);
+            unsigned int qb[2], dzb[2];
+            pe_mma_rows_b(qb, qs, (step * PE_MMA_STEP + j) * 8, g, t4);
+            pe_mma_rows_b(dzb, dzs, (step * PE_MMA_STEP + j) * 8, g, t4);
+            pe_mma_bf16_16816(st[j], ka, qb, zero);
+            pe_mma_bf16_16816(dpt[j], va, dzb, zero);
         }
 }
 
-// acc (16 rows × 16 dims) += frags (16 rows × the step's 32 keys or queries, as A fragments) · the transposed shared
-// operand `cols` over those 32 (tiles below `tiles`): dq += dS·k, dv += Pᵀ·dz, dk += dSᵀ·q.
+// acc (16 keys × 16 dims) += frags (16 keys × the step's 32 queries, as A fragments) · the transposed shared operand
+// `cols` over those 32 (tiles below `tiles`): dv += P_keptᵀ·dz, dk += dSᵀ·q.
 __device__ __forceinline__ void pe_mma_pass_accumulate(float (*acc)[4], const unsigned int (*frags)[4], const pe_bf16* cols,
                                                        int step, int tiles, int g, int t4)
 {
@@ -340,71 +357,44 @@ __device__ __forceinline__ float pe_mma_dscore(const pe_mma_dropout& drop, const
     return prob * (keep ? fmaf(dp, drop.keep_scale, -d) : -d);
 }
 
-// The backward's shared operands: q, k, v, dz as rows and q, k, dz transposed, each query's lse and D, and the block's
-// relative-table gradient (null without a table).
+// The backward's shared operands: q and dz as rows and q, k, dz transposed, each query's lse and D, the block's
+// relative-table gradient (null without a table), and dS of the current PE_MMA_HALF queries.
 struct pe_mma_bwd_shared
 {
-    const pe_bf16 *qs, *ks, *vs, *dzs, *qt, *kt, *dzt;
+    const pe_bf16 *qs, *dzs, *qt, *kt, *dzt;
     const float *lses, *ds;
     float* drel;
+    pe_bf16* dss;  // dS[i − first query of the half][j], rows PE_MMA_COL apart
 };
 
-// A warp's two passes of the backward: its 16 query rows (dq), then its 16 key rows (dk, dv).
+// The backward of a block, PE_MMA_HALF queries at a time. Key-major: warp w's 16 key rows [16w, 16w + 16) over the half's
+// queries, 32 at a time: Sᵀ, dPᵀ, P, the dropout bits and dS once per score, dv += P_keptᵀ·dz and dk += dSᵀ·q, and dS as
+// bf16 (the value that entered dk's product) into dss. Then, after a barrier, query-major: dq = scale · dS·k for the
+// half's queries, one item (16 query rows, 8 of the 16 dims) per warp, so that 8 warps cover 64 rows without a reduction.
 template <bool Bias, bool Full>
 __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, const pe_attention_bias& bias, const pe_bf16* mask,
-                                                const long long* seed_ptr, pe_bf16* dq, pe_bf16* dk, pe_bf16* dv,
-                                                const pe_attention_shape& a, float scale, float p)
+                                                const pe_bf16* k, const pe_bf16* v, const long long* seed_ptr, pe_bf16* dq,
+                                                pe_bf16* dk, pe_bf16* dv, const pe_attention_shape& a, float scale, float p)
 {
     const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads;
     const int t_len = (int)a.t, s_len = (int)a.s;
     const long long z_row = a.heads * PE_ATTENTION_DIM;  // dq (B, T, H, 16) and dk, dv (B, S, H, 16) contiguous
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t4 = lane & 3;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5, g = lane >> 2, t4 = lane & 3;
     const int key_tiles = 2 * ((s_len + 15) / 16), query_tiles = 2 * ((t_len + 15) / 16);
     const float qk_scale = scale * PE_LOG2E;
     const pe_mma_dropout drop = pe_mma_dropout_of(seed_ptr, bh, p, s_len);
-
-    {  // Query-major: dq_i = scale · Σ_j dS_ij k_j for this warp's rows, 32 keys at a time.
-        const int r0 = warp * 16 + g;
-        const bool live = warp * 16 < t_len;  // Full: this warp's query rows exist
-        const float lse_r[2] = {sh.lses[r0], sh.lses[r0 + 8]}, d_r[2] = {sh.ds[r0], sh.ds[r0 + 8]};
-        unsigned int qa[4], dza[4];
-        pe_mma_rows_a(qa, sh.qs, warp * 16, g, t4);
-        pe_mma_rows_a(dza, sh.dzs, warp * 16, g, t4);
-        float acc[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
-        for (int step = 0; step * PE_MMA_STEP < key_tiles; step++)
-        {
-            float sc[PE_MMA_STEP][4], dp[PE_MMA_STEP][4];
-            pe_mma_pass_products(sc, dp, qa, dza, sh.ks, sh.vs, step, key_tiles, g, t4);
-            unsigned int dsa[PE_MMA_STEP / 2][4];
-            PE_UNROLL
-            for (int j = 0; j < PE_MMA_STEP; j++)
-            {
-                const int tile = step * PE_MMA_STEP + j;
-                float d4[4], kept;
-                PE_UNROLL
-                for (int e = 0; e < 4; e++)
-                {
-                    const int i = r0 + (e < 2 ? 0 : 8), col = tile * 8 + 2 * t4 + (e & 1);
-                    d4[e] = tile < key_tiles && (Full ? live : i < t_len && col < s_len)
-                                ? pe_mma_dscore<Bias>(drop, bias, mask, qk_scale, sc[j][e], dp[j][e], lse_r[e >> 1], d_r[e >> 1], i, col, kept)
-                                : 0.0f;
-                }
-                pe_mma_c_to_a(dsa, j, d4);
-            }
-            pe_mma_pass_accumulate(acc, dsa, sh.kt, step, key_tiles, g, t4);
-        }
-        pe_mma_store_rows(dq + b * a.t * z_row + h * PE_ATTENTION_DIM, z_row, acc, r0, t_len, scale, scale, t4);
-    }
-
-    {  // Key-major: dv_j = Σ_i drop_ij P_ij dz_i and dk_j = scale · Σ_i dS_ij q_i for this warp's keys, 32 queries at a time.
-        const int c0 = warp * 16 + g;
-        const bool live = warp * 16 < s_len;  // Full: this warp's key rows exist
-        unsigned int ka[4], va[4];
-        pe_mma_rows_a(ka, sh.ks, warp * 16, g, t4);
-        pe_mma_rows_a(va, sh.vs, warp * 16, g, t4);
-        float dk_acc[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
-        float dv_acc[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
-        for (int step = 0; step * PE_MMA_STEP < query_tiles; step++)
+    const int c0 = warp * 16 + g;          // this lane's keys: c0, c0 + 8
+    const bool live = warp * 16 < s_len;  // Full: this warp's key rows exist
+    unsigned int ka[4], va[4];
+    pe_mma_global_a(ka, k + b * a.k_b + h * a.k_h, warp * 16, s_len, a.k_t, g, t4);
+    pe_mma_global_a(va, v + b * a.v_b + h * a.v_h, warp * 16, s_len, a.v_t, g, t4);
+    float dk_acc[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
+    float dv_acc[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
+    for (int first = 0; first < t_len; first += PE_MMA_HALF)
+    {
+        // Key-major: dv_j = Σ_i drop_ij P_ij dz_i and dk_j = scale · Σ_i dS_ij q_i over the half's queries i.
+        const int step0 = first / (8 * PE_MMA_STEP), step_end = step0 + PE_MMA_HALF / (8 * PE_MMA_STEP);
+        for (int step = step0; step < step_end && step * PE_MMA_STEP < query_tiles; step++)
         {
             float st[PE_MMA_STEP][4], dpt[PE_MMA_STEP][4];
             pe_mma_pass_products(st, dpt, ka, va, sh.qs, sh.dzs, step, query_tiles, g, t4);
@@ -431,17 +421,52 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
                 }
                 pe_mma_c_to_a(pa, j, kept4);
                 pe_mma_c_to_a(sa, j, d4);
+                // The two words hold dS of (key c0, queries i0, i0 + 1) and (key c0 + 8, the same queries): four 2-byte
+                // stores put them at dS[i][j] (0 where a score does not exist, so dq's products add nothing there).
+                const unsigned int w0 = sa[j >> 1][(j & 1) * 2], w1 = sa[j >> 1][(j & 1) * 2 + 1];
+                pe_bf16* at = sh.dss + (i0 - first) * PE_MMA_COL + c0;
+                at[0] = (pe_bf16)(w0 & 0xffffu);
+                at[PE_MMA_COL] = (pe_bf16)(w0 >> 16);
+                at[8] = (pe_bf16)(w1 & 0xffffu);
+                at[PE_MMA_COL + 8] = (pe_bf16)(w1 >> 16);
             }
             pe_mma_pass_accumulate(dv_acc, pa, sh.dzt, step, query_tiles, g, t4);
             pe_mma_pass_accumulate(dk_acc, sa, sh.qt, step, query_tiles, g, t4);
         }
-        pe_mma_store_rows(dk + b * a.s * z_row + h * PE_ATTENTION_DIM, z_row, dk_acc, c0, s_len, scale, scale, t4);
-        pe_mma_store_rows(dv + b * a.s * z_row + h * PE_ATTENTION_DIM, z_row, dv_acc, c0, s_len, 1.0f, 1.0f, t4);
+        __syncthreads();  // every dS of the half is in dss
+
+        // Query-major: dq_i = scale · Σ_j dS_ij k_j for the half's queries. Item 2r + n: query tile r (16 rows) of the
+        // half, dims [8n, 8n + 8); all warps run the same number of rounds and products (past the last item they
+        // multiply and store nothing).
+        const int items = t_len - first < PE_MMA_HALF ? 2 * ((t_len - first + 15) / 16) : 2 * (PE_MMA_HALF / 16);
+        for (int round = 0; round < items; round += warps)
+        {
+            const int item = round + warp, n = item & 1;
+            const int rows = first + ((item >> 1) & (PE_MMA_HALF / 16 - 1)) * 16;  // past the last item: any tile
+            float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+            PE_UNROLL
+            for (int kk = 0; kk < PE_ATTENTION_MAX_LEN / 16; kk++)
+                if (2 * kk < key_tiles)
+                {
+                    unsigned int da[4], kb[2];
+                    pe_mma_tile_a(da, sh.dss, PE_MMA_COL, rows - first, kk * 16, g, t4);
+                    pe_mma_cols_b(kb, sh.kt, n * 8, kk * 16, g, t4);
+                    pe_mma_bf16_16816(acc, da, kb, acc);
+                }
+            if (item < items)
+                pe_mma_store_tile(dq + b * a.t * z_row + h * PE_ATTENTION_DIM + n * 8, z_row, acc, rows + g, t_len, scale, scale, t4);
+        }
+        if (first + PE_MMA_HALF < t_len) __syncthreads();  // dq has read dss before the next half writes it
     }
+    pe_mma_store_rows(dk + b * a.s * z_row + h * PE_ATTENTION_DIM, z_row, dk_acc, c0, s_len, scale, scale, t4);
+    pe_mma_store_rows(dv + b * a.s * z_row + h * PE_ATTENTION_DIM, z_row, dv_acc, c0, s_len, 1.0f, 1.0f, t4);
 }
 
-// Grid (B·H), block 32·⌈max(T, S) / 16⌉ threads: warp w owns query rows [16w, 16w + 16) (dq), then key rows
-// [16w, 16w + 16) (dk, dv).
+// Grid (B·H), block 32·⌈max(T, S) / 16⌉ threads: warp w owns key rows [16w, 16w + 16) (dk, dv) and dq items (above).
+// Static shared memory, 46,328 of the 49,152 bytes (48 KiB) a block may declare: qs, dzs 2 × 6,144; qt, kt, dzt 3 × 4,352;
+// dss 17,408 (64 × 136 bf16); lses, ds 1,024; key_bias 512; rel_s, drel_s 2 × 1,020. A whole 128 × 128 dS would not fit,
+// hence halves of 64 queries; k and v rows are not staged (each warp loads its key rows' A fragments once from global
+// memory). Two 256-thread blocks per SM take 91 KB of the H200's 228.
 __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
                                                      const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr,
                                                      const pe_bf16* z, const pe_bf16* dz, const float* lse, pe_bf16* dq,
@@ -449,12 +474,11 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
                                                      float scale, float p)
 {
     PE_SHARED_BF16(qs, PE_ATTENTION_MAX_LEN * PE_MMA_ROW);
-    PE_SHARED_BF16(ks, PE_ATTENTION_MAX_LEN * PE_MMA_ROW);
-    PE_SHARED_BF16(vs, PE_ATTENTION_MAX_LEN * PE_MMA_ROW);
     PE_SHARED_BF16(dzs, PE_ATTENTION_MAX_LEN * PE_MMA_ROW);
     PE_SHARED_BF16(qt, PE_ATTENTION_DIM * PE_MMA_COL);
     PE_SHARED_BF16(kt, PE_ATTENTION_DIM * PE_MMA_COL);
     PE_SHARED_BF16(dzt, PE_ATTENTION_DIM * PE_MMA_COL);
+    PE_SHARED_BF16(dss, PE_MMA_HALF * PE_MMA_COL);
     PE_SHARED_F32(lses, PE_ATTENTION_MAX_LEN);
     PE_SHARED_F32(ds, PE_ATTENTION_MAX_LEN);  // D_i = dz_i · z_i
     __shared__ float key_bias[PE_ATTENTION_MAX_LEN];
@@ -464,8 +488,7 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
     const int t_len = (int)a.t, s_len = (int)a.s;
     const long long z_row = a.heads * PE_ATTENTION_DIM;  // z, dz (B, T, H, 16) contiguous
     pe_mma_stage(qs, qt, q + b * a.q_b + h * a.q_h, t_len, a.q_t);
-    pe_mma_stage(ks, kt, k + b * a.k_b + h * a.k_h, s_len, a.k_t);
-    pe_mma_stage(vs, nullptr, v + b * a.v_b + h * a.v_h, s_len, a.v_t);
+    pe_mma_stage(nullptr, kt, k + b * a.k_b + h * a.k_h, s_len, a.k_t);
     pe_mma_stage(dzs, dzt, dz + b * a.t * z_row + h * PE_ATTENTION_DIM, t_len, z_row);
     const pe_attention_bias bias = pe_bias_setup(key_bias, rel_s, slopes, mask, rel, a, b, h);
     if (drel != nullptr)
@@ -477,10 +500,10 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
     }
     __syncthreads();
     // The shared arrays stay here, outside the templates: each instantiation would get its own copies.
-    const pe_mma_bwd_shared sh = {qs, ks, vs, dzs, qt, kt, dzt, lses, ds, drel != nullptr ? drel_s : nullptr};
-    if (!pe_mma_whole_tiles(a)) pe_mma_bwd_rows<true, false>(sh, bias, mask, seed_ptr, dq, dk, dv, a, scale, p);
-    else if (pe_mma_has_bias(slopes, mask, rel)) pe_mma_bwd_rows<true, true>(sh, bias, mask, seed_ptr, dq, dk, dv, a, scale, p);
-    else pe_mma_bwd_rows<false, true>(sh, bias, mask, seed_ptr, dq, dk, dv, a, scale, p);
+    const pe_mma_bwd_shared sh = {qs, dzs, qt, kt, dzt, lses, ds, drel != nullptr ? drel_s : nullptr, dss};
+    if (!pe_mma_whole_tiles(a)) pe_mma_bwd_rows<true, false>(sh, bias, mask, k, v, seed_ptr, dq, dk, dv, a, scale, p);
+    else if (pe_mma_has_bias(slopes, mask, rel)) pe_mma_bwd_rows<true, true>(sh, bias, mask, k, v, seed_ptr, dq, dk, dv, a, scale, p);
+    else pe_mma_bwd_rows<false, true>(sh, bias, mask, k, v, seed_ptr, dq, dk, dv, a, scale, p);
     if (drel != nullptr)  // one global add per offset and block into the fp32 (2·max_len − 1, H) gradient
     {
         __syncthreads();

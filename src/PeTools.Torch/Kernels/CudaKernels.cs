@@ -95,9 +95,11 @@ public sealed class CudaKernels : IKernelLauncher
         }
     }
 
-    /// <summary>The <c>extern "C" __global__</c> functions a source defines.</summary>
+    /// <summary>The <c>extern "C" __global__</c> functions a source defines (a <c>__launch_bounds__(…)</c> before the name
+    /// is not one).</summary>
     internal static IEnumerable<string> KernelNames(string source) =>
-        System.Text.RegularExpressions.Regex.Matches(source, @"extern\s+""C""\s+__global__\s+void\s+(\w+)\s*\(")
+        System.Text.RegularExpressions.Regex.Matches(source,
+                @"extern\s+""C""\s+__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s+)?(\w+)\s*\(")
             .Select(m => m.Groups[1].Value);
 
     public void Launch(string kernel, KernelGrid grid, ReadOnlySpan<long> args)

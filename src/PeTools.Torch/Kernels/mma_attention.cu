@@ -523,7 +523,9 @@ extern "C" __global__ void attention_mma_fwd_bf16(const pe_bf16* q, const pe_bf1
     pe_mma_attention_fwd(q, k, v, slopes, mask, rel, seed_ptr, z, lse, a, (float)scale, (float)p);
 }
 
-extern "C" __global__ void attention_mma_bwd_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
+// At most 128 registers, so that two blocks of 8 warps share an SM: ptxas gave it 140 unbounded, one block per SM
+// (bench/probe/ncu_attention.sh on an H200).
+extern "C" __global__ void __launch_bounds__(256, 2) attention_mma_bwd_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
                                                   const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr,
                                                   const pe_bf16* z, const pe_bf16* dz, const float* lse, pe_bf16* dq, pe_bf16* dk,
                                                   pe_bf16* dv, float* drel, long long t, long long s, long long heads,

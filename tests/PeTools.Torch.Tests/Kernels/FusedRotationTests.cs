@@ -144,9 +144,13 @@ public class FusedRotationTests
         // Given the sources NVRTC compiles
         var names = CudaKernels.Sources().SelectMany(s => CudaKernels.KernelNames(s.Source)).ToList();
 
-        // Then the rotation kernels are among them, each once
+        // Then the rotation kernels are among them, and those declared with a register budget (__launch_bounds__) by
+        // their own names, each once
         Assert.Contains("rotate_pairs_f32", names);
         Assert.Contains("rotate_pairs_bf16", names);
+        Assert.Contains("attention_mma_bwd_bf16", names);
+        Assert.Contains("small_attention_rotary_bwd_keys_d16_f32", names);
+        Assert.DoesNotContain("__launch_bounds__", names);
         Assert.Equal(names.Count, names.Distinct().Count());
     }
 }

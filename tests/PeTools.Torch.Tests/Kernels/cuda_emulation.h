@@ -24,6 +24,7 @@ struct pe_dim3 { unsigned int x, y, z; };
 static thread_local pe_dim3 blockIdx, threadIdx, blockDim, gridDim;
 
 #define __global__
+#define __launch_bounds__(...)  // a register budget for nvcc; nothing to emulate
 #define __device__
 #define __forceinline__ inline
 #define __shared__ static

@@ -11,15 +11,17 @@
 // Same arguments, outputs, bias and dropout bits as small_attention.cu's bf16 kernels (pe_attention.cuh): z (B, T, H,
 // 16) and lse (B, H, T) fp32 (log2 units); dq (B, T, H, 16), dk and dv (B, S, H, 16); the relative table's gradient
 // added into drel. Softmax statistics and every sum are fp32; P and dS enter the second products as bf16.
-// Forward: each warp holds its rows' 16 × S scores in registers, takes the exact row max (no online rescaling: S ≤ 128),
-// and multiplies P by v. Backward, by halves of 64 queries, each score's scalar work once: key-major (a warp's 16 key
-// rows, 32 queries at a time: Sᵀ = k·qᵀ, dPᵀ = v·dzᵀ, P, the dropout bits, dS = P ∘ (dP − D), dv += P_keptᵀ·dz,
-// dk += dSᵀ·q, straight from the products' registers) leaves dS as bf16 in shared memory, then query-major
-// (dq = dS·k, a warp per 16 query rows and 8 dims) reads it back as A fragments. Key-major first because its products'
-// C fragments are already the A fragments of Pᵀ·dz and dSᵀ·q, so only dS, not P, goes through shared memory (half a
-// 128 × 128 bf16 matrix at a time: 48 KB of static shared memory holds no more). Every warp of a block runs the same sequence
-// of products and shuffles (rows past the end are zeros and store nothing): the emulation's products and shuffles are
-// block-wide exchanges. The host takes these kernels only for bf16 with 16-byte aligned q, k, v rows.
+// Forward: each warp takes its 16 query rows' scores 32 keys at a time (16 for ragged lengths), not all 16 × S at once
+// (64 fp32 registers a lane), with an online softmax: the running row max, and the row sum and z's accumulators
+// rescaled by 2^(old max − new max) when a chunk raises the max, then P·v of the chunk. Backward, by halves of 64
+// queries, each score's scalar work once: key-major (a warp's 16 key rows, 32 queries at a time: Sᵀ = k·qᵀ, dPᵀ =
+// v·dzᵀ, P, the dropout bits, dS = P ∘ (dP − D), dv += P_keptᵀ·dz, dk += dSᵀ·q, straight from the products' registers)
+// leaves dS as bf16 in shared memory, then query-major (dq = dS·k, a warp per 16 query rows and 8 dims) reads it back
+// as A fragments. Key-major first because its products' C fragments are already the A fragments of Pᵀ·dz and dSᵀ·q, so
+// only dS, not P, goes through shared memory (half a 128 × 128 bf16 matrix at a time: 48 KB of static shared memory
+// holds no more). Every warp of a block runs the same sequence of products and shuffles (rows past the end are zeros
+// and store nothing): the emulation's products and shuffles are block-wide exchanges.
+// The host takes these kernels only for bf16 with 16-byte aligned q, k, v rows.
 // At dh = 16 the products are cheap and each score's scalar work decides the time (BENCHMARKS.md, Nsight Compute), so
 // the score loops come in block-uniform variants without the bias or without per-score bounds checks where a call
 // allows (pe_mma_whole_tiles), P and dS round to bf16 and 2^x runs in one instruction each, and the dropout hash's first
@@ -205,7 +207,9 @@ __device__ __forceinline__ bool pe_mma_has_bias(const float* slopes, const pe_bf
     return slopes != nullptr || mask != nullptr || rel != nullptr;
 }
 
-// A warp's 16 query rows of the forward over the staged keys (ks) and transposed values (vt).
+// A warp's 16 query rows of the forward over the staged keys (ks) and transposed values (vt), a chunk of keys at a
+// time with an online softmax: per chunk S, the running row max m and the rescaling of the row sum l and of o by
+// 2^(m_old − m_new), P for the chunk as bf16 A fragments (dropout on the same bits, index i·S + j), and o += P·v.
 template <bool Bias, bool Full>
 __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16* vt, const pe_attention_bias& bias, const pe_bf16* mask,
                                                 const pe_bf16* q, const long long* seed_ptr, pe_bf16* z, float* lse,
@@ -220,64 +224,91 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
     unsigned int qa[4];
     pe_mma_global_a(qa, q + b * a.q_b + h * a.q_h, warp * 16, t_len, a.q_t, g, t4);
     const float zero[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    float s[16][4];
-    PE_UNROLL
-    for (int j = 0; j < 16; j++)
-        if (j < tiles)
-        {
-            unsigned int kb[2];
-            pe_mma_rows_b(kb, ks, j * 8, g, t4);
-            pe_mma_bf16_16816(s[j], qa, kb, zero);
-        }
     const float qk_scale = scale * PE_LOG2E;
-    float m0 = -PE_INFINITY, m1 = -PE_INFINITY;
-    PE_UNROLL
-    for (int j = 0; j < 16; j++)
-        PE_UNROLL
-        for (int e = 0; e < 4; e++)
-        {
-            const int i = e < 2 ? r0 : r1, col = j * 8 + 2 * t4 + (e & 1);
-            const bool inside = j < tiles && (Full ? live : i < t_len && col < s_len);
-            const float val = inside ? (Bias ? fmaf(s[j][e], qk_scale, pe_bias(bias, mask, i, col)) : s[j][e] * qk_scale) : -PE_INFINITY;
-            s[j][e] = val;
-            if (e < 2) m0 = fmaxf(m0, val);
-            else m1 = fmaxf(m1, val);
-        }
-    m0 = pe_quad_max(m0);
-    m1 = pe_quad_max(m1);
-    const float base0 = m0 == -PE_INFINITY ? 0.0f : m0, base1 = m1 == -PE_INFINITY ? 0.0f : m1;  // a row with every key masked
     const pe_mma_dropout drop = pe_mma_dropout_of(seed_ptr, bh, p, s_len);
-    float l0 = 0.0f, l1 = 0.0f;
-    unsigned int pa[8][4];  // k-steps at or past tiles / 2 are neither written nor read
-    PE_UNROLL
-    for (int j = 0; j < 16; j++)
-        if (j < tiles)
-        {
-            float kept[4];
+    // Running max of rows r0, r1 over the keys so far (−∞ while all of them are masked), and this lane's share of the
+    // row sums Σ 2^(logit − m) before dropout, quad-summed once at the end (the rescaling is uniform over a quad).
+    float m0 = -PE_INFINITY, m1 = -PE_INFINITY, l0 = 0.0f, l1 = 0.0f;
+    float o[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
+    // Keys per chunk: a lane holds the chunk's keys / 2 fp32 scores and keys / 4 words of P. All 128 at once took 122
+    // registers, two 256-thread blocks per SM. By ptxas -v (CUDA 11.8, sm_90, the three variants in one kernel under
+    // __launch_bounds__(256, 3), i.e. ≤ 80 registers): 32 in the whole-tile variants and 16 in the general one (its
+    // bounds checks) fit without spills; 64 without the bias spilled 24 bytes, 32 in the general variant 32.
+    constexpr int keys = Full ? 32 : 16;
+    for (int tile0 = 0; tile0 < tiles; tile0 += keys / 8)  // block-uniform: every warp runs the same chunks
+    {
+        float s[keys / 8][4];
+        PE_UNROLL
+        for (int j = 0; j < keys / 8; j++)
+            if (tile0 + j < tiles)
+            {
+                unsigned int kb[2];
+                pe_mma_rows_b(kb, ks, (tile0 + j) * 8, g, t4);
+                pe_mma_bf16_16816(s[j], qa, kb, zero);
+            }
+        float c0 = m0, c1 = m1;  // the new running max
+        PE_UNROLL
+        for (int j = 0; j < keys / 8; j++)
             PE_UNROLL
             for (int e = 0; e < 4; e++)
             {
-                const int i = e < 2 ? r0 : r1, col = j * 8 + 2 * t4 + (e & 1);
-                const float prob = pe_exp2(s[j][e] - (e < 2 ? base0 : base1));  // 0 for a masked key and past the end
-                if (e < 2) l0 += prob;
-                else l1 += prob;
-                kept[e] = drop.on && !pe_mma_keep(drop, i, col) ? 0.0f : prob;
+                const int i = e < 2 ? r0 : r1, col = (tile0 + j) * 8 + 2 * t4 + (e & 1);
+                const bool inside = tile0 + j < tiles && (Full ? live : i < t_len && col < s_len);
+                const float val = inside ? (Bias ? fmaf(s[j][e], qk_scale, pe_bias(bias, mask, i, col)) : s[j][e] * qk_scale) : -PE_INFINITY;
+                s[j][e] = val;
+                if (e < 2) c0 = fmaxf(c0, val);
+                else c1 = fmaxf(c1, val);
             }
-            pe_mma_c_to_a(pa, j, kept);
+        c0 = pe_quad_max(c0);
+        c1 = pe_quad_max(c1);
+        // While a row's keys so far are all masked its max is −∞: subtract 0 instead (its weights are 0 either way), so
+        // that neither −∞ − −∞ nor the rescaling below makes a NaN. 2^(m − base) is 0 for m = −∞ (nothing summed yet)
+        // and 1 where the max has not moved.
+        const float base0 = c0 == -PE_INFINITY ? 0.0f : c0, base1 = c1 == -PE_INFINITY ? 0.0f : c1;
+        const float rescale0 = pe_exp2(m0 - base0), rescale1 = pe_exp2(m1 - base1);
+        m0 = c0;
+        m1 = c1;
+        l0 *= rescale0;
+        l1 *= rescale1;
+        PE_UNROLL
+        for (int n = 0; n < 2; n++)
+        {
+            o[n][0] *= rescale0;
+            o[n][1] *= rescale0;
+            o[n][2] *= rescale1;
+            o[n][3] *= rescale1;
         }
+        unsigned int pa[keys / 16][4];  // k-steps at or past the chunk's last tile are neither written nor read
+        PE_UNROLL
+        for (int j = 0; j < keys / 8; j++)
+            if (tile0 + j < tiles)
+            {
+                float kept[4];
+                PE_UNROLL
+                for (int e = 0; e < 4; e++)
+                {
+                    const int i = e < 2 ? r0 : r1, col = (tile0 + j) * 8 + 2 * t4 + (e & 1);
+                    const float prob = pe_exp2(s[j][e] - (e < 2 ? base0 : base1));  // 0 for a masked key and past the end
+                    if (e < 2) l0 += prob;
+                    else l1 += prob;
+                    kept[e] = drop.on && !pe_mma_keep(drop, i, col) ? 0.0f : prob;
+                }
+                pe_mma_c_to_a(pa, j, kept);
+            }
+        PE_UNROLL
+        for (int kk = 0; kk < keys / 16; kk++)
+            if (tile0 + 2 * kk < tiles)
+                PE_UNROLL
+                for (int n = 0; n < 2; n++)
+                {
+                    unsigned int vb[2];
+                    pe_mma_cols_b(vb, vt, n * 8, tile0 * 8 + kk * 16, g, t4);
+                    pe_mma_bf16_16816(o[n], pa[kk], vb, o[n]);
+                }
+    }
     l0 = pe_quad_sum(l0);
     l1 = pe_quad_sum(l1);
-    float o[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
-    PE_UNROLL
-    for (int kk = 0; kk < 8; kk++)
-        if (2 * kk < tiles)
-            PE_UNROLL
-            for (int n = 0; n < 2; n++)
-            {
-                unsigned int vb[2];
-                pe_mma_cols_b(vb, vt, n * 8, kk * 16, g, t4);
-                pe_mma_bf16_16816(o[n], pa[kk], vb, o[n]);
-            }
+    const float base0 = m0 == -PE_INFINITY ? 0.0f : m0, base1 = m1 == -PE_INFINITY ? 0.0f : m1;  // a row with every key masked
     const long long z_row = a.heads * PE_ATTENTION_DIM;  // z is (B, T, H, 16) contiguous
     pe_bf16* zb = z + b * a.t * z_row + h * PE_ATTENTION_DIM;
     pe_mma_store_rows(zb, z_row, o, warp * 16 + g, t_len, l0 > 0.0f ? drop.keep_scale / l0 : 0.0f,
@@ -512,7 +543,9 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
     }
 }
 
-extern "C" __global__ void attention_mma_fwd_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
+// At most 80 registers, so that three blocks of 8 warps share an SM: all 128 keys' scores at once took 122 registers,
+// two blocks per SM (ptxas -v, sm_90); the online softmax over chunks of keys is what makes room.
+extern "C" __global__ void __launch_bounds__(256, 3) attention_mma_fwd_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
                                                   const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr, pe_bf16* z,
                                                   float* lse, long long t, long long s, long long heads, long long q_b,
                                                   long long q_h, long long q_t, long long k_b, long long k_h, long long k_t,

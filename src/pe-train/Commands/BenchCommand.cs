@@ -45,9 +45,9 @@ internal static class BenchCommand
         {
             Description = "variants to time, comma-separated: all (what pe-train trains with), none (every slow oracle), " +
                           string.Join(", ", FastPathVariants.ByName.Keys.Where(k => k.StartsWith("no-", StringComparison.Ordinal))) + " (all but one), " +
-                          "attn-kernel (all plus the attention kernel in bf16 too, measured slower there), " +
-                          "relative-kernel (all plus the relative PE's table in the attention kernel in bf16 too, measured slower), " +
-                          "tc-attn (all plus bf16 attention for 16-dim heads on the tensor cores, mma_attention.cu), " +
+                          "attn-kernel (all plus the scalar attention kernel in bf16 too, instead of the tensor-core one, measured slower there), " +
+                          "relative-kernel (all plus the relative PE's table in the scalar attention kernel in bf16 too, measured slower), " +
+                          "tc-attn (the same as all: bf16 attention for 16-dim heads on the tensor cores is a default), " +
                           "cudnn-bias (all plus ALiBi's attention without libtorch's memory-efficient kernel), " +
                           "explicit-const (all plus attention with a constant bias as the explicit matmul-softmax-matmul, measured slower)",
             DefaultValueFactory = _ => "all",

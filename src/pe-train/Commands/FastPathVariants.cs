@@ -20,10 +20,12 @@ internal static class FastPathVariants
         ["no-ln-kernel"] = FastPaths.Default & ~FastPaths.LayerNormKernel,
         ["no-bias-kernel"] = FastPaths.Default & ~FastPaths.BiasKernel,
         ["no-residual-kernel"] = FastPaths.Default & ~FastPaths.ResidualDropoutKernel,
-        ["attn-kernel"] = FastPaths.Default | FastPaths.AttentionKernel,
+        // The scalar attention kernels in bf16 too: without the tensor-core ones, which would take bf16 calls first.
+        ["attn-kernel"] = (FastPaths.Default | FastPaths.AttentionKernel) & ~FastPaths.TensorCoreAttention,
         ["no-attn-kernel-fp32"] = FastPaths.Default & ~FastPaths.AttentionKernelFp32,
-        ["relative-kernel"] = FastPaths.Default | FastPaths.RelativeKernel,
-        ["tc-attn"] = FastPaths.Default | FastPaths.TensorCoreAttention,
+        ["relative-kernel"] = (FastPaths.Default | FastPaths.RelativeKernel) & ~FastPaths.TensorCoreAttention,
+        ["tc-attn"] = FastPaths.Default | FastPaths.TensorCoreAttention,                  // the default since 2026-12-04
+        ["no-tc-attn"] = FastPaths.Default & ~FastPaths.TensorCoreAttention,
         ["no-graph"] = FastPaths.Default & ~FastPaths.CudaGraph,
         ["cudnn-bias"] = FastPaths.Default | FastPaths.CudnnBiasAttention,
         ["no-explicit-bias"] = FastPaths.Default & ~FastPaths.LearnedBiasExplicit,

@@ -235,7 +235,8 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
     // Keys per chunk: a lane holds the chunk's keys / 2 fp32 scores and keys / 4 words of P. All 128 at once took 122
     // registers, two 256-thread blocks per SM. By ptxas -v (CUDA 11.8, sm_90, the three variants in one kernel under
     // __launch_bounds__(256, 3), i.e. ≤ 80 registers): 32 in the whole-tile variants and 16 in the general one (its
-    // bounds checks) fit without spills; 64 without the bias spilled 24 bytes, 32 in the general variant 32.
+    // bounds checks) fit without spills; 64 without the bias spilled 24 bytes, 32 in the general variant 32. The H200
+    // machine's nvcc (CUDA 13) spills 24 bytes with these chunks; the forward still went from 245 to 184 µs a layer.
     constexpr int keys = Full ? 32 : 16;
     for (int tile0 = 0; tile0 < tiles; tile0 += keys / 8)  // block-uniform: every warp runs the same chunks
     {
@@ -546,13 +547,14 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
 }
 
 // At most 80 registers, so that three blocks of 8 warps share an SM: all 128 keys' scores at once took 122 registers,
-// two blocks per SM (ptxas -v, sm_90); the online softmax over chunks of keys is what makes room.
-extern "C" __global__ void __launch_bounds__(256, 3) attention_mma_fwd_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
-                                                  const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr, pe_bf16* z,
-                                                  float* lse, long long t, long long s, long long heads, long long q_b,
-                                                  long long q_h, long long q_t, long long k_b, long long k_h, long long k_t,
-                                                  long long v_b, long long v_h, long long v_t, long long m_b, long long m_t,
-                                                  long long m_s, long long rel_zero, double scale, double p)
+// two blocks per SM (ptxas -v, sm_90); the online softmax over chunks of keys is what makes room (CUDA 13's ptxas
+// spills 24 bytes at this bound; measured faster all the same: examples/results/gpu/tc-default-h200).
+extern "C" __global__ void __launch_bounds__(256, 3)
+    attention_mma_fwd_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes, const pe_bf16* mask,
+                           const pe_bf16* rel, const long long* seed_ptr, pe_bf16* z, float* lse, long long t, long long s,
+                           long long heads, long long q_b, long long q_h, long long q_t, long long k_b, long long k_h,
+                           long long k_t, long long v_b, long long v_h, long long v_t, long long m_b, long long m_t,
+                           long long m_s, long long rel_zero, double scale, double p)
 {
     const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero};
     pe_mma_attention_fwd(q, k, v, slopes, mask, rel, seed_ptr, z, lse, a, (float)scale, (float)p);
@@ -560,13 +562,13 @@ extern "C" __global__ void __launch_bounds__(256, 3) attention_mma_fwd_bf16(cons
 
 // At most 128 registers, so that two blocks of 8 warps share an SM: ptxas gave it 140 unbounded, one block per SM
 // (bench/probe/ncu_attention.sh on an H200).
-extern "C" __global__ void __launch_bounds__(256, 2) attention_mma_bwd_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
-                                                  const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr,
-                                                  const pe_bf16* z, const pe_bf16* dz, const float* lse, pe_bf16* dq, pe_bf16* dk,
-                                                  pe_bf16* dv, float* drel, long long t, long long s, long long heads,
-                                                  long long q_b, long long q_h, long long q_t, long long k_b, long long k_h,
-                                                  long long k_t, long long v_b, long long v_h, long long v_t, long long m_b,
-                                                  long long m_t, long long m_s, long long rel_zero, double scale, double p)
+extern "C" __global__ void __launch_bounds__(256, 2)
+    attention_mma_bwd_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes, const pe_bf16* mask,
+                           const pe_bf16* rel, const long long* seed_ptr, const pe_bf16* z, const pe_bf16* dz,
+                           const float* lse, pe_bf16* dq, pe_bf16* dk, pe_bf16* dv, float* drel, long long t, long long s,
+                           long long heads, long long q_b, long long q_h, long long q_t, long long k_b, long long k_h,
+                           long long k_t, long long v_b, long long v_h, long long v_t, long long m_b, long long m_t,
+                           long long m_s, long long rel_zero, double scale, double p)
 {
     const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero};
     pe_mma_attention_bwd(q, k, v, slopes, mask, rel, seed_ptr, z, dz, lse, dq, dk, dv, drel, a, (float)scale, (float)p);

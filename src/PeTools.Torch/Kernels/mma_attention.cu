@@ -181,20 +181,15 @@ struct pe_mma_dropout
 __device__ __forceinline__ pe_mma_dropout pe_mma_dropout_of(const long long* seed_ptr, long long bh, float p, int s_len)
 {
     const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
-    return pe_mma_dropout{p > 0.0f, key ^ (key >> 16), (unsigned int)((double)p * 4294967296.0), s_len,
+    return pe_mma_dropout{p > 0.0f, key ^ (key >> 16), pe_keep_threshold(p), s_len,
                           p > 0.0f ? 1.0f / (1.0f - p) : 1.0f};
 }
 
 // pe_keep(key, i·S + j, threshold), whether weight (i, j) is kept, with the hash's first step taken once per block: on
-// x = index ^ key, x ^= x >> 16 gives index ^ key ^ (key >> 16), as index = i·S + j < 2^14. The later steps must stay
-// pe_hash32's (the dropout cases compare the bits with DropoutHash.cs).
+// x = index ^ key, x ^= x >> 16 gives index ^ key ^ (key >> 16), as index = i·S + j < 2^14; the rest is pe_hash32's mix.
 __device__ __forceinline__ bool pe_mma_keep(const pe_mma_dropout& drop, int i, int j)
 {
-    unsigned int x = ((unsigned int)(i * drop.s_len + j) ^ drop.mixed_key) * 0x7feb352du;
-    x ^= x >> 15;
-    x *= 0x846ca68bu;
-    x ^= x >> 16;
-    return x >= drop.threshold;
+    return pe_hash32_mix((unsigned int)(i * drop.s_len + j) ^ drop.mixed_key) >= drop.threshold;
 }
 
 // Which variant of the score loops a block runs (uniform over the block, so every warp still runs the same products and

@@ -63,10 +63,10 @@ __device__ __forceinline__ void pe_pack16(pe_vec16& v, const float* f, const pe_
 // Dropout bits shared by every kernel that drops (small_attention.cu, residual_dropout.cu) and reproduced on the host
 // by DropoutHash.cs for the oracles: a block of up to 2^16 decisions gets one 32-bit key of (seed, block index), and
 // each decision one hash of its index in the block.
-__device__ __forceinline__ unsigned int pe_hash32(unsigned int x)
+// pe_hash32 after its first step, x ^= x >> 16: apart so that a kernel which can take that step once for many inputs
+// (mma_attention.cu's pe_mma_keep) runs the same mix.
+__device__ __forceinline__ unsigned int pe_hash32_mix(unsigned int x)
 {
-    // "lowbias32" (C. Wellons' hash-prospector): a full-avalanche 32-bit mix, two multiplies.
-    x ^= x >> 16;
     x *= 0x7feb352du;
     x ^= x >> 15;
     x *= 0x846ca68bu;
@@ -74,12 +74,18 @@ __device__ __forceinline__ unsigned int pe_hash32(unsigned int x)
     return x;
 }
 
+// "lowbias32" (C. Wellons' hash-prospector): a full-avalanche 32-bit mix, two multiplies.
+__device__ __forceinline__ unsigned int pe_hash32(unsigned int x) { return pe_hash32_mix(x ^ (x >> 16)); }
+
 // The key of block `block` (attention: b·H + h, its weights indexed i·S + j < 2^14; residual dropout: element >> 16).
 // Indices below 2^32 are distinct inputs to a bijection. True keeps the value.
 __device__ __forceinline__ unsigned int pe_block_key(unsigned long long seed, unsigned long long block)
 {
     return pe_hash32((unsigned int)seed ^ pe_hash32((unsigned int)block + (unsigned int)(seed >> 32)));
 }
+
+// pe_keep's threshold for dropout probability p: p·2^32 (DropoutHash.Threshold on the host).
+__device__ __forceinline__ unsigned int pe_keep_threshold(double p) { return (unsigned int)(p * 4294967296.0); }
 
 __device__ __forceinline__ bool pe_keep(unsigned int key, unsigned int index, unsigned int threshold)
 {

@@ -30,7 +30,7 @@ __device__ __forceinline__ void pe_residual_dropout(const T* x, const T* y, cons
     constexpr unsigned int lanes = 16 / sizeof(T);
     const unsigned long long first = ((unsigned long long)blockIdx.x * blockDim.x + threadIdx.x) * lanes;
     if (first >= (unsigned long long)n) return;
-    const unsigned int threshold = (unsigned int)(p * 4294967296.0);
+    const unsigned int threshold = pe_keep_threshold(p);
     const float scale = p > 0.0 ? (float)(1.0 / (1.0 - p)) : 1.0f;
     // The block key costs two hashes and each decision one: computed per element, the keys made the kernel compute-bound
     // (37 µs a call against about 17 µs of memory traffic at the paper's size on an H200).

@@ -85,9 +85,9 @@ struct pe_shared_rotary
     long long q_b, q_t, k_b, k_t;
 };
 
-// Rotary-half rows a block needs: all of them with the rotary half, one (unused) without, so the plain kernels keep
-// their shared memory.
-#define PE_ROTARY_ROWS(rotary) ((rotary) ? PE_ATTENTION_MAX_LEN : 1)
+// Rows a block stages when `needed`, else one (unused): the plain kernels keep their shared memory without the rotary
+// half's rows, and a backward kernel that runs one pass keeps only that pass's arrays.
+#define PE_STAGED_ROWS(needed) ((needed) ? PE_ATTENTION_MAX_LEN : 1)
 
 // Row r of a (·, 16) operand at base + r·row_stride into fp32 registers, times factor.
 template <typename T>
@@ -109,7 +109,7 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
 {
     __shared__ pe_float4 ks[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
     __shared__ pe_float4 vs[PE_ATTENTION_MAX_LEN][PE_ATTENTION_QUADS];
-    __shared__ pe_float4 krs[PE_ROTARY_ROWS(Rotary)][PE_ATTENTION_QUADS];
+    __shared__ pe_float4 krs[PE_STAGED_ROWS(Rotary)][PE_ATTENTION_QUADS];
     __shared__ float key_bias[PE_ATTENTION_MAX_LEN];
     __shared__ float rel_s[2 * PE_ATTENTION_MAX_LEN - 1];
     const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads;
@@ -121,7 +121,7 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
     __syncthreads();
     if (i >= t) return;  // past the last barrier
     const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
-    const unsigned int threshold = (unsigned int)((double)p * 4294967296.0);
+    const unsigned int threshold = pe_keep_threshold(p);
     const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
     const float qk_scale = scale * PE_LOG2E;
     pe_float4 qi[PE_ATTENTION_QUADS], qri[PE_ATTENTION_QUADS], acc[PE_ATTENTION_QUADS];
@@ -177,9 +177,6 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
 #define PE_PASS_KEYS 2
 #define PE_PASS_BOTH 3
 
-// Rows a block stages when `needed`, else one (unused): a kernel that runs one pass keeps only its shared arrays.
-#define PE_STAGED_ROWS(needed) ((needed) ? PE_ATTENTION_MAX_LEN : 1)
-
 // Grid (B·H), block ≥ max(T, S) threads. Query pass: thread i owns query row i (dq); key pass: thread j owns key row
 // j (dk, dv). A thread's own row lives in registers; the rows it loops over are staged in shared memory and read by
 // the whole warp at once (a broadcast, 128 bits per load); a kernel running one pass reads its threads' own rows from
@@ -234,7 +231,7 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
     const pe_attention_bias bias = pe_bias_setup(key_bias, rel_s, slopes, mask, rel, a, b, h);
     __syncthreads();
     const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
-    const unsigned int threshold = (unsigned int)((double)p * 4294967296.0);
+    const unsigned int threshold = pe_keep_threshold(p);
     const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
 
     if (queries && r < t)  // dq_i = scale · Σ_j dS_ij k_j

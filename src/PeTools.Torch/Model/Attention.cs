@@ -86,9 +86,8 @@ public abstract class Attention : nn.Module
         // An ALiBi bias is computed inside the attention kernel where it fits, and a relative table read there, instead of
         // an (H, T, S) tensor; attention without a PE bias takes the same kernel. Any other bias goes to the tensor paths.
         // The PE is asked for slopes or a table only when some kernel switch could take this call.
-        var launcher = (Kernels.WantsAttentionKernel(q.dtype, relativeTable: true) || Kernels.WantsTensorCoreAttention(q.dtype))
-                       && Path == AttentionPath.Fused && !logits.HasHooks
-                       && !pattern.HasHooks && (mask is null || mask.dtype == q.dtype) ? Kernels.LauncherFor(q.device) : null;
+        var launcher = KernelLauncher(Kernels.WantsAttentionKernel(q.dtype, relativeTable: true) || Kernels.WantsTensorCoreAttention(q.dtype),
+                                      q, mask);
         var slopes = launcher is null ? null : positional.DistanceSlopes(q.device);
         var relative = launcher is null || slopes is not null ? null : positional.RelativeTable();
         var bias = slopes is null && relative is null ? positional.LogitBias(q.shape[2], k.shape[2], q.device) : null;
@@ -116,9 +115,7 @@ public abstract class Attention : nn.Module
     /// </summary>
     protected Tensor AttendSharedRotary(Tensor qContent, Tensor kContent, Tensor v, Tensor qRotary, Tensor kRotary, Tensor? bias, Tensor? mask)
     {
-        var launcher = bias is null && Kernels.Attention && Path == AttentionPath.Fused
-                       && !logits.HasHooks && !pattern.HasHooks && (mask is null || mask.dtype == qContent.dtype)
-            ? Kernels.LauncherFor(qContent.device) : null;
+        var launcher = KernelLauncher(bias is null && Kernels.Attention, qContent, mask);
         var rotary = new PeTools.Torch.Kernels.FusedSmallAttention.SharedRotary(qRotary, kRotary);
         if (launcher is not null && PeTools.Torch.Kernels.FusedSmallAttention.FitsSharedRotary(qContent, kContent, v, rotary, mask, launcher))
             return z.call(PeTools.Torch.Kernels.FusedSmallAttention.Apply(qContent, kContent, v, null, null, mask, training ? dropout : 0.0,
@@ -128,6 +125,12 @@ public abstract class Attention : nn.Module
         var k = cat([kContent, kRotary.expand(b, h, kRotary.shape[2], kRotary.shape[3])], dim: -1);   // (B, H, S, 2dh)
         return Attend(q, k, v, bias, mask);
     }
+
+    /// <summary>Where a run-time attention kernel may run for queries q and this mask, when one is wanted: on the fused path,
+    /// with no hook watching logits or pattern (the kernels never form them), a mask in q's dtype; else null.</summary>
+    private PeTools.Torch.Kernels.IKernelLauncher? KernelLauncher(bool wanted, Tensor q, Tensor? mask) =>
+        wanted && Path == AttentionPath.Fused && !logits.HasHooks && !pattern.HasHooks && (mask is null || mask.dtype == q.dtype)
+            ? Kernels.LauncherFor(q.device) : null;
 
     /// <summary>The same with the PE's bias (H, T, S) given as a tensor, or null.</summary>
     protected Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask)

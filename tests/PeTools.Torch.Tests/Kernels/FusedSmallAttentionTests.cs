@@ -91,13 +91,7 @@ public class FusedSmallAttentionTests
     {
         // Given one fp32 MLA model with RoPE on its shared rotary half (16-dim heads; Standard: padded sequences)
         using var scope = NewDisposeScope();
-        var config = Tiny.Config("rope", arch) with { DModel = 32, Heads = 2, Attention = AttentionKind.Mla, DCompress = 24 };
-        manual_seed(13);
-        var model = Tiny.Model(config, float64: false);
-        var launcher = new CountingLauncher(KernelEmulator.Instance);
-        model.KernelLauncher = launcher;
-        var lengths = tensor(new long[] { 16, 11, 6 }).unsqueeze(1);                                   // (B, 1)
-        var tokens = Tiny.Tokens(3, 16, seed: 13).masked_fill(arange(16).unsqueeze(0).ge(lengths), config.PadId);
+        var (model, launcher, tokens) = PaddedModel("rope", arch, seed: 13, AttentionKind.Mla);
 
         // When it runs forward and backward with the rotary half read apart in the kernels and concatenated in libtorch
         model.eval();
@@ -183,12 +177,13 @@ public class FusedSmallAttentionTests
         }
     }
 
-    /// <summary>An fp32 model with 16-dim heads (d_model 32, 2 heads), initialised from <paramref name="seed"/>, on a
-    /// counting emulated launcher, and 3 sequences of 16 tokens right-padded to lengths 16, 11 and 6 (the padding matters
-    /// in the Standard architecture).</summary>
-    private static (PeTools.Torch.Model.Transformer Model, CountingLauncher Launcher, Tensor Tokens) PaddedModel(string pe, Architecture arch, long seed)
+    /// <summary>An fp32 model with 16-dim heads (d_model 32, 2 heads; MLA: d_c 24), initialised from <paramref name="seed"/>,
+    /// on a counting emulated launcher, and 3 sequences of 16 tokens right-padded to lengths 16, 11 and 6 (the padding
+    /// matters in the Standard architecture).</summary>
+    private static (PeTools.Torch.Model.Transformer Model, CountingLauncher Launcher, Tensor Tokens) PaddedModel(string pe, Architecture arch, long seed,
+        AttentionKind attention = AttentionKind.Mha)
     {
-        var config = Tiny.Config(pe, arch) with { DModel = 32, Heads = 2 };
+        var config = Tiny.Config(pe, arch) with { DModel = 32, Heads = 2, Attention = attention, DCompress = 24 };
         manual_seed(seed);
         var model = Tiny.Model(config, float64: false);
         var launcher = new CountingLauncher(KernelEmulator.Instance);

@@ -8,7 +8,7 @@ namespace PeTools.Torch.Kernels;
 /// softmax(scale·q·kᵀ − m_h·|i − j| + B_h[j − i] + mask)·v with dropout on the weights, for T, S ≤ 128 and 16-dim heads,
 /// in run-time kernels (<c>small_attention.cu</c>) beside its oracle, the composite matmul-softmax-matmul with the same
 /// bias. The ALiBi slopes m_h and the learned relative table B (the relative PE's, with its gradient) are each
-/// optional. Why:
+/// optional; the mask may take a gradient (a logit bias shared by the heads: MLA's rotary logits). Why:
 /// libtorch's scaled_dot_product_attention has no ALiBi form, and with the bias as an (H, T, S) tensor it ran 2.3× slower
 /// than without one on an H200 (BENCHMARKS.md, "Where the GPU time goes"); here the bias is one multiply per logit.
 /// Dropout bits come from a hash of a seed that libtorch draws on the device (no host synchronisation), so forward and
@@ -19,11 +19,6 @@ public static class FusedSmallAttention
 {
     private const string ForwardStem = "small_attention_fwd_d16", BackwardStem = "small_attention_bwd_d16";
 
-    /// <summary>The scalar kernels with MLA's shared rotary half (<see cref="SharedRotary"/>); the backward in two kernels,
-    /// the query-major pass and the key-major pass, launched with the same arguments.</summary>
-    private const string RotaryForwardStem = "small_attention_rotary_fwd_d16";
-    private static readonly string[] RotaryBackwardStems = ["small_attention_rotary_bwd_queries_d16", "small_attention_rotary_bwd_keys_d16"];
-
     /// <summary>The tensor-core kernels (<c>mma_attention.cu</c>, bf16 only): same arguments, same results.</summary>
     private const string TensorCoreForwardStem = "attention_mma_fwd", TensorCoreBackwardStem = "attention_mma_bwd";
 
@@ -32,7 +27,8 @@ public static class FusedSmallAttention
 
     /// <summary>True when q (B, H, T, 16), k and v (B, H, S, 16), the slopes (H, fp32), the relative table (2·L − 1, H)
     /// in q's dtype with L ≥ T, S (row L − 1 is offset 0) and the additive mask (B|1, 1, T|1, S) can take this path on
-    /// <paramref name="launcher"/>.</summary>
+    /// <paramref name="launcher"/>. A mask that requires grad gets its gradient from the scalar kernels (the sum over
+    /// heads of dS, in fp32).</summary>
     public static bool Fits(Tensor q, Tensor k, Tensor v, Tensor? slopes, Tensor? relative, Tensor? mask, IKernelLauncher launcher)
     {
         if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4) return false;
@@ -47,27 +43,8 @@ public static class FusedSmallAttention
                                      || !OnDeviceOf(relative, q))) return false;
         if (slopes is not null && (slopes.dtype != ScalarType.Float32 || slopes.numel() != h || !slopes.is_contiguous() || !OnDeviceOf(slopes, q))) return false;
         if (mask is not null && (mask.dtype != q.dtype || mask.dim() != 4 || mask.shape[1] != 1 || mask.shape[0] is not 1 && mask.shape[0] != b
-                                 || mask.shape[2] is not 1 && mask.shape[2] != t || mask.shape[3] != s || mask.requires_grad)) return false;
+                                 || mask.shape[2] is not 1 && mask.shape[2] != t || mask.shape[3] != s || !OnDeviceOf(mask, q))) return false;
         return true;
-    }
-
-    /// <summary>
-    /// MLA's decoupled rotary half, one for all heads (<see cref="Model.DecoupledRopeAttention"/>): the logits become
-    /// (q_i·k_j + q_r,i·k_r,j)/√32, i.e. attention over q = [q; q_r] and k = [k; k_r], without building those (B, H, T, 32)
-    /// concatenations or reducing their gradients over the expanded heads. Queries (B, 1, T, 16), Keys (B, 1, S, 16),
-    /// each differentiable, their last dim contiguous.
-    /// </summary>
-    public sealed record SharedRotary(Tensor Queries, Tensor Keys);
-
-    /// <summary>True when the call fits <see cref="Fits"/> without a PE bias and <paramref name="rotary"/> is one
-    /// (B, 1, T|S, 16) pair in q's dtype and place.</summary>
-    public static bool FitsSharedRotary(Tensor q, Tensor k, Tensor v, SharedRotary rotary, Tensor? mask, IKernelLauncher launcher)
-    {
-        if (!Fits(q, k, v, null, null, mask, launcher) || !RotaryBackwardStems.All(stem => launcher.Has(KernelName.Of(stem, q.dtype)))) return false;
-        static bool Shared(Tensor r, Tensor like) =>
-            r.dim() == 4 && r.shape[0] == like.shape[0] && r.shape[1] == 1 && r.shape[2] == like.shape[2] && r.shape[3] == HeadDim
-            && r.stride(3) == 1 && r.dtype == like.dtype && OnDeviceOf(r, like);
-        return Shared(rotary.Queries, q) && Shared(rotary.Keys, k);
     }
 
     /// <summary>True when the call also fits the tensor-core kernels: bf16, and every row of q, k and v 16-byte aligned
@@ -82,24 +59,24 @@ public static class FusedSmallAttention
     /// <summary>
     /// z (B, H, T, 16) (a view of a contiguous (B, T, H, 16)), differentiable once in q, k and v. seed: the dropout seed,
     /// an int64 (1) on q's device; null draws one there from libtorch's generator (no host synchronisation).
-    /// tensorCores: the tensor-core kernels, where <see cref="FitsTensorCores"/> (else the scalar ones). rotary: MLA's
-    /// shared rotary half, where <see cref="FitsSharedRotary"/> (scalar kernels only; scale 1/√32).
+    /// tensorCores: the tensor-core kernels, where <see cref="FitsTensorCores"/> and the mask takes no gradient (else the
+    /// scalar ones). scale: the logits' factor on q·k, 1/√16 unless given (MLA: 1/√32, its rotary half in the mask).
     /// </summary>
     public static Tensor Apply(Tensor q, Tensor k, Tensor v, Tensor? slopes, Tensor? relative, Tensor? mask, double dropout,
-                               IKernelLauncher launcher, Tensor? seed = null, bool tensorCores = false, SharedRotary? rotary = null)
+                               IKernelLauncher launcher, Tensor? seed = null, bool tensorCores = false, double? scale = null)
     {
         seed ??= dropout > 0 ? randint(0, long.MaxValue, [1], dtype: int64, device: q.device) : null;
-        var settings = new Settings(slopes, mask, seed, dropout, 1.0 / Math.Sqrt(rotary is null ? HeadDim : 2 * HeadDim), launcher,
-            rotary is null && tensorCores && FitsTensorCores(q, k, v, launcher));
-        var (qr, kr) = (rotary?.Queries, rotary?.Keys);
-        bool graph = is_grad_enabled() && new[] { q, k, v, relative, qr, kr }.Any(t => t?.requires_grad == true);
+        bool graph = is_grad_enabled() && new[] { q, k, v, relative, mask }.Any(t => t?.requires_grad == true);
+        bool maskGradient = graph && mask?.requires_grad == true;
+        var settings = new Settings(slopes, mask, seed, dropout, scale ?? 1.0 / Math.Sqrt(HeadDim), launcher,
+            !maskGradient && tensorCores && FitsTensorCores(q, k, v, launcher));
         if (!graph)
         {
-            var (z, lse) = Forward(q, k, v, relative, qr, kr, settings);
+            var (z, lse) = Forward(q, k, v, relative, settings);
             lse.Dispose();
             return z.transpose(1, 2);
         }
-        return AttentionFunction.apply(q, k, v, relative, qr!, kr!, settings).transpose(1, 2); // (B, H, T, 16)
+        return AttentionFunction.apply(q, k, v, relative, maskGradient ? mask : null, settings).transpose(1, 2); // (B, H, T, 16)
     }
 
     /// <summary>
@@ -150,31 +127,27 @@ public static class FusedSmallAttention
         return new KernelGrid((uint)(q.shape[0] * q.shape[1]), 1, (uint)threads);
     }
 
-    /// <summary>The rotary kernels' trailing stride arguments: q_r's and k_r's batch and position strides.</summary>
-    private static long[] RotaryStrides(Tensor qr, Tensor kr) => [qr.stride(0), qr.stride(2), kr.stride(0), kr.stride(2)];
-
     /// <summary>z (B, T, H, 16) contiguous and the log2 softmax denominators (B, H, T) fp32.</summary>
-    private static (Tensor Z, Tensor Lse) Forward(Tensor q, Tensor k, Tensor v, Tensor? relative, Tensor? qr, Tensor? kr, Settings s)
+    private static (Tensor Z, Tensor Lse) Forward(Tensor q, Tensor k, Tensor v, Tensor? relative, Settings s)
     {
         long b = q.shape[0], h = q.shape[1], t = q.shape[2];
         var z = empty([b, t, h, HeadDim], dtype: q.dtype, device: q.device);
         var lse = empty([b, h, t], dtype: ScalarType.Float32, device: q.device);
         long[] args = [TensorPointer.Of(q), TensorPointer.Of(k), TensorPointer.Of(v), Pointer(s.Slopes), Pointer(s.Mask), Pointer(relative),
                        Pointer(s.Seed), TensorPointer.Of(z), TensorPointer.Of(lse), .. Shape(q, k, v, s.Mask), RelativeZero(relative),
-                       BitConverter.DoubleToInt64Bits(s.Scale), BitConverter.DoubleToInt64Bits(s.Dropout),
-                       .. qr is null || kr is null ? [] : (long[])[TensorPointer.Of(qr), TensorPointer.Of(kr), .. RotaryStrides(qr, kr)]];
-        var stem = qr is not null ? RotaryForwardStem : s.TensorCores ? TensorCoreForwardStem : ForwardStem;
+                       BitConverter.DoubleToInt64Bits(s.Scale), BitConverter.DoubleToInt64Bits(s.Dropout)];
+        var stem = s.TensorCores ? TensorCoreForwardStem : ForwardStem;
         s.Launcher.Launch(KernelName.Of(stem, q.dtype), Grid(q, k, s.TensorCores), args);
         return (z, lse);
     }
 
     /// <summary>What backward needs, owned here (detached from any dispose scope) and released by backward.</summary>
-    private sealed record Saved(Tensor Q, Tensor K, Tensor V, Tensor? Relative, Tensor? QR, Tensor? KR, Tensor Z, Tensor Lse,
+    private sealed record Saved(Tensor Q, Tensor K, Tensor V, Tensor? Relative, bool MaskGradient, Tensor Z, Tensor Lse,
                                 Settings Settings) : IDisposable
     {
         public void Dispose()
         {
-            foreach (var t in new[] { Q, K, V, Relative, QR, KR, Z, Lse, Settings.Slopes, Settings.Mask, Settings.Seed }) t?.Dispose();
+            foreach (var t in new[] { Q, K, V, Relative, Z, Lse, Settings.Slopes, Settings.Mask, Settings.Seed }) t?.Dispose();
         }
     }
 
@@ -186,12 +159,12 @@ public static class FusedSmallAttention
 
         public override Tensor forward(AutogradContext ctx, params object[] vars)
         {
-            var (q, k, v, relative, qr, kr) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor?)vars[3], (Tensor?)vars[4], (Tensor?)vars[5]);
-            var settings = (Settings)vars[6];
-            var (z, lse) = Forward(q, k, v, relative, qr, kr, settings);
+            var (q, k, v, relative, gradientMask) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor?)vars[3], (Tensor?)vars[4]);
+            var settings = (Settings)vars[5];
+            var (z, lse) = Forward(q, k, v, relative, settings);
             static Tensor? Own(Tensor? t) => t?.alias().DetachFromDisposeScope();
             var owned = settings with { Slopes = Own(settings.Slopes), Mask = Own(settings.Mask), Seed = Own(settings.Seed) };
-            ctx.save_data(nameof(Saved), new Saved(Own(q)!, Own(k)!, Own(v)!, Own(relative), Own(qr), Own(kr), Own(z)!,
+            ctx.save_data(nameof(Saved), new Saved(Own(q)!, Own(k)!, Own(v)!, Own(relative), gradientMask is not null, Own(z)!,
                 lse.DetachFromDisposeScope(), owned));
             return z;                                                                          // (B, T, H, 16)
         }
@@ -201,9 +174,8 @@ public static class FusedSmallAttention
             HandOff.ReleasePrevious();
             using var saved = (Saved)ctx.get_data(nameof(Saved));
             var (q, k, v, relative, s) = (saved.Q, saved.K, saved.V, saved.Relative, saved.Settings);
-            var (qr, kr) = (saved.QR, saved.KR);
             Tensor dq, dk, dv;
-            Tensor? dRelative = null, dqr = null, dkr = null;
+            Tensor? dRelative = null, dMask = null;
             using (var scope = NewDisposeScope()) // the autograd engine's thread has none of its own
             {
                 var dz = grad.contiguous();                                                    // (B, T, H, 16)
@@ -213,29 +185,26 @@ public static class FusedSmallAttention
                 var dvOut = empty([b, length, h, HeadDim], dtype: q.dtype, device: q.device);
                 // The table's gradient: fp32 sums over every (batch, head) block, added atomically (order varies).
                 var dRelativeOut = relative is null ? null : zeros(relative.shape, dtype: ScalarType.Float32, device: q.device);
-                // The rotary half's gradients: each head's share in fp32, summed over heads below.
-                var dqrOut = qr is null ? null : empty([b, t, h, HeadDim], dtype: ScalarType.Float32, device: q.device);
-                var dkrOut = kr is null ? null : empty([b, length, h, HeadDim], dtype: ScalarType.Float32, device: q.device);
+                // The mask's gradient (scalar kernels only): fp32, contiguous in its shape, the heads' dS added atomically.
+                var dMaskOut = saved.MaskGradient ? zeros(s.Mask!.shape, dtype: ScalarType.Float32, device: q.device) : null;
                 long[] args = [TensorPointer.Of(q), TensorPointer.Of(k), TensorPointer.Of(v), Pointer(s.Slopes), Pointer(s.Mask), Pointer(relative),
                                Pointer(s.Seed), TensorPointer.Of(saved.Z), TensorPointer.Of(dz), TensorPointer.Of(saved.Lse),
                                TensorPointer.Of(dqOut), TensorPointer.Of(dkOut), TensorPointer.Of(dvOut), Pointer(dRelativeOut),
                                .. Shape(q, k, v, s.Mask), RelativeZero(relative),
                                BitConverter.DoubleToInt64Bits(s.Scale), BitConverter.DoubleToInt64Bits(s.Dropout),
-                               .. qr is null || kr is null ? [] : (long[])[TensorPointer.Of(qr), TensorPointer.Of(kr), Pointer(dqrOut),
-                                                                           Pointer(dkrOut), .. RotaryStrides(qr, kr)]];
-                string[] stems = qr is not null ? RotaryBackwardStems : [s.TensorCores ? TensorCoreBackwardStem : BackwardStem];
-                foreach (var stem in stems) s.Launcher.Launch(KernelName.Of(stem, q.dtype), Grid(q, k, s.TensorCores), args);
-                dqr = dqrOut?.sum(2).to(q.dtype).view(qr!.shape).DetachFromDisposeScope();       // (B, 1, T, 16)
-                dkr = dkrOut?.sum(2).to(q.dtype).view(kr!.shape).DetachFromDisposeScope();       // (B, 1, S, 16)
+                               .. s.TensorCores ? [] : (long[])[Pointer(dMaskOut)]];
+                var stem = s.TensorCores ? TensorCoreBackwardStem : BackwardStem;
+                s.Launcher.Launch(KernelName.Of(stem, q.dtype), Grid(q, k, s.TensorCores), args);
+                dMask = dMaskOut?.to(s.Mask!.dtype).DetachFromDisposeScope();                     // (B|1, 1, T|1, S)
                 dRelative = dRelativeOut?.to(relative!.dtype).DetachFromDisposeScope();              // (2·L − 1, H)
                 dq = dqOut.transpose(1, 2).DetachFromDisposeScope();                           // (B, H, T, 16)
                 dk = dkOut.transpose(1, 2).DetachFromDisposeScope();                           // (B, H, S, 16)
                 dv = dvOut.transpose(1, 2).DetachFromDisposeScope();
             }
             grad.Dispose();
-            // One slot per forward argument: the table's and the rotary half's are null without them, the settings take none.
+            // One slot per forward argument: the table's and the mask's are null without them, the settings take none.
             Tensor Hand(Tensor? g) => g is null ? null! : HandOff.Hand(g);
-            return [HandOff.Hand(dq), HandOff.Hand(dk), HandOff.Hand(dv), Hand(dRelative), Hand(dqr), Hand(dkr), null!];
+            return [HandOff.Hand(dq), HandOff.Hand(dk), HandOff.Hand(dv), Hand(dRelative), Hand(dMask), null!];
         }
     }
 }

@@ -11,8 +11,9 @@ namespace PeTools.Torch.Kernels;
 /// upstream gradient. Cases: ALiBi slopes alone; slopes with a key-padding mask (broadcast over queries) and ragged
 /// lengths; dropout; the longest sequence the kernels take; no slopes (attention without a PE bias: NoPE, RoPE), padded; a causal and padding mask (B, 1, T, S), which the kernels
 /// read per query; a learned relative table (the relative PE's, longer than the sequence) with padding and dropout,
-/// whose gradient is compared too; MLA's shared rotary half (<see cref="FusedSmallAttention.SharedRotary"/>) with
-/// padding and dropout, against the composite over the concatenated 32-dim rows, its two gradients compared too; lengths
+/// whose gradient is compared too; MLA's shared rotary half with padding and dropout, its logits q_r·k_rᵀ one
+/// (B, 1, T, S) mask that takes a gradient, against the composite over the concatenated 32-dim rows, the gradients of
+/// q_r and k_r compared too; lengths
 /// of whole 16-row tiles, with and without a bias (the tensor-core kernels' variants without bounds checks). q is a
 /// transposed view and k, v slices of one wider tensor, as the model hands them. <c>pe-train check</c> runs it on CUDA, the tests on the CPU emulation.
 /// </summary>
@@ -21,7 +22,7 @@ public static class FusedSmallAttentionCheck
     public sealed record Case(string Name, long Batch, long Heads, long Length, bool Padding, double Dropout, bool Slopes = true, bool Causal = false,
                               bool Relative = false, bool Rotary = false)
     {
-        /// <summary>Whether the tensor-core kernels take this case (they have no rotary half).</summary>
+        /// <summary>Whether the tensor-core kernels take this case (they return no mask gradient, which the rotary half needs).</summary>
         public bool TensorCores => !Rotary;
     }
 
@@ -85,15 +86,23 @@ public static class FusedSmallAttentionCheck
             var tableLeaf = table0?.to(device).clone().requires_grad_();
             var qrLeaf = qr0?.to(device).clone().requires_grad_();
             var krLeaf = kr0?.to(device).clone().requires_grad_();
-            var rotary = qrLeaf is null || krLeaf is null ? null
-                : new FusedSmallAttention.SharedRotary(qrLeaf.unsqueeze(1), krLeaf.narrow(-1, dh, dh).unsqueeze(1));   // (B, 1, T|S, dh)
+            // The rotary half as the model hands it: q_r (B, 1, T, dh), k_r (B, 1, S, dh) a slice of a wider tensor.
+            var (qr, kr) = (qrLeaf?.unsqueeze(1), krLeaf?.narrow(-1, dh, dh).unsqueeze(1));
             Tensor z;
             if (kernel)
             {
-                if (!FusedSmallAttention.Fits(q, k, v, slopes, tableLeaf, mask, launcher)) return null;
-                if (tensorCores && (rotary is not null || !FusedSmallAttention.FitsTensorCores(q, k, v, launcher))) return null;
-                if (rotary is not null && !FusedSmallAttention.FitsSharedRotary(q, k, v, rotary, mask, launcher)) return null;
-                z = FusedSmallAttention.Apply(q, k, v, slopes, tableLeaf, mask, c.Dropout, launcher, seed, tensorCores, rotary)
+                // The rotary logits q_r·k_rᵀ/√(2·dh), shared by the heads, join the mask and take its gradient.
+                var additive = mask;
+                double? scale = null;
+                if (qr is not null && kr is not null)
+                {
+                    scale = 1.0 / Math.Sqrt(2 * dh);
+                    var logits = qr.mul(scale.Value).matmul(kr.transpose(-2, -1));                 // (B, 1, T, S)
+                    additive = mask is null ? logits : logits + mask;
+                }
+                if (!FusedSmallAttention.Fits(q, k, v, slopes, tableLeaf, additive, launcher)) return null;
+                if (tensorCores && (additive?.requires_grad == true || !FusedSmallAttention.FitsTensorCores(q, k, v, launcher))) return null;
+                z = FusedSmallAttention.Apply(q, k, v, slopes, tableLeaf, additive, c.Dropout, launcher, seed, tensorCores, scale)
                     .to(ScalarType.Float32);
             }
             else
@@ -101,10 +110,10 @@ public static class FusedSmallAttentionCheck
                 var (qf, kf, vf) = (q.to(ScalarType.Float32), k.to(ScalarType.Float32), v.to(ScalarType.Float32));
                 var distance = arange(t, dtype: ScalarType.Float32, device: device).unsqueeze(1)
                     .sub(arange(t, dtype: ScalarType.Float32, device: device).unsqueeze(0)).abs();           // (T, S)
-                if (rotary is not null)                                                    // q = [q; q_r], k = [k; k_r], 2·dh wide
+                if (qr is not null && kr is not null)                                      // q = [q; q_r], k = [k; k_r], 2·dh wide
                 {
-                    qf = cat([qf, rotary.Queries.to(ScalarType.Float32).expand(b, h, t, dh)], -1);
-                    kf = cat([kf, rotary.Keys.to(ScalarType.Float32).expand(b, h, t, dh)], -1);
+                    qf = cat([qf, qr.to(ScalarType.Float32).expand(b, h, t, dh)], -1);
+                    kf = cat([kf, kr.to(ScalarType.Float32).expand(b, h, t, dh)], -1);
                 }
                 var scores = qf.matmul(kf.transpose(-2, -1)).div(Math.Sqrt(qf.shape[^1]));
                 if (slopes is not null) scores = scores - slopes.view(-1, 1, 1) * distance;

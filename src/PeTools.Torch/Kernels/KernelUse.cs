@@ -24,9 +24,9 @@ public sealed class KernelUse
     public bool ResidualDropout { get; set; }
 
     /// <summary>Attention with an ALiBi bias (<see cref="Positional.PositionalEncoding.DistanceSlopes"/>) or with no PE bias,
-    /// MLA's with its shared rotary half read apart (<see cref="FusedSmallAttention.SharedRotary"/>), in
-    /// <see cref="FusedSmallAttention"/> where it fits, in any precision; false: scaled_dot_product_attention (with
-    /// the bias as a tensor; MLA's over the concatenated halves), the oracle.</summary>
+    /// MLA's with its shared rotary logits as a mask that takes a gradient, in <see cref="FusedSmallAttention"/> where it
+    /// fits, in any precision; false: scaled_dot_product_attention (with the bias as a tensor; MLA's over the
+    /// concatenated halves), the oracle.</summary>
     public bool Attention { get; set; }
 
     /// <summary>The same, only where attention is computed in fp32: there libtorch has neither its flash nor its cuDNN

@@ -106,20 +106,25 @@ public abstract class Attention : nn.Module
 
     /// <summary>
     /// MLA (<see cref="DecoupledRopeAttention"/>): attention over q = [qContent; qRotary] and k = [kContent; kRotary], the
-    /// rotary halves (B, 1, T|S, dh) shared by every head, with the PE's bias (H, T, S) or null. Where the scalar attention
-    /// kernel is wanted in every precision (<see cref="PeTools.Torch.Kernels.KernelUse.Attention"/>, not the fp32-only
-    /// switch) and fits (<see cref="PeTools.Torch.Kernels.FusedSmallAttention.FitsSharedRotary"/>), it reads the halves
-    /// apart; else the (B, H, T|S, 2·dh) concatenations go to the tensor paths, the oracle. Why not by default in fp32 as
-    /// for MHA: the kernel's cost grows with the 32-dim logits and the rotary gradients, and on an H200 the fp32 MLA step
-    /// took 61.4 ms with it against 56.0 ms through libtorch's memory-efficient kernel (BENCHMARKS.md).
+    /// rotary halves (B, 1, T|S, dh) shared by every head, with the PE's bias (H, T, S) or null. One pair for all heads
+    /// makes the rotary logits q_r·k_rᵀ one (B, 1, T, S) product, the same for every head: where the scalar attention
+    /// kernel is wanted for this dtype and fits, they go to it as a mask that takes a gradient (added to the padding
+    /// mask), and the content heads stay 16 dims wide. Else the (B, H, T|S, 2·dh) concatenations go to the tensor paths,
+    /// the oracle. Why: through the concatenations libtorch's memory-efficient kernel took 21.4 of a 56.0 ms fp32 step
+    /// on an H200, and building and reducing them 2.3 more (BENCHMARKS.md).
     /// </summary>
     protected Tensor AttendSharedRotary(Tensor qContent, Tensor kContent, Tensor v, Tensor qRotary, Tensor kRotary, Tensor? bias, Tensor? mask)
     {
-        var launcher = KernelLauncher(bias is null && Kernels.Attention, qContent, mask);
-        var rotary = new PeTools.Torch.Kernels.FusedSmallAttention.SharedRotary(qRotary, kRotary);
-        if (launcher is not null && PeTools.Torch.Kernels.FusedSmallAttention.FitsSharedRotary(qContent, kContent, v, rotary, mask, launcher))
-            return z.call(PeTools.Torch.Kernels.FusedSmallAttention.Apply(qContent, kContent, v, null, null, mask, training ? dropout : 0.0,
-                launcher, rotary: rotary));
+        double scale = 1.0 / Math.Sqrt(qContent.shape[^1] + qRotary.shape[^1]);                    // 1/√(2·dh), as over [q; q_r]
+        var launcher = KernelLauncher(bias is null && Kernels.WantsAttentionKernel(qContent.dtype, relativeTable: false), qContent, mask);
+        if (launcher is not null)
+        {
+            var rotaryLogits = qRotary.mul(scale).matmul(kRotary.transpose(-2, -1));           // (B, 1, T, S)
+            var additive = mask is null ? rotaryLogits : rotaryLogits + mask;                  // (B, 1, T, S)
+            if (PeTools.Torch.Kernels.FusedSmallAttention.Fits(qContent, kContent, v, null, null, additive, launcher))
+                return z.call(PeTools.Torch.Kernels.FusedSmallAttention.Apply(qContent, kContent, v, null, null, additive,
+                    training ? dropout : 0.0, launcher, scale: scale));
+        }
         long b = qContent.shape[0], h = qContent.shape[1];
         var q = cat([qContent, qRotary.expand(b, h, qRotary.shape[2], qRotary.shape[3])], dim: -1);   // (B, H, T, 2dh)
         var k = cat([kContent, kRotary.expand(b, h, kRotary.shape[2], kRotary.shape[3])], dim: -1);   // (B, H, S, 2dh)

@@ -42,6 +42,8 @@ public static class FusedSmallAttentionCheck
         new("whole-tiles-no-bias", 1, 3, 32, false, 0, Slopes: false),
         new("whole-tiles-causal-padded-dropout", 2, 2, 48, true, 0.1, Causal: true),
         new("whole-tiles-relative-padded-dropout", 2, 2, 32, true, 0.2, Slopes: false, Relative: true),
+        // MLA's rotary logits at a length whose mask rows the kernels read 16 bytes at a time (S a multiple of 8).
+        new("mla-rotary-whole-tiles-dropout", 2, 3, 64, false, 0.1, Slopes: false, Rotary: true),
     ];
 
     /// <summary>The largest relative difference of z, dq, dk and dv: max |kernel − oracle| / max |oracle|, per tensor.

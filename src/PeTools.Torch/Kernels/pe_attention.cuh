@@ -28,17 +28,53 @@ struct pe_attention_bias
     const float* rel;       // shared, T + S − 1 entries, or null
     int t;
     bool per_query;         // the mask has a query dim: read it below
+    bool rows16;            // ... and its rows read 16 bytes at a time (pe_mask_keys): contiguous, S and strides
+                            // multiples of 8, 16-byte aligned
     long long mask_row;     // element offset of mask row (b, i = 0)
     long long m_t, m_s;
 };
 
-template <typename T>
-__device__ __forceinline__ float pe_bias(const pe_attention_bias& bias, const T* mask, int i, int j)
+// The bias of logit (i, j) without a per-query mask's term (pe_bias adds it; pe_mask_keys reads it for 8 keys).
+__device__ __forceinline__ float pe_bias_shared(const pe_attention_bias& bias, int i, int j)
 {
     float out = fmaf(bias.neg_slope, fabsf((float)(i - j)), bias.key_bias[j]);
     if (bias.rel != nullptr) out += bias.rel[j - i + bias.t - 1];
+    return out;
+}
+
+template <typename T>
+__device__ __forceinline__ float pe_bias(const pe_attention_bias& bias, const T* mask, int i, int j)
+{
+    float out = pe_bias_shared(bias, i, j);
     if (bias.per_query) out = fmaf(pe_load(mask + bias.mask_row + i * bias.m_t + j * bias.m_s), PE_LOG2E, out);
     return out;
+}
+
+// Keys per pe_mask_keys call: 16 bytes of bf16, 32 of fp32.
+#define PE_MASK_KEYS 8
+
+// The per-query mask's terms of logits (i, j0 .. j0 + 7) in log2 units (0 past S, and without such a mask). A thread
+// that owns query row i reads along its row, the warp's threads 32 rows apart: read element by element, every load of
+// the warp touches 32 sectors, so where the rows allow it they are read 16 bytes at a time (a quarter or an eighth
+// of the loads). MLA's shared rotary logits are such a mask.
+template <typename T>
+__device__ __forceinline__ void pe_mask_keys(const pe_attention_bias& bias, const T* mask, int i, int j0, int s_len, float* out)
+{
+    if (!bias.per_query)
+    {
+        for (int u = 0; u < PE_MASK_KEYS; u++) out[u] = 0.0f;
+        return;
+    }
+    const T* row = mask + bias.mask_row + i * bias.m_t;
+    if (bias.rows16)
+    {
+        constexpr int per16 = 16 / (int)sizeof(T);
+        for (int w = 0; w < PE_MASK_KEYS / per16; w++)
+            pe_unpack16(*reinterpret_cast<const pe_vec16*>(row + j0 + w * per16), out + w * per16, row);
+        for (int u = 0; u < PE_MASK_KEYS; u++) out[u] *= PE_LOG2E;
+        return;
+    }
+    for (int u = 0; u < PE_MASK_KEYS; u++) out[u] = j0 + u < s_len ? pe_load(row + (j0 + u) * bias.m_s) * PE_LOG2E : 0.0f;
 }
 
 // Shared key_bias for batch b (threads j < S), head h's slice of the relative table rel (2·max_len − 1, H) when
@@ -54,7 +90,10 @@ __device__ __forceinline__ pe_attention_bias pe_bias_setup(float* key_bias, floa
         for (int r = threadIdx.x; r < (int)(a.t + a.s - 1); r += blockDim.x)
             rel_s[r] = pe_load(rel + (a.rel_zero - (a.t - 1) + r) * a.heads + h) * PE_LOG2E;
     const float slope = slopes != nullptr ? slopes[h] : 0.0f;
-    return pe_attention_bias{-slope * PE_LOG2E, key_bias, rel != nullptr ? rel_s : nullptr, (int)a.t, per_query, b * a.m_b, a.m_t, a.m_s};
+    const bool rows16 = per_query && a.m_s == 1 && a.s % PE_MASK_KEYS == 0 && a.m_t % 8 == 0 && a.m_b % 8 == 0
+                        && (unsigned long long)mask % 16 == 0;
+    return pe_attention_bias{-slope * PE_LOG2E, key_bias, rel != nullptr ? rel_s : nullptr, (int)a.t, per_query, rows16, b * a.m_b,
+                             a.m_t, a.m_s};
 }
 
 

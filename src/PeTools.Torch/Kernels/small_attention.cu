@@ -81,8 +81,9 @@ __device__ __forceinline__ void pe_load_row(pe_float4* out, const T* row, float 
                            pe_load(row + 4 * g + 3) * factor};
 }
 
-// Keys per step of the forward's online softmax: one rescale of the accumulator per chunk instead of per key.
-#define PE_ATTENTION_CHUNK 8
+// Keys per step of the forward's online softmax: one rescale of the accumulator per chunk instead of per key; one
+// pe_mask_keys read.
+#define PE_ATTENTION_CHUNK PE_MASK_KEYS
 
 // Grid (B·H), block ≥ T threads: thread i owns query row i.
 template <typename T>
@@ -111,7 +112,8 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
     const unsigned int row = (unsigned int)(i * s_len);
     for (int j0 = 0; j0 < s_len; j0 += PE_ATTENTION_CHUNK)
     {
-        float sc[PE_ATTENTION_CHUNK];
+        float sc[PE_ATTENTION_CHUNK], mask_ij[PE_ATTENTION_CHUNK];
+        pe_mask_keys(bias, mask, i, j0, s_len, mask_ij);
         float chunk_max = -PE_INFINITY;
         for (int u = 0; u < PE_ATTENTION_CHUNK; u++)
         {
@@ -119,7 +121,7 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
             float sj = -PE_INFINITY;
             if (j < s_len)
             {
-                sj = pe_bias(bias, mask, i, j);
+                sj = pe_bias_shared(bias, i, j) + mask_ij[u];
                 for (int g = 0; g < PE_ATTENTION_QUADS; g++) sj = pe_dot4(qi[g], ks[j][g], sj);
             }
             sc[u] = sj;
@@ -200,18 +202,24 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
         }
         const float lse_i = lses[i], d_i = ds[i];
         const unsigned int row = (unsigned int)(i * s_len);
-        for (int j = 0; j < s_len; j++)
+        for (int j0 = 0; j0 < s_len; j0 += PE_MASK_KEYS)
         {
-            float sj = pe_bias(bias, mask, i, j), dp = 0.0f;
-            for (int g = 0; g < PE_ATTENTION_QUADS; g++)
+            float mask_ij[PE_MASK_KEYS];
+            pe_mask_keys(bias, mask, i, j0, s_len, mask_ij);
+            for (int u = 0; u < PE_MASK_KEYS && j0 + u < s_len; u++)
             {
-                sj = pe_dot4(qi[g], ks[j][g], sj);
-                dp = pe_dot4(dzi[g], vs[j][g], dp);
+                const int j = j0 + u;
+                float sj = pe_bias_shared(bias, i, j) + mask_ij[u], dp = 0.0f;
+                for (int g = 0; g < PE_ATTENTION_QUADS; g++)
+                {
+                    sj = pe_dot4(qi[g], ks[j][g], sj);
+                    dp = pe_dot4(dzi[g], vs[j][g], dp);
+                }
+                const float prob = exp2f(sj - lse_i);
+                if (p > 0.0f) dp = pe_keep(key, row + (unsigned int)j, threshold) ? dp * keep_scale : 0.0f;
+                const float dscore = prob * (dp - d_i);
+                for (int g = 0; g < PE_ATTENTION_QUADS; g++) pe_axpy4(dscore, ks[j][g], acc[g]);
             }
-            const float prob = exp2f(sj - lse_i);
-            if (p > 0.0f) dp = pe_keep(key, row + (unsigned int)j, threshold) ? dp * keep_scale : 0.0f;
-            const float dscore = prob * (dp - d_i);
-            for (int g = 0; g < PE_ATTENTION_QUADS; g++) pe_axpy4(dscore, ks[j][g], acc[g]);
         }
         pe_store_row(dq + ((b * a.t + i) * a.heads + h) * PE_ATTENTION_DIM, acc, scale);
     }

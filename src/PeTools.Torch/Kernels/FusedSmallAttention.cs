@@ -47,6 +47,29 @@ public static class FusedSmallAttention
         return true;
     }
 
+    /// <summary>
+    /// A logit bias shared by the heads, (B, 1, T, S), laid out as the scalar kernels read it fastest: Mask with its
+    /// query dim contiguous (the forward and the backward's query pass read it by query rows, a warp's threads 32 rows
+    /// apart), the differentiable one; Rows the same values row-major for the key pass, without a gradient.
+    /// </summary>
+    public sealed record SharedLogits(Tensor Mask, Tensor Rows);
+
+    /// <summary>
+    /// MLA's rotary logits scale·q_r·k_rᵀ (+ the padding mask) for q_r (B, 1, T, dh) and k_r (B, 1, S, dh), one pair for
+    /// every head (<see cref="Model.DecoupledRopeAttention"/>), as <see cref="SharedLogits"/>: two small products, each
+    /// (B, T, S), instead of (B, H, T|S, 2·dh) concatenations.
+    /// </summary>
+    public static SharedLogits RotaryLogits(Tensor queries, Tensor keys, double scale, Tensor? mask)
+    {
+        var scaled = queries.mul(scale);
+        var byKeys = keys.matmul(scaled.transpose(-2, -1));                                   // (B, 1, S, T)
+        if (mask is not null) byKeys = byKeys + mask.transpose(-2, -1);
+        var differentiable = byKeys.transpose(-2, -1);                                        // (B, 1, T, S), query dim contiguous
+        using var _ = no_grad();
+        var rows = scaled.matmul(keys.transpose(-2, -1));                                     // (B, 1, T, S)
+        return new(differentiable, mask is null ? rows : rows + mask);
+    }
+
     /// <summary>True when the call also fits the tensor-core kernels: bf16, and every row of q, k and v 16-byte aligned
     /// (their b, h and t strides multiples of 8 elements, their first elements 16-byte aligned), as the model's
     /// projections, slices of the fused K/V projection and rotated q, k leave them.</summary>
@@ -61,15 +84,20 @@ public static class FusedSmallAttention
     /// an int64 (1) on q's device; null draws one there from libtorch's generator (no host synchronisation).
     /// tensorCores: the tensor-core kernels, where <see cref="FitsTensorCores"/> and the mask takes no gradient (else the
     /// scalar ones). scale: the logits' factor on q·k, 1/√16 unless given (MLA: 1/√32, its rotary half in the mask).
+    /// maskRows: the mask's values row-major (<see cref="SharedLogits"/>), read by the scalar backward's key pass.
     /// </summary>
     public static Tensor Apply(Tensor q, Tensor k, Tensor v, Tensor? slopes, Tensor? relative, Tensor? mask, double dropout,
-                               IKernelLauncher launcher, Tensor? seed = null, bool tensorCores = false, double? scale = null)
+                               IKernelLauncher launcher, Tensor? seed = null, bool tensorCores = false, double? scale = null,
+                               Tensor? maskRows = null)
     {
+        if (maskRows is not null && (mask is null || !maskRows.shape.SequenceEqual(mask.shape) || !maskRows.is_contiguous()
+                                     || maskRows.dtype != mask.dtype || !OnDeviceOf(maskRows, mask)))
+            throw new ArgumentException("maskRows: the mask's shape, dtype and device, contiguous", nameof(maskRows));
         seed ??= dropout > 0 ? randint(0, long.MaxValue, [1], dtype: int64, device: q.device) : null;
         bool graph = is_grad_enabled() && new[] { q, k, v, relative, mask }.Any(t => t?.requires_grad == true);
         bool maskGradient = graph && mask?.requires_grad == true;
         var settings = new Settings(slopes, mask, seed, dropout, scale ?? 1.0 / Math.Sqrt(HeadDim), launcher,
-            !maskGradient && tensorCores && FitsTensorCores(q, k, v, launcher));
+            !maskGradient && tensorCores && FitsTensorCores(q, k, v, launcher), maskRows);
         if (!graph)
         {
             var (z, lse) = Forward(q, k, v, relative, settings);
@@ -97,7 +125,7 @@ public static class FusedSmallAttention
 
     /// <summary>What one call uses besides q, k, v: no gradient flows to these.</summary>
     internal sealed record Settings(Tensor? Slopes, Tensor? Mask, Tensor? Seed, double Dropout, double Scale, IKernelLauncher Launcher,
-                                    bool TensorCores = false);
+                                    bool TensorCores = false, Tensor? MaskRows = null);
 
     private static long[] Shape(Tensor q, Tensor k, Tensor v, Tensor? mask)
     {
@@ -147,7 +175,7 @@ public static class FusedSmallAttention
     {
         public void Dispose()
         {
-            foreach (var t in new[] { Q, K, V, Relative, Z, Lse, Settings.Slopes, Settings.Mask, Settings.Seed }) t?.Dispose();
+            foreach (var t in new[] { Q, K, V, Relative, Z, Lse, Settings.Slopes, Settings.Mask, Settings.MaskRows, Settings.Seed }) t?.Dispose();
         }
     }
 
@@ -163,7 +191,10 @@ public static class FusedSmallAttention
             var settings = (Settings)vars[5];
             var (z, lse) = Forward(q, k, v, relative, settings);
             static Tensor? Own(Tensor? t) => t?.alias().DetachFromDisposeScope();
-            var owned = settings with { Slopes = Own(settings.Slopes), Mask = Own(settings.Mask), Seed = Own(settings.Seed) };
+            var owned = settings with
+            {
+                Slopes = Own(settings.Slopes), Mask = Own(settings.Mask), MaskRows = Own(settings.MaskRows), Seed = Own(settings.Seed),
+            };
             ctx.save_data(nameof(Saved), new Saved(Own(q)!, Own(k)!, Own(v)!, Own(relative), gradientMask is not null, Own(z)!,
                 lse.DetachFromDisposeScope(), owned));
             return z;                                                                          // (B, T, H, 16)
@@ -192,7 +223,7 @@ public static class FusedSmallAttention
                                TensorPointer.Of(dqOut), TensorPointer.Of(dkOut), TensorPointer.Of(dvOut), Pointer(dRelativeOut),
                                .. Shape(q, k, v, s.Mask), RelativeZero(relative),
                                BitConverter.DoubleToInt64Bits(s.Scale), BitConverter.DoubleToInt64Bits(s.Dropout),
-                               .. s.TensorCores ? [] : (long[])[Pointer(dMaskOut)]];
+                               .. s.TensorCores ? [] : (long[])[Pointer(dMaskOut), Pointer(s.MaskRows)]];
                 var stem = s.TensorCores ? TensorCoreBackwardStem : BackwardStem;
                 s.Launcher.Launch(KernelName.Of(stem, q.dtype), Grid(q, k, s.TensorCores), args);
                 dMask = dMaskOut?.to(s.Mask!.dtype).DetachFromDisposeScope();                     // (B|1, 1, T|1, S)

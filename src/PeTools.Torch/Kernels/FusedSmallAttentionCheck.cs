@@ -42,7 +42,7 @@ public static class FusedSmallAttentionCheck
         new("whole-tiles-no-bias", 1, 3, 32, false, 0, Slopes: false),
         new("whole-tiles-causal-padded-dropout", 2, 2, 48, true, 0.1, Causal: true),
         new("whole-tiles-relative-padded-dropout", 2, 2, 32, true, 0.2, Slopes: false, Relative: true),
-        // MLA's rotary logits at a length whose mask rows the kernels read 16 bytes at a time (S a multiple of 8).
+        // MLA's rotary logits at whole-tile lengths (no padding: a mask without a broadcast dim).
         new("mla-rotary-whole-tiles-dropout", 2, 3, 64, false, 0.1, Slopes: false, Rotary: true),
     ];
 
@@ -94,17 +94,12 @@ public static class FusedSmallAttentionCheck
             if (kernel)
             {
                 // The rotary logits q_r·k_rᵀ/√(2·dh), shared by the heads, join the mask and take its gradient.
-                var additive = mask;
-                double? scale = null;
-                if (qr is not null && kr is not null)
-                {
-                    scale = 1.0 / Math.Sqrt(2 * dh);
-                    var logits = qr.mul(scale.Value).matmul(kr.transpose(-2, -1));                 // (B, 1, T, S)
-                    additive = mask is null ? logits : logits + mask;
-                }
+                double? scale = qr is null ? null : 1.0 / Math.Sqrt(2 * dh);
+                var logits = qr is null || kr is null ? null : FusedSmallAttention.RotaryLogits(qr, kr, scale!.Value, mask);
+                var additive = logits?.Mask ?? mask;
                 if (!FusedSmallAttention.Fits(q, k, v, slopes, tableLeaf, additive, launcher)) return null;
                 if (tensorCores && (additive?.requires_grad == true || !FusedSmallAttention.FitsTensorCores(q, k, v, launcher))) return null;
-                z = FusedSmallAttention.Apply(q, k, v, slopes, tableLeaf, additive, c.Dropout, launcher, seed, tensorCores, scale)
+                z = FusedSmallAttention.Apply(q, k, v, slopes, tableLeaf, additive, c.Dropout, launcher, seed, tensorCores, scale, logits?.Rows)
                     .to(ScalarType.Float32);
             }
             else

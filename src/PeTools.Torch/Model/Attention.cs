@@ -119,11 +119,10 @@ public abstract class Attention : nn.Module
         var launcher = KernelLauncher(bias is null && Kernels.WantsAttentionKernel(qContent.dtype, relativeTable: false), qContent, mask);
         if (launcher is not null)
         {
-            var rotaryLogits = qRotary.mul(scale).matmul(kRotary.transpose(-2, -1));           // (B, 1, T, S)
-            var additive = mask is null ? rotaryLogits : rotaryLogits + mask;                  // (B, 1, T, S)
-            if (PeTools.Torch.Kernels.FusedSmallAttention.Fits(qContent, kContent, v, null, null, additive, launcher))
-                return z.call(PeTools.Torch.Kernels.FusedSmallAttention.Apply(qContent, kContent, v, null, null, additive,
-                    training ? dropout : 0.0, launcher, scale: scale));
+            var logits = PeTools.Torch.Kernels.FusedSmallAttention.RotaryLogits(qRotary, kRotary, scale, mask);   // (B, 1, T, S)
+            if (PeTools.Torch.Kernels.FusedSmallAttention.Fits(qContent, kContent, v, null, null, logits.Mask, launcher))
+                return z.call(PeTools.Torch.Kernels.FusedSmallAttention.Apply(qContent, kContent, v, null, null, logits.Mask,
+                    training ? dropout : 0.0, launcher, scale: scale, maskRows: logits.Rows));
         }
         long b = qContent.shape[0], h = qContent.shape[1];
         var q = cat([qContent, qRotary.expand(b, h, qRotary.shape[2], qRotary.shape[3])], dim: -1);   // (B, H, T, 2dh)

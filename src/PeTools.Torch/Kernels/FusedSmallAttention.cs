@@ -193,7 +193,10 @@ public static class FusedSmallAttention
             static Tensor? Own(Tensor? t) => t?.alias().DetachFromDisposeScope();
             var owned = settings with
             {
-                Slopes = Own(settings.Slopes), Mask = Own(settings.Mask), MaskRows = Own(settings.MaskRows), Seed = Own(settings.Seed),
+                Slopes = Own(settings.Slopes),
+                Mask = Own(settings.Mask),
+                MaskRows = Own(settings.MaskRows),
+                Seed = Own(settings.Seed),
             };
             ctx.save_data(nameof(Saved), new Saved(Own(q)!, Own(k)!, Own(v)!, Own(relative), gradientMask is not null, Own(z)!,
                 lse.DetachFromDisposeScope(), owned));

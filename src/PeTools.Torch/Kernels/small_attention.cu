@@ -113,10 +113,13 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
     for (int g = 0; g < PE_ATTENTION_QUADS; g++) acc[g] = pe_float4{0.0f, 0.0f, 0.0f, 0.0f};
     float m = -PE_INFINITY, l = 0.0f;
     const unsigned int row = (unsigned int)(i * s_len);
+    float mask_next[PE_ATTENTION_CHUNK];  // the next chunk's mask terms, read while this chunk computes
+    pe_mask_keys(bias, mask, i, 0, s_len, mask_next);
     for (int j0 = 0; j0 < s_len; j0 += PE_ATTENTION_CHUNK)
     {
         float sc[PE_ATTENTION_CHUNK], mask_ij[PE_ATTENTION_CHUNK];
-        pe_mask_keys(bias, mask, i, j0, s_len, mask_ij);
+        for (int u = 0; u < PE_ATTENTION_CHUNK; u++) mask_ij[u] = mask_next[u];
+        if (j0 + PE_ATTENTION_CHUNK < s_len) pe_mask_keys(bias, mask, i, j0 + PE_ATTENTION_CHUNK, s_len, mask_next);
         float chunk_max = -PE_INFINITY;
         for (int u = 0; u < PE_ATTENTION_CHUNK; u++)
         {
@@ -205,10 +208,13 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
         }
         const float lse_i = lses[i], d_i = ds[i];
         const unsigned int row = (unsigned int)(i * s_len);
+        float mask_next[PE_MASK_KEYS];
+        pe_mask_keys(bias, mask, i, 0, s_len, mask_next);
         for (int j0 = 0; j0 < s_len; j0 += PE_MASK_KEYS)
         {
             float mask_ij[PE_MASK_KEYS];
-            pe_mask_keys(bias, mask, i, j0, s_len, mask_ij);
+            for (int u = 0; u < PE_MASK_KEYS; u++) mask_ij[u] = mask_next[u];
+            if (j0 + PE_MASK_KEYS < s_len) pe_mask_keys(bias, mask, i, j0 + PE_MASK_KEYS, s_len, mask_next);
             for (int u = 0; u < PE_MASK_KEYS && j0 + u < s_len; u++)
             {
                 const int j = j0 + u;
@@ -248,32 +254,41 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
             key_bias_view.m_s = 1;
         }
         const T* key_mask = mask_rows != nullptr ? mask_rows : mask;
-        for (int i = 0; i < t; i++)
+        float mask_next[PE_MASK_KEYS];
+        pe_mask_queries(key_bias_view, key_mask, 0, j, t, mask_next);
+        for (int i0 = 0; i0 < t; i0 += PE_MASK_KEYS)
         {
-            float si = pe_bias(key_bias_view, key_mask, i, j), dp = 0.0f;
-            for (int g = 0; g < PE_ATTENTION_QUADS; g++)
+            float mask_ij[PE_MASK_KEYS];
+            for (int u = 0; u < PE_MASK_KEYS; u++) mask_ij[u] = mask_next[u];
+            if (i0 + PE_MASK_KEYS < t) pe_mask_queries(key_bias_view, key_mask, i0 + PE_MASK_KEYS, j, t, mask_next);
+            for (int u = 0; u < PE_MASK_KEYS && i0 + u < t; u++)
             {
-                si = pe_dot4(qs[i][g], kj[g], si);
-                dp = pe_dot4(dzs[i][g], vj[g], dp);
+                const int i = i0 + u;
+                float si = pe_bias_shared(bias, i, j) + mask_ij[u], dp = 0.0f;
+                for (int g = 0; g < PE_ATTENTION_QUADS; g++)
+                {
+                    si = pe_dot4(qs[i][g], kj[g], si);
+                    dp = pe_dot4(dzs[i][g], vj[g], dp);
+                }
+                const float prob = exp2f(si - lses[i]);
+                float kept = prob;
+                if (p > 0.0f)
+                {
+                    const bool keep = pe_keep(key, (unsigned int)(i * s_len + j), threshold);
+                    kept = keep ? prob * keep_scale : 0.0f;
+                    dp = keep ? dp * keep_scale : 0.0f;
+                }
+                const float dscore = prob * (dp - ds[i]);
+                for (int g = 0; g < PE_ATTENTION_QUADS; g++)
+                {
+                    pe_axpy4(kept, dzs[i][g], dv_acc[g]);
+                    pe_axpy4(dscore, qs[i][g], dk_acc[g]);
+                }
+                // d B_h[j − i] = Σ dS_ij: the threads of a warp hold distinct j, so distinct offsets at each i.
+                if (drel != nullptr) atomicAdd(&drel_s[j - i + t - 1], dscore);
+                // d mask_ij = Σ_h dS_ij: a warp's adds are 32 consecutive floats of one row, the heads' blocks add to the same.
+                if (dmask_j != nullptr) atomicAdd(dmask_j + i * dmask_i, dscore);
             }
-            const float prob = exp2f(si - lses[i]);
-            float kept = prob;
-            if (p > 0.0f)
-            {
-                const bool keep = pe_keep(key, (unsigned int)(i * s_len + j), threshold);
-                kept = keep ? prob * keep_scale : 0.0f;
-                dp = keep ? dp * keep_scale : 0.0f;
-            }
-            const float dscore = prob * (dp - ds[i]);
-            for (int g = 0; g < PE_ATTENTION_QUADS; g++)
-            {
-                pe_axpy4(kept, dzs[i][g], dv_acc[g]);
-                pe_axpy4(dscore, qs[i][g], dk_acc[g]);
-            }
-            // d B_h[j − i] = Σ dS_ij: the threads of a warp hold distinct j, so distinct offsets at each i.
-            if (drel != nullptr) atomicAdd(&drel_s[j - i + t - 1], dscore);
-            // d mask_ij = Σ_h dS_ij: a warp's adds are 32 consecutive floats of one row, the heads' blocks add to the same.
-            if (dmask_j != nullptr) atomicAdd(dmask_j + i * dmask_i, dscore);
         }
         // qs holds q·scale·log2 e: dk = scale · Σ dS·q = Σ dS·qs / log2 e.
         pe_store_row(dk + ((b * a.s + j) * a.heads + h) * PE_ATTENTION_DIM, dk_acc, 1.0f / PE_LOG2E);

@@ -254,11 +254,19 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
             key_bias_view.m_s = 1;
         }
         const T* key_mask = mask_rows != nullptr ? mask_rows : mask;
-        // One query at a time, its mask term read in the iteration: reading 8 ahead as the query pass does took this
-        // kernel from 128 to 158 registers (three blocks per SM instead of four) and NoPE's backward from 11.2 to 12.4 ms.
+        // A per-query mask's terms read two queries ahead, one register each: reading 8 ahead as the query pass does took
+        // this kernel from 128 to 158 registers (three blocks per SM instead of four) and NoPE's backward from 11.2 to
+        // 12.4 ms a step; reading in the iteration left the warps waiting on the load (Nsight Compute, MLA fp32).
+        const T* mask_col = key_mask + key_bias_view.mask_row + j * key_bias_view.m_s;
+        const bool mask_read = key_bias_view.per_query;
+        float mask_ahead1 = mask_read ? pe_load(mask_col) : 0.0f;
+        float mask_ahead2 = mask_read && t > 1 ? pe_load(mask_col + key_bias_view.m_t) : 0.0f;
         for (int i = 0; i < t; i++)
         {
-            float si = pe_bias(key_bias_view, key_mask, i, j), dp = 0.0f;
+            const float mask_ij = mask_ahead1;
+            mask_ahead1 = mask_ahead2;
+            if (mask_read && i + 2 < t) mask_ahead2 = pe_load(mask_col + (i + 2) * key_bias_view.m_t);
+            float si = fmaf(mask_ij, PE_LOG2E, pe_bias_shared(bias, i, j)), dp = 0.0f;
             for (int g = 0; g < PE_ATTENTION_QUADS; g++)
             {
                 si = pe_dot4(qs[i][g], kj[g], si);

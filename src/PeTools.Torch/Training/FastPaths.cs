@@ -86,7 +86,8 @@ public enum FastPaths
     /// <summary><see cref="AttentionKernel"/> only where attention is computed in fp32 (<see cref="Kernels.KernelUse.AttentionFp32"/>):
     /// libtorch's flash and cuDNN attention take bf16/fp16 only, so in fp32 it runs the memory-efficient kernel, itself
     /// scalar. In <see cref="Default"/>: fp32 step at the paper config on an H200, same process (BENCHMARKS.md): NoPE
-    /// 57.0 → 50.3 ms, ALiBi 58.4 → 50.3, RoPE 58.0 → 51.4, relative 61.5 → 51.3 (its table read in the kernel).
+    /// 57.0 → 50.3 ms, ALiBi 58.4 → 50.3, RoPE 58.0 → 51.4, relative 61.5 → 51.3 (its table read in the kernel); MLA,
+    /// its shared rotary logits a mask with a gradient, 56.0 → 50.5 (a later session).
     /// <c>--fast-paths no-attn-kernel-fp32</c> times the step without it.</summary>
     AttentionKernelFp32 = 4096,
 

@@ -23,9 +23,9 @@
 // coalesced atomic add per score. A per-query mask is read by query rows (forward, query pass: a warp's threads hold
 // 32 rows) and by key rows (key pass): given with its query dim contiguous (m_t = 1) plus a row-major copy mask_rows
 // for the key pass, every read is coalesced (Nsight Compute on the H200, MLA fp32: the row-major mask alone kept the
-// forward's L1 pipe 87% busy, 1.07 ms a layer against NoPE's 0.66). MLA's decoupled rotary half is one (q_r, k_r) pair for all heads
-// (DecoupledRopeAttention.cs): its logits q_r,i·k_r,j are one (B, 1, T, S) product, handed here as such a mask, and the
-// 16-dim content heads keep this kernel instead of (B, H, T, 32) concatenations through libtorch.
+// forward's L1 pipe 87% busy, 1.07 ms a layer against NoPE's 0.66). MLA's decoupled rotary half is one (q_r, k_r) pair
+// for all heads (DecoupledRopeAttention.cs): its logits q_r,i·k_r,j are one (B, 1, T, S) product, handed here as such a
+// mask, and the 16-dim content heads keep this kernel instead of (B, H, T, 32) concatenations through libtorch.
 
 #include "pe_attention.cuh"
 

@@ -50,7 +50,8 @@ public static class FusedSmallAttention
     /// <summary>
     /// A logit bias shared by the heads, (B, 1, T, S), laid out as the scalar kernels read it fastest: Mask with its
     /// query dim contiguous (the forward and the backward's query pass read it by query rows, a warp's threads 32 rows
-    /// apart), the differentiable one; Rows the same values row-major for the key pass, without a gradient.
+    /// apart), the differentiable one; Rows the same logits row-major for the key pass, without a gradient (a product of
+    /// their own, so equal up to its summation order).
     /// </summary>
     public sealed record SharedLogits(Tensor Mask, Tensor Rows);
 

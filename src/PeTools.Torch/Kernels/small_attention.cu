@@ -242,30 +242,23 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
             vj[g] = vs[j][g];
             dk_acc[g] = dv_acc[g] = pe_float4{0.0f, 0.0f, 0.0f, 0.0f};
         }
-        // dmask is contiguous in the mask's shape: a row per (b, i) where the mask has those dims, else shared.
-        float* dmask_j = dmask == nullptr ? nullptr : dmask + (a.m_b != 0 ? b * (a.m_t != 0 ? a.t : 1) * a.s : 0) + j;
-        const long long dmask_i = a.m_t != 0 ? a.s : 0;
-        // The mask as this pass reads it: the row-major copy where there is one (a warp's threads read one row).
-        pe_attention_bias key_bias_view = bias;
-        if (mask_rows != nullptr)
-        {
-            key_bias_view.mask_row = a.m_b != 0 ? b * a.t * a.s : 0;
-            key_bias_view.m_t = a.s;
-            key_bias_view.m_s = 1;
-        }
-        const T* key_mask = mask_rows != nullptr ? mask_rows : mask;
-        // A per-query mask's terms read two queries ahead, one register each: reading 8 ahead as the query pass does took
-        // this kernel from 128 to 158 registers (three blocks per SM instead of four) and NoPE's backward from 11.2 to
-        // 12.4 ms a step; reading in the iteration left the warps waiting on the load (Nsight Compute, MLA fp32).
-        const T* mask_col = key_mask + key_bias_view.mask_row + j * key_bias_view.m_s;
-        const bool mask_read = key_bias_view.per_query;
+        // dmask and mask_rows are contiguous in the mask's shape: a row per (b, i) where the mask has those dims, else shared.
+        const long long packed_j = (a.m_b != 0 ? b * (a.m_t != 0 ? a.t : 1) * a.s : 0) + j, packed_i = a.m_t != 0 ? a.s : 0;
+        float* dmask_j = dmask == nullptr ? nullptr : dmask + packed_j;
+        // A per-query mask's terms, from the row-major copy where there is one (a warp's threads read one row), read two
+        // queries ahead, one register each: reading 8 ahead as the query pass does took this kernel from 128 to 158
+        // registers (three blocks per SM instead of four) and NoPE's backward from 11.2 to 12.4 ms a step; reading in the
+        // iteration left the warps waiting on the load (Nsight Compute, MLA fp32).
+        const T* mask_col = mask_rows != nullptr ? mask_rows + packed_j : mask + bias.mask_row + j * bias.m_s;
+        const long long mask_i = mask_rows != nullptr ? packed_i : bias.m_t;
+        const bool mask_read = bias.per_query;
         float mask_ahead1 = mask_read ? pe_load(mask_col) : 0.0f;
-        float mask_ahead2 = mask_read && t > 1 ? pe_load(mask_col + key_bias_view.m_t) : 0.0f;
+        float mask_ahead2 = mask_read && t > 1 ? pe_load(mask_col + mask_i) : 0.0f;
         for (int i = 0; i < t; i++)
         {
             const float mask_ij = mask_ahead1;
             mask_ahead1 = mask_ahead2;
-            if (mask_read && i + 2 < t) mask_ahead2 = pe_load(mask_col + (i + 2) * key_bias_view.m_t);
+            if (mask_read && i + 2 < t) mask_ahead2 = pe_load(mask_col + (i + 2) * mask_i);
             float si = fmaf(mask_ij, PE_LOG2E, pe_bias_shared(bias, i, j)), dp = 0.0f;
             for (int g = 0; g < PE_ATTENTION_QUADS; g++)
             {
@@ -289,7 +282,7 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
             // d B_h[j − i] = Σ dS_ij: the threads of a warp hold distinct j, so distinct offsets at each i.
             if (drel != nullptr) atomicAdd(&drel_s[j - i + t - 1], dscore);
             // d mask_ij = Σ_h dS_ij: a warp's adds are 32 consecutive floats of one row, the heads' blocks add to the same.
-            if (dmask_j != nullptr) atomicAdd(dmask_j + i * dmask_i, dscore);
+            if (dmask_j != nullptr) atomicAdd(dmask_j + i * packed_i, dscore);
         }
         // qs holds q·scale·log2 e: dk = scale · Σ dS·q = Σ dS·qs / log2 e.
         pe_store_row(dk + ((b * a.s + j) * a.heads + h) * PE_ATTENTION_DIM, dk_acc, 1.0f / PE_LOG2E);

@@ -41,6 +41,10 @@ public static class RotationTables
     {
         long b = x.shape[0], h = x.shape[1], t = x.shape[2], dh = x.shape[3];
         var swapped = x.reshape(b, h, t, dh / 2, 2).flip(-1).reshape(b, h, t, dh);    // (B, H, T, dh): pairs exchanged
-        return (x * tables.C).addcmul_(swapped, tables.S, 1);                           // (B, H, T, dh)
+        // The factor 1 as a Scalar held until the call returns: TorchSharp passes a Scalar's native handle alone, so an
+        // implicit one (the literal) may be finalized while libtorch reads it. Suspected cause of one CI failure here,
+        // a Scalar::toFloat check inside addcmul_, never reproduced.
+        using var one = 1.ToScalar();
+        return (x * tables.C).addcmul_(swapped, tables.S, one);                         // (B, H, T, dh)
     }
 }

@@ -396,6 +396,24 @@ struct pe_mma_bwd_shared
     pe_bf16* dss;  // dS[i − first query of the half][j], rows PE_MMA_COL apart
 };
 
+// The relative table's gradient from a half's dS: drel[j − i + T − 1] += Σ dS_ij over the half's queries i, a thread per
+// offset j − i, summing the bf16 dS that dk and dq took in fp32. Each offset has its one thread, so no atomics: a shared
+// atomic add per score in the key-major pass (134 M a layer at the paper's sizes) made the relative PE's backward the
+// slowest of the PEs. Every thread walks all the half's rows (predicated), so a warp's reads dS[r][r + d] for
+// consecutive d are consecutive bf16: no bank conflicts. It only reads dss, alongside the query-major pass.
+__device__ __forceinline__ void pe_mma_half_diagonals(float* drel, const pe_bf16* dss, int first, int t_len, int s_len)
+{
+    const int rows = t_len - first < PE_MMA_HALF ? t_len - first : PE_MMA_HALF;
+    for (int e = threadIdx.x; e < rows + s_len - 1; e += blockDim.x)
+    {
+        const int d = e - (rows - 1);  // key j = r + d for the half's row r = i − first
+        float sum = 0.0f;
+        for (int r = 0; r < rows; r++)
+            if (r + d >= 0 && r + d < s_len) sum += pe_bf16_to_float(dss[r * PE_MMA_COL + r + d]);
+        drel[d - first + t_len - 1] += sum;
+    }
+}
+
 // The backward of a block, PE_MMA_HALF queries at a time. Key-major: warp w's 16 key rows [16w, 16w + 16) over the half's
 // queries, 32 at a time: Sᵀ, dPᵀ, P, the dropout bits and dS once per score, dv += P_keptᵀ·dz and dk += dSᵀ·q, and dS as
 // bf16 (the value that entered dk's product) into dss. Then, after a barrier, query-major: dq = scale · dS·k for the
@@ -443,7 +461,6 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
                     {
                         dscore = pe_mma_dscore<Bias>(drop, bias, mask, qk_scale, st[j][e], dpt[j][e], e & 1 ? lse2.hi : lse2.lo,
                                                      e & 1 ? d2.hi : d2.lo, i, kj, kept);
-                        if (Bias && sh.drel != nullptr) atomicAdd(&sh.drel[kj - i + t_len - 1], dscore);
                     }
                     kept4[e] = kept;
                     d4[e] = dscore;
@@ -463,6 +480,7 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
             pe_mma_pass_accumulate(dk_acc, sa, sh.qt, step, query_tiles, g, t4);
         }
         __syncthreads();  // every dS of the half is in dss
+        if (Bias && sh.drel != nullptr) pe_mma_half_diagonals(sh.drel, sh.dss, first, t_len, s_len);
 
         // Query-major: dq_i = scale · Σ_j dS_ij k_j for the half's queries. Item 2r + n: query tile r (16 rows) of the
         // half, dims [8n, 8n + 8); all warps run the same number of rounds and products (past the last item they

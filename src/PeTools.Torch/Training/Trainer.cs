@@ -57,18 +57,28 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         for (int epoch = state.EpochsDone; epoch < _cfg.Epochs; epoch++)
         {
             if (_cfg.MaxEpochsThisRun > 0 && epochsThisRun == _cfg.MaxEpochsThisRun) break;
+            var clock = Stopwatch.StartNew();
             var (rows, step) = log.WithProgress($"epoch {epoch + 1}/{_cfg.Epochs}", StepsPerEpoch,
                 progress => TrainEpoch(epoch, state.Step, train, stepper, schedule, progress));
+            var times = new EpochTimes(clock.Elapsed.TotalSeconds);
             metrics.AddRange(rows);
             if (epochsThisRun == 0) ReportGraphs(stepper);
             bool last = epoch == _cfg.Epochs - 1;
             if ((epoch + 1) % _cfg.EvalEveryEpochs == 0 || last)
+            {
+                clock.Restart();
                 metrics.AddRange(EvaluateSplits(stepper, step, epoch + 1, rows[^1].Lr));
+                times = times with { Evaluate = clock.Elapsed.TotalSeconds };
+            }
             state = new TrainerState(epoch + 1, step, metrics.ToList());
-            log.Info(Summary(metrics, epoch + 1));
-            if ((epoch + 1) % _cfg.CheckpointEveryEpochs == 0 || last)
+            clock.Restart();
+            // The last epoch of a chunk (--stop-after-epochs) saves too, so a chunked run resumes where it stopped.
+            bool chunkEnds = _cfg.MaxEpochsThisRun > 0 && epochsThisRun + 1 == _cfg.MaxEpochsThisRun;
+            if ((epoch + 1) % _cfg.CheckpointEveryEpochs == 0 || last || chunkEnds)
                 Checkpoint.Save(run, config, model, optimizer, state);
             EpochCompleted?.Invoke(metrics);
+            times = times with { Save = clock.Elapsed.TotalSeconds };
+            log.Info(Summary(metrics, epoch + 1) + "  " + times);
             epochsThisRun++;
         }
         if (state.EpochsDone == _cfg.Epochs)
@@ -152,6 +162,13 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
             var (loss, acc) = Evaluator.Evaluate(stepper.EvaluationModel(_cfg.EvalPrecision), split, _cfg.BatchSize, _cfg.IgnoreClass);
             yield return new MetricRow(step, epoch, name, loss, acc, lr, 0);
         }
+    }
+
+    /// <summary>Wall seconds of an epoch's phases: the steps (to the epoch's one host sync), evaluation, and writing
+    /// checkpoint and metrics; logged per epoch so that a run shows where its time goes.</summary>
+    private readonly record struct EpochTimes(double Train, double Evaluate = 0, double Save = 0)
+    {
+        public override string ToString() => FormattableString.Invariant($"[train {Train:F2} s, eval {Evaluate:F2} s, save {Save:F2} s]");
     }
 
     private static long[] Permutation(long n, Random rng)

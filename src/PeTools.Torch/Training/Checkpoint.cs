@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TorchSharp;
 using PeTools.Core.Errors;
 using static TorchSharp.torch;
 
@@ -6,6 +7,16 @@ namespace PeTools.Torch.Training;
 
 /// <summary>Where a run stands: epochs and steps completed, and every metrics row so far.</summary>
 public sealed record TrainerState(int EpochsDone, long Step, IReadOnlyList<MetricRow> Metrics);
+
+/// <summary>Host copies of a checkpoint's tensors and state (<see cref="Checkpoint.Snapshot"/>); disposing frees the copies.</summary>
+public sealed record CheckpointSnapshot(Dictionary<string, Tensor> Model, Dictionary<string, Tensor> Optimizer, long StepCount,
+    TrainerState State) : IDisposable
+{
+    public void Dispose()
+    {
+        foreach (var t in Model.Values.Concat(Optimizer.Values)) t.Dispose();
+    }
+}
 
 /// <summary>
 /// The resumable checkpoint of a run: model weights, AdamW moments and <see cref="TrainerState"/>. Written into a
@@ -21,20 +32,43 @@ public static class Checkpoint
 
     public static void Save(RunDirectory run, RunConfig config, nn.Module model, IOptimizer optimizer, TrainerState state)
     {
+        using var snapshot = Snapshot(model, optimizer, state);
+        Write(run, config, snapshot);
+    }
+
+    /// <summary>Host copies of everything a checkpoint holds, taken now: training may go on while they are written.</summary>
+    public static CheckpointSnapshot Snapshot(nn.Module model, IOptimizer optimizer, TrainerState state) =>
+        new(HostCopies(model.state_dict()), HostCopies(optimizer.StateTensors()), optimizer.StepCount, state);
+
+    /// <summary>Writes a snapshot as the run's checkpoint (temp directory, then rename); touches no device tensor.</summary>
+    public static void Write(RunDirectory run, RunConfig config, CheckpointSnapshot snapshot)
+    {
         var dir = run.CheckpointDir;
         var tmp = dir + ".tmp";
         var old = dir + ".old";
         if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
         Directory.CreateDirectory(tmp);
-        SafeTensors.Save(Path.Combine(tmp, ModelFile), model.state_dict());
-        SafeTensors.Save(Path.Combine(tmp, OptimizerFile), optimizer.StateTensors(),
-            new Dictionary<string, string> { ["step_count"] = optimizer.StepCount.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-        RunDirectory.WriteText(Path.Combine(tmp, StateFile), JsonSerializer.Serialize(state, RunConfig.Json));
+        SafeTensors.Save(Path.Combine(tmp, ModelFile), snapshot.Model);
+        SafeTensors.Save(Path.Combine(tmp, OptimizerFile), snapshot.Optimizer,
+            new Dictionary<string, string> { ["step_count"] = snapshot.StepCount.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        RunDirectory.WriteText(Path.Combine(tmp, StateFile), JsonSerializer.Serialize(snapshot.State, RunConfig.Json));
         RunDirectory.WriteText(Path.Combine(tmp, "config.json"), config.ToJson());
         if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
         if (Directory.Exists(dir)) Directory.Move(dir, old);
         Directory.Move(tmp, dir);
         if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+    }
+
+    /// <summary>A CPU copy of each tensor that nothing else aliases (a CPU tensor is cloned, a device one copied over),
+    /// outside any dispose scope.</summary>
+    private static Dictionary<string, Tensor> HostCopies(IReadOnlyDictionary<string, Tensor> tensors)
+    {
+        using var _ = no_grad();
+        return tensors.ToDictionary(kv => kv.Key, kv =>
+        {
+            var t = kv.Value.detach();
+            return (t.device.type == DeviceType.CPU ? t.clone() : t.cpu()).DetachFromDisposeScope();
+        }, StringComparer.Ordinal);
     }
 
     /// <summary>The directory of the newest whole checkpoint, or null when the run has none.</summary>

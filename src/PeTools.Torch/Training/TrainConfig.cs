@@ -35,6 +35,9 @@ public sealed record TrainConfig
     /// autocast: about 4× less GPU time than fp32 at the paper's config; needs <see cref="Precision"/> bf16).
     /// </summary>
     public Precision EvalPrecision { get; init; } = Precision.Fp32;
+    /// <summary>Rows per evaluation batch; 0 = <see cref="BatchSize"/>. Evaluation has no gradients, so larger batches fit,
+    /// and fewer of them issue fewer kernels (the evaluation passes run eagerly, without CUDA graphs).</summary>
+    public int EvalBatchSize { get; init; }
     /// <summary>Evaluate every this many epochs (the last epoch always).</summary>
     public int EvalEveryEpochs { get; init; } = 1;
     /// <summary>Keep a snapshot checkpoint every this many steps (for pe-heads dynamics); 0 = only the resume point.</summary>

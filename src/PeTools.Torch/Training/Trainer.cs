@@ -42,6 +42,7 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         long totalSteps = StepsPerEpoch * _cfg.Epochs;
         var schedule = LrSchedule.WarmupCosine(_cfg.Lr, _cfg.WarmupFraction, totalSteps);
         using var stepper = new TrainStep(model, _cfg, device, Fast);
+        using var checkpoints = new CheckpointWriter();
         var optimizer = stepper.Optimizer;
 
         var state = new TrainerState(0, 0, []);
@@ -75,12 +76,13 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
             // The last epoch of a chunk (--stop-after-epochs) saves too, so a chunked run resumes where it stopped.
             bool chunkEnds = _cfg.MaxEpochsThisRun > 0 && epochsThisRun + 1 == _cfg.MaxEpochsThisRun;
             if ((epoch + 1) % _cfg.CheckpointEveryEpochs == 0 || last || chunkEnds)
-                Checkpoint.Save(run, config, model, optimizer, state);
+                checkpoints.Save(run, config, model, optimizer, state);
             EpochCompleted?.Invoke(metrics);
             times = times with { Save = clock.Elapsed.TotalSeconds };
             log.Info(Summary(metrics, epoch + 1) + "  " + times);
             epochsThisRun++;
         }
+        checkpoints.Wait();
         if (state.EpochsDone == _cfg.Epochs)
             SafeTensors.Save(run.ModelPath, model.state_dict(), new Dictionary<string, string> { ["config"] = config.ToJson() });
         return state;
@@ -159,7 +161,8 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         foreach (var (name, split) in data)
         {
             if (name == DatasetTensors.TrainSplit) continue;
-            var (loss, acc) = Evaluator.Evaluate(stepper.EvaluationModel(_cfg.EvalPrecision), split, _cfg.BatchSize, _cfg.IgnoreClass);
+            var (loss, acc) = Evaluator.Evaluate(stepper.EvaluationModel(_cfg.EvalPrecision), split,
+                _cfg.EvalBatchSize > 0 ? _cfg.EvalBatchSize : _cfg.BatchSize, _cfg.IgnoreClass);
             yield return new MetricRow(step, epoch, name, loss, acc, lr, 0);
         }
     }

@@ -54,6 +54,7 @@ internal sealed class TrainOptions
     public readonly Option<int> IgnoreClass = new("--ignore-class") { Description = "class left out of loss and accuracy (-1 = none)", DefaultValueFactory = _ => T.IgnoreClass ?? -1 };
     public readonly Option<long> Seed = CommonOptions.Seed();
     public readonly Option<int> EvalEvery = new("--eval-every") { Description = "evaluate every N epochs", DefaultValueFactory = _ => T.EvalEveryEpochs };
+    public readonly Option<int> EvalBatchSize = new("--eval-batch-size") { Description = "rows per evaluation batch (0 = --batch-size)", DefaultValueFactory = _ => T.EvalBatchSize, HelpName = "N" };
     public readonly Option<long> SaveEvery = new("--save-every") { Description = "keep a weights snapshot every N steps (0 = none)", DefaultValueFactory = _ => T.SaveEverySteps };
     public readonly Option<long> ProbeEvery = new("--probe-every") { Description = "gradient probes (per-head W_Q/W_K and relative-bias gradients) at step 0, every N steps and at the end (0 = off)", DefaultValueFactory = _ => 0, HelpName = "N" };
     public readonly Option<int> ProbeRows = new("--probe-rows") { Description = "probe batch: the first N training rows, fixed for the run", DefaultValueFactory = _ => 256, HelpName = "N" };
@@ -76,7 +77,7 @@ internal sealed class TrainOptions
     /// and --precision, which bench takes as a list.
     /// </summary>
     public IEnumerable<Option> ForBench =>
-        All.Except([Data, Format, Out, Metrics, Resume, Epochs, Warmup, Clip, IgnoreClass, EvalEvery, SaveEvery, StopAfter, ProbeEvery, ProbeRows, Probes, Precision, EvalPrecision, BucketWindow]);
+        All.Except([Data, Format, Out, Metrics, Resume, Epochs, Warmup, Clip, IgnoreClass, EvalEvery, EvalBatchSize, SaveEvery, StopAfter, ProbeEvery, ProbeRows, Probes, Precision, EvalPrecision, BucketWindow]);
 
     public TransformerConfig Model(ParseResult p) => new()
     {
@@ -152,6 +153,7 @@ internal sealed class TrainOptions
         IgnoreClass = p.GetValue(IgnoreClass) is var c && c >= 0 ? c : null,
         Seed = p.GetValue(Seed),
         EvalEveryEpochs = Positive(p, EvalEvery),
+        EvalBatchSize = p.GetValue(EvalBatchSize) is var eb && eb >= 0 ? eb : throw UsageError.Option(EvalBatchSize.Name, "a non-negative integer", eb),
         SaveEverySteps = p.GetValue(SaveEvery),
         MaxEpochsThisRun = p.GetValue(StopAfter),
         Precision = ParsePrecision(p, Precision),

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using TorchSharp;
 using PeTools.Core.Errors;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PeTools.Torch.Training;

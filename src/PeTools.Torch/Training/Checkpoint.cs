@@ -8,12 +8,16 @@ namespace PeTools.Torch.Training;
 /// <summary>Where a run stands: epochs and steps completed, and every metrics row so far.</summary>
 public sealed record TrainerState(int EpochsDone, long Step, IReadOnlyList<MetricRow> Metrics);
 
-/// <summary>Host copies of a checkpoint's tensors and state (<see cref="Checkpoint.Snapshot"/>); disposing frees the copies.</summary>
-public sealed record CheckpointSnapshot(Dictionary<string, Tensor> Model, Dictionary<string, Tensor> Optimizer, long StepCount,
-    TrainerState State) : IDisposable
+/// <summary>Host copies of a checkpoint's tensors and state (<see cref="Checkpoint.Snapshot"/>); disposing frees the copies
+/// unless someone else owns them (<see cref="HostMirror"/>'s reused buffers).</summary>
+public sealed record CheckpointSnapshot(IReadOnlyDictionary<string, Tensor> Model, IReadOnlyDictionary<string, Tensor> Optimizer,
+    long StepCount, TrainerState State) : IDisposable
 {
+    public bool OwnsTensors { get; init; } = true;
+
     public void Dispose()
     {
+        if (!OwnsTensors) return;
         foreach (var t in Model.Values.Concat(Optimizer.Values)) t.Dispose();
     }
 }

@@ -35,9 +35,18 @@ public sealed record TrainConfig
     /// autocast: about 4× less GPU time than fp32 at the paper's config; needs <see cref="Precision"/> bf16).
     /// </summary>
     public Precision EvalPrecision { get; init; } = Precision.Fp32;
-    /// <summary>Rows per evaluation batch; 0 = <see cref="BatchSize"/>. Evaluation has no gradients, so larger batches fit,
-    /// and fewer of them issue fewer kernels (the evaluation passes run eagerly, without CUDA graphs).</summary>
+    /// <summary>Rows per evaluation batch; 0 = about <see cref="EvalTokensPerBatch"/> tokens a batch (4,096 rows of 128),
+    /// never fewer than <see cref="BatchSize"/>. Evaluation keeps no activations for a backward pass, so larger batches
+    /// fit, and fewer of them launch fewer kernels (evaluation runs eagerly, without CUDA graphs): a distance-task
+    /// evaluation of the paper's config took 0.20 s at 512 rows and 0.14 s at 4,096 on an H200 (bf16).</summary>
     public int EvalBatchSize { get; init; }
+
+    /// <summary>Tokens per evaluation batch when <see cref="EvalBatchSize"/> is 0.</summary>
+    public const long EvalTokensPerBatch = 1 << 19;
+
+    /// <summary>Rows per evaluation batch for sequences of <paramref name="length"/> tokens.</summary>
+    public int EvalRows(long length) =>
+        EvalBatchSize > 0 ? EvalBatchSize : (int)Math.Max(BatchSize, EvalTokensPerBatch / Math.Max(1, length));
     /// <summary>Evaluate every this many epochs (the last epoch always).</summary>
     public int EvalEveryEpochs { get; init; } = 1;
     /// <summary>Keep a snapshot checkpoint every this many steps (for pe-heads dynamics); 0 = only the resume point.</summary>

@@ -162,7 +162,7 @@ public sealed class Trainer(Transformer model, RunConfig config, RunDirectory ru
         {
             if (name == DatasetTensors.TrainSplit) continue;
             var (loss, acc) = Evaluator.Evaluate(stepper.EvaluationModel(_cfg.EvalPrecision), split,
-                _cfg.EvalBatchSize > 0 ? _cfg.EvalBatchSize : _cfg.BatchSize, _cfg.IgnoreClass);
+                _cfg.EvalRows(split.Length), _cfg.IgnoreClass);
             yield return new MetricRow(step, epoch, name, loss, acc, lr, 0);
         }
     }

@@ -54,7 +54,7 @@ internal sealed class TrainOptions
     public readonly Option<int> IgnoreClass = new("--ignore-class") { Description = "class left out of loss and accuracy (-1 = none)", DefaultValueFactory = _ => T.IgnoreClass ?? -1 };
     public readonly Option<long> Seed = CommonOptions.Seed();
     public readonly Option<int> EvalEvery = new("--eval-every") { Description = "evaluate every N epochs", DefaultValueFactory = _ => T.EvalEveryEpochs };
-    public readonly Option<int> EvalBatchSize = new("--eval-batch-size") { Description = "rows per evaluation batch (0 = --batch-size)", DefaultValueFactory = _ => T.EvalBatchSize, HelpName = "N" };
+    public readonly Option<int> EvalBatchSize = new("--eval-batch-size") { Description = "rows per evaluation batch (0 = about 2^19 tokens, at least --batch-size)", DefaultValueFactory = _ => T.EvalBatchSize, HelpName = "N" };
     public readonly Option<long> SaveEvery = new("--save-every") { Description = "keep a weights snapshot every N steps (0 = none)", DefaultValueFactory = _ => T.SaveEverySteps };
     public readonly Option<long> ProbeEvery = new("--probe-every") { Description = "gradient probes (per-head W_Q/W_K and relative-bias gradients) at step 0, every N steps and at the end (0 = off)", DefaultValueFactory = _ => 0, HelpName = "N" };
     public readonly Option<int> ProbeRows = new("--probe-rows") { Description = "probe batch: the first N training rows, fixed for the run", DefaultValueFactory = _ => 256, HelpName = "N" };

@@ -74,6 +74,28 @@ public class CheckpointWriterTests
         }
     }
 
+    [Fact]
+    public void A_host_mirror_refills_the_same_buffers_with_the_current_values()
+    {
+        // Given a mirror filled once from two tensors
+        using var scope = NewDisposeScope();
+        using var mirror = new HostMirror();
+        var a = arange(6f).reshape(2, 3);
+        var first = mirror.Fill(new Dictionary<string, Tensor> { ["a"] = a, ["b"] = ones(4) });
+        var buffer = first["a"];
+
+        // When a changes and the mirror is filled again without b
+        a.add_(10);
+        var second = mirror.Fill(new Dictionary<string, Tensor> { ["a"] = a });
+
+        // Then the same buffer holds a's new values, not an alias of a, and b is gone
+        Assert.Same(buffer, second["a"]);
+        Assert.Equal(a.data<float>().ToArray(), second["a"].data<float>().ToArray());
+        a.add_(1);
+        Assert.NotEqual(a.data<float>().ToArray(), second["a"].data<float>().ToArray());
+        Assert.False(second.ContainsKey("b"));
+    }
+
     private static void Step(nn.Module<Tensor, Tensor> model, AdamW opt)
     {
         opt.ZeroGrad();

@@ -18,7 +18,8 @@ public sealed class CheckpointWriter : IDisposable
         Wait();
         // Host buffers reused epoch after epoch: the previous write, which read them, has finished.
         var snapshot = new CheckpointSnapshot(_model.Fill(model.state_dict()), _optimizer.Fill(optimizer.StateTensors()),
-            optimizer.StepCount, state) { OwnsTensors = false };
+            optimizer.StepCount, state)
+        { OwnsTensors = false };
         _pending = Task.Run(() =>
         {
             Checkpoint.Write(run, config, snapshot);

@@ -47,6 +47,10 @@ public static class FusedSmallAttention
         return true;
     }
 
+    /// <summary>Whether the kernels represent dropout probability <paramref name="p"/>: their decisions are 16-bit
+    /// (pe_pair_hash), so p up to 65,535 / 65,536; above that the composite runs.</summary>
+    public static bool TakesDropout(double p) => p <= DropoutHash.MaxPairDropout;
+
     /// <summary>
     /// A logit bias shared by the heads, (B, 1, T, S), laid out as the scalar kernels read it fastest: Mask with its
     /// query dim contiguous (the forward and the backward's query pass read it by query rows, a warp's threads 32 rows
@@ -114,12 +118,12 @@ public static class FusedSmallAttention
     /// </summary>
     public static Tensor KeepMask(long seed, long b, long h, long t, long s, double dropout)
     {
-        uint threshold = DropoutHash.Threshold(dropout);
+        uint threshold = DropoutHash.PairThreshold(dropout);
         var keep = new bool[b * h * t * s];
         for (long bh = 0; bh < b * h; bh++)
         {
             uint key = DropoutHash.BlockKey(seed, (ulong)bh);
-            for (long e = 0; e < t * s; e++) keep[bh * t * s + e] = DropoutHash.Keep(key, (uint)e, threshold);
+            for (long e = 0; e < t * s; e++) keep[bh * t * s + e] = DropoutHash.KeepPair(key, (int)(e / s), (int)(e % s), threshold);
         }
         return tensor(keep).view(b, h, t, s);
     }

@@ -26,8 +26,9 @@
 // for bf16 (FastPaths.TensorCoreAttention; examples/results/gpu/tc-default-h200).
 // At dh = 16 the products are cheap and each score's scalar work decides the time (BENCHMARKS.md, Nsight Compute), so
 // the score loops come in block-uniform variants without the bias or without per-score bounds checks where a call
-// allows (pe_mma_whole_tiles), P and dS round to bf16 and 2^x runs in one instruction each, and the dropout hash's first
-// step is taken once per block (pe_mma_keep), with the same bits.
+// allows (pe_mma_whole_tiles), P and dS round to bf16 and 2^x runs in one instruction each, the dropout hash's first
+// step is taken once per block, and one hash decides two neighbouring keys (pe_pair_hash; the backward's lanes, which
+// hold a key of each pair, swap them by shuffle).
 
 #include "pe_attention.cuh"
 
@@ -168,28 +169,19 @@ __device__ __forceinline__ float pe_exp2(float x)
 #endif
 }
 
-// A block's dropout: whether it drops, and pe_keep's key (after the hash's first step: pe_mma_keep), threshold and
-// rescaling of what it keeps (1 without dropout).
+// A block's dropout: whether it drops, the key of pe_pair_hash, pe_pair_keep's threshold and the rescaling of what it
+// keeps (1 without dropout).
 struct pe_mma_dropout
 {
     bool on;
     unsigned int mixed_key, threshold;
-    int s_len;
     float keep_scale;
 };
 
-__device__ __forceinline__ pe_mma_dropout pe_mma_dropout_of(const long long* seed_ptr, long long bh, float p, int s_len)
+__device__ __forceinline__ pe_mma_dropout pe_mma_dropout_of(const long long* seed_ptr, long long bh, float p)
 {
     const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
-    return pe_mma_dropout{p > 0.0f, key ^ (key >> 16), pe_keep_threshold(p), s_len,
-                          p > 0.0f ? 1.0f / (1.0f - p) : 1.0f};
-}
-
-// pe_keep(key, i·S + j, threshold), whether weight (i, j) is kept, with the hash's first step taken once per block: on
-// x = index ^ key, x ^= x >> 16 gives index ^ key ^ (key >> 16), as index = i·S + j < 2^14; the rest is pe_hash32's mix.
-__device__ __forceinline__ bool pe_mma_keep(const pe_mma_dropout& drop, int i, int j)
-{
-    return pe_hash32_mix((unsigned int)(i * drop.s_len + j) ^ drop.mixed_key) >= drop.threshold;
+    return pe_mma_dropout{p > 0.0f, pe_mixed_key(key), pe_pair_threshold(p), p > 0.0f ? 1.0f / (1.0f - p) : 1.0f};
 }
 
 // Which variant of the score loops a block runs (uniform over the block, so every warp still runs the same products and
@@ -222,7 +214,7 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
     pe_mma_global_a(qa, q + b * a.q_b + h * a.q_h, warp * 16, t_len, a.q_t, g, t4);
     const float zero[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     const float qk_scale = scale * PE_LOG2E;
-    const pe_mma_dropout drop = pe_mma_dropout_of(seed_ptr, bh, p, s_len);
+    const pe_mma_dropout drop = pe_mma_dropout_of(seed_ptr, bh, p);
     // Running max of rows r0, r1 over the keys so far (−∞ while all of them are masked), and this lane's share of the
     // row sums Σ 2^(logit − m) before dropout, quad-summed once at the end (the rescaling is uniform over a quad).
     float m0 = -PE_INFINITY, m1 = -PE_INFINITY, l0 = 0.0f, l1 = 0.0f;
@@ -281,15 +273,18 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
         for (int j = 0; j < keys / 8; j++)
             if (tile0 + j < tiles)
             {
+                // Scores e = 0, 1 are row r0's keys col, col + 1 (col even), one pair; e = 2, 3 the same of row r1.
+                const int col = (tile0 + j) * 8 + 2 * t4;
+                const unsigned int hash0 = drop.on ? pe_pair_hash(drop.mixed_key, r0, col) : 0u;
+                const unsigned int hash1 = drop.on ? pe_pair_hash(drop.mixed_key, r1, col) : 0u;
                 float kept[4];
                 PE_UNROLL
                 for (int e = 0; e < 4; e++)
                 {
-                    const int i = e < 2 ? r0 : r1, col = (tile0 + j) * 8 + 2 * t4 + (e & 1);
                     const float prob = pe_exp2(s[j][e] - (e < 2 ? base0 : base1));  // 0 for a masked key and past the end
                     if (e < 2) l0 += prob;
                     else l1 += prob;
-                    kept[e] = drop.on && !pe_mma_keep(drop, i, col) ? 0.0f : prob;
+                    kept[e] = drop.on && !pe_pair_keep(e < 2 ? hash0 : hash1, e & 1, drop.threshold) ? 0.0f : prob;
                 }
                 pe_mma_c_to_a(pa, j, kept);
             }
@@ -373,15 +368,15 @@ __device__ __forceinline__ void pe_mma_pass_accumulate(float (*acc)[4], const un
             }
 }
 
-// dS_ij = P_ij (drop_ij dP_ij / (1 − p) − D_i) of one score, from its products s = q_i·k_j and dp = dz_i·v_j and query
-// i's lse and D; kept = drop_ij P_ij / (1 − p), the weight z took of v_j. lse enters the logit's fma, so P is one fma and
+// dS_ij = P_ij (drop_ij dP_ij / (1 − p) − D_i) of one score, from its products s = q_i·k_j and dp = dz_i·v_j, query
+// i's lse and D, and its dropout bit (keep: true without dropout); kept = drop_ij P_ij / (1 − p), the weight z took of v_j. lse enters the logit's fma, so P is one fma and
 // one ex2 without a bias, and the dropout's rescaling enters the fma of dP − D.
 template <bool Bias>
 __device__ __forceinline__ float pe_mma_dscore(const pe_mma_dropout& drop, const pe_attention_bias& bias, const pe_bf16* mask,
-                                               float qk_scale, float s, float dp, float lse, float d, int i, int j, float& kept)
+                                               float qk_scale, float s, float dp, float lse, float d, int i, int j, bool keep,
+                                               float& kept)
 {
     const float prob = pe_exp2(fmaf(s, qk_scale, Bias ? pe_bias(bias, mask, i, j) - lse : -lse));
-    const bool keep = !drop.on || pe_mma_keep(drop, i, j);
     kept = keep ? prob * drop.keep_scale : 0.0f;
     return prob * (keep ? fmaf(dp, drop.keep_scale, -d) : -d);
 }
@@ -429,7 +424,7 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5, g = lane >> 2, t4 = lane & 3;
     const int key_tiles = 2 * ((s_len + 15) / 16), query_tiles = 2 * ((t_len + 15) / 16);
     const float qk_scale = scale * PE_LOG2E;
-    const pe_mma_dropout drop = pe_mma_dropout_of(seed_ptr, bh, p, s_len);
+    const pe_mma_dropout drop = pe_mma_dropout_of(seed_ptr, bh, p);
     const int c0 = warp * 16 + g;          // this lane's keys: c0, c0 + 8
     const bool live = warp * 16 < s_len;  // Full: this warp's key rows exist
     unsigned int ka[4], va[4];
@@ -451,6 +446,21 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
             {
                 const int tile = step * PE_MMA_STEP + j, i0 = tile * 8 + 2 * t4;  // this lane's queries: i0, i0 + 1
                 const pe_mma_pair lse2 = *(const pe_mma_pair*)(sh.lses + i0), d2 = *(const pe_mma_pair*)(sh.ds + i0);
+                // The pair hashes of this lane's scores: keys c0 and c0 + 8 share their pairs with lane g ^ 1's keys, so a
+                // lane of even g hashes query i0's two pairs, one of odd g query i0 + 1's, and the two swap (block-uniform:
+                // every lane shuffles, in the emulation too). hash[q][h]: query i0 + q, key c0 + 8h.
+                unsigned int hash[2][2] = {{0u, 0u}, {0u, 0u}};
+                if (drop.on)
+                {
+                    const bool odd = g & 1;
+                    const unsigned int own0 = pe_pair_hash(drop.mixed_key, i0 + (odd ? 1 : 0), c0);
+                    const unsigned int own1 = pe_pair_hash(drop.mixed_key, i0 + (odd ? 1 : 0), c0 + 8);
+                    const unsigned int other0 = __shfl_xor_sync(0xffffffffu, own0, 4), other1 = __shfl_xor_sync(0xffffffffu, own1, 4);
+                    hash[0][0] = odd ? other0 : own0;
+                    hash[0][1] = odd ? other1 : own1;
+                    hash[1][0] = odd ? own0 : other0;
+                    hash[1][1] = odd ? own1 : other1;
+                }
                 float kept4[4], d4[4];
                 PE_UNROLL
                 for (int e = 0; e < 4; e++)
@@ -459,8 +469,9 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
                     float kept = 0.0f, dscore = 0.0f;
                     if (tile < query_tiles && (Full ? live : kj < s_len && i < t_len))
                     {
+                        const bool keep = !drop.on || pe_pair_keep(hash[e & 1][e >> 1], g & 1, drop.threshold);
                         dscore = pe_mma_dscore<Bias>(drop, bias, mask, qk_scale, st[j][e], dpt[j][e], e & 1 ? lse2.hi : lse2.lo,
-                                                     e & 1 ? d2.hi : d2.lo, i, kj, kept);
+                                                     e & 1 ? d2.hi : d2.lo, i, kj, keep, kept);
                     }
                     kept4[e] = kept;
                     d4[e] = dscore;

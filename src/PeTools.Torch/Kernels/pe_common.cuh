@@ -92,6 +92,35 @@ __device__ __forceinline__ bool pe_keep(unsigned int key, unsigned int index, un
     return pe_hash32(index ^ key) >= threshold;
 }
 
+// Attention dropout takes one hash per pair of neighbouring keys of a query row: weights (i, 2n) and (i, 2n + 1) are
+// decided by the low and the high 16 bits of the hash of pair index i·64 + n (< 2^13, as S ≤ 128), each kept when its
+// half is at least round(p·2^16). That halves the hashing, which was about a third of the attention forward's
+// instructions at dh = 16 (Nsight Compute, H200), at the price of a drop rate rounded to a multiple of 2^-16 (p = 0.1
+// drops 6,554 / 65,536 = 0.100006; the kept weights are still scaled by 1 / (1 − p)). DropoutHash.cs mirrors it.
+// The threshold is the rounded p·2^16 moved to the top half, so that an odd key compares the hash itself and an even
+// key the hash shifted left by 16; it saturates at 65,535 (the host sends p > 65,535 / 65,536 to the composite).
+__device__ __forceinline__ unsigned int pe_pair_threshold(double p)
+{
+    const double t = p * 65536.0 + 0.5;
+    return (t >= 65535.0 ? 65535u : (unsigned int)t) << 16;
+}
+
+// The pair hash of weights (i, j & ~1) and (i, j | 1), with the block key after pe_hash32's first step (key ^ key >> 16:
+// the pair index is below 2^16, so its own first step is that).
+__device__ __forceinline__ unsigned int pe_pair_hash(unsigned int mixed_key, int i, int j)
+{
+    return pe_hash32_mix((unsigned int)(i * 64 + (j >> 1)) ^ mixed_key);
+}
+
+// Whether weight (i, j) is kept, from its pair's hash and whether j is odd.
+__device__ __forceinline__ bool pe_pair_keep(unsigned int pair_hash, bool odd, unsigned int threshold)
+{
+    return (odd ? pair_hash : pair_hash << 16) >= threshold;
+}
+
+// pe_block_key after pe_hash32's first step, for pe_pair_hash.
+__device__ __forceinline__ unsigned int pe_mixed_key(unsigned int key) { return key ^ (key >> 16); }
+
 
 // D = A·B + C on the tensor cores, one warp: A 16×16 and B 16×8 bf16, C and D 16×8 fp32, in the fragments of PTX's
 // mma.sync.aligned.m16n8k16.row.col (lane = 4·g + t): a[0] = A[g][2t..2t+1], a[1] = A[g+8][2t..], a[2] = A[g][2t+8..],

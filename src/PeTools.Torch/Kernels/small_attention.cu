@@ -105,14 +105,13 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
     const pe_attention_bias bias = pe_bias_setup(key_bias, rel_s, slopes, mask, rel, a, b, h);
     __syncthreads();
     if (i >= t) return;  // past the last barrier
-    const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
-    const unsigned int threshold = pe_keep_threshold(p);
+    const unsigned int key = p > 0.0f ? pe_mixed_key(pe_block_key((unsigned long long)*seed_ptr, bh)) : 0u;
+    const unsigned int threshold = pe_pair_threshold(p);
     const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
     pe_float4 qi[PE_ATTENTION_QUADS], acc[PE_ATTENTION_QUADS];
     pe_load_row(qi, q + b * a.q_b + h * a.q_h + i * a.q_t, scale * PE_LOG2E);
     for (int g = 0; g < PE_ATTENTION_QUADS; g++) acc[g] = pe_float4{0.0f, 0.0f, 0.0f, 0.0f};
     float m = -PE_INFINITY, l = 0.0f;
-    const unsigned int row = (unsigned int)(i * s_len);
     float mask_next[PE_ATTENTION_CHUNK];  // the next chunk's mask terms, read while this chunk computes
     pe_mask_keys(bias, mask, i, 0, s_len, mask_next);
     for (int j0 = 0; j0 < s_len; j0 += PE_ATTENTION_CHUNK)
@@ -147,7 +146,7 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
             const int j = j0 + u;
             float e = exp2f(sc[u] - m);  // 0 for a masked key and past the end
             l += e;
-            if (p > 0.0f && j < s_len && !pe_keep(key, row + (unsigned int)j, threshold)) e = 0.0f;
+            if (p > 0.0f && j < s_len && !pe_pair_keep(pe_pair_hash(key, i, j), j & 1, threshold)) e = 0.0f;
             if (j < s_len)
                 for (int g = 0; g < PE_ATTENTION_QUADS; g++) pe_axpy4(e, vs[j][g], acc[g]);
         }
@@ -192,8 +191,8 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
     }
     const pe_attention_bias bias = pe_bias_setup(key_bias, rel_s, slopes, mask, rel, a, b, h);
     __syncthreads();
-    const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
-    const unsigned int threshold = pe_keep_threshold(p);
+    const unsigned int key = p > 0.0f ? pe_mixed_key(pe_block_key((unsigned long long)*seed_ptr, bh)) : 0u;
+    const unsigned int threshold = pe_pair_threshold(p);
     const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
 
     if (r < t)  // dq_i = scale · Σ_j dS_ij k_j
@@ -207,7 +206,6 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
             acc[g] = pe_float4{0.0f, 0.0f, 0.0f, 0.0f};
         }
         const float lse_i = lses[i], d_i = ds[i];
-        const unsigned int row = (unsigned int)(i * s_len);
         float mask_next[PE_MASK_KEYS];
         pe_mask_keys(bias, mask, i, 0, s_len, mask_next);
         for (int j0 = 0; j0 < s_len; j0 += PE_MASK_KEYS)
@@ -225,7 +223,7 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
                     dp = pe_dot4(dzi[g], vs[j][g], dp);
                 }
                 const float prob = exp2f(sj - lse_i);
-                if (p > 0.0f) dp = pe_keep(key, row + (unsigned int)j, threshold) ? dp * keep_scale : 0.0f;
+                if (p > 0.0f) dp = pe_pair_keep(pe_pair_hash(key, i, j), j & 1, threshold) ? dp * keep_scale : 0.0f;
                 const float dscore = prob * (dp - d_i);
                 for (int g = 0; g < PE_ATTENTION_QUADS; g++) pe_axpy4(dscore, ks[j][g], acc[g]);
             }
@@ -269,7 +267,7 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
             float kept = prob;
             if (p > 0.0f)
             {
-                const bool keep = pe_keep(key, (unsigned int)(i * s_len + j), threshold);
+                const bool keep = pe_pair_keep(pe_pair_hash(key, i, j), j & 1, threshold);
                 kept = keep ? prob * keep_scale : 0.0f;
                 dp = keep ? dp * keep_scale : 0.0f;
             }

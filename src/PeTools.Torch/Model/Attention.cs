@@ -92,7 +92,8 @@ public abstract class Attention : nn.Module
         var relative = launcher is null || slopes is not null ? null : positional.RelativeTable();
         var bias = slopes is null && relative is null ? positional.LogitBias(q.shape[2], k.shape[2], q.device) : null;
         if (launcher is not null && (slopes is not null || relative is not null || bias is null)
-            && PeTools.Torch.Kernels.FusedSmallAttention.Fits(q, k, v, slopes, relative, mask, launcher))
+            && PeTools.Torch.Kernels.FusedSmallAttention.Fits(q, k, v, slopes, relative, mask, launcher)
+            && PeTools.Torch.Kernels.FusedSmallAttention.TakesDropout(training ? dropout : 0.0))
         {
             // The tensor-core kernels where asked for and they fit; else the scalar ones where asked for (in bf16 they are
             // slower than libtorch's cuDNN attention, so the tensor-core switch alone never falls back to them).
@@ -120,7 +121,8 @@ public abstract class Attention : nn.Module
         if (launcher is not null)
         {
             var logits = PeTools.Torch.Kernels.FusedSmallAttention.RotaryLogits(qRotary, kRotary, scale, mask);   // (B, 1, T, S)
-            if (PeTools.Torch.Kernels.FusedSmallAttention.Fits(qContent, kContent, v, null, null, logits.Mask, launcher))
+            if (PeTools.Torch.Kernels.FusedSmallAttention.Fits(qContent, kContent, v, null, null, logits.Mask, launcher)
+                && PeTools.Torch.Kernels.FusedSmallAttention.TakesDropout(training ? dropout : 0.0))
                 return z.call(PeTools.Torch.Kernels.FusedSmallAttention.Apply(qContent, kContent, v, null, null, logits.Mask,
                     training ? dropout : 0.0, launcher, scale: scale, maskRows: logits.Rows));
         }

@@ -58,6 +58,12 @@ public class FusedSmallAttentionTests
         // Then each keeps 90% ± 4σ (σ ≈ 0.0009) and the two agree only as independent draws do (0.9² + 0.1² = 0.82)
         Assert.InRange(a.mean().item<float>(), 0.9 - 0.004, 0.9 + 0.004);
         Assert.InRange(a.eq(b).to(ScalarType.Float32).mean().item<float>(), 0.82 - 0.006, 0.82 + 0.006);
+
+        // And the two keys of a pair, decided by the two halves of one hash, agree only as independent draws do too
+        // (σ ≈ 0.0013 over 65,536 pairs); neighbouring pairs likewise
+        var even = a.narrow(-1, 0, 64 * 2).view(2, 4, 128, 64, 2);
+        Assert.InRange(even.select(-1, 0).eq(even.select(-1, 1)).to(ScalarType.Float32).mean().item<float>(), 0.82 - 0.006, 0.82 + 0.006);
+        Assert.InRange(a.narrow(-1, 1, 126).eq(a.narrow(-1, 2, 126)).to(ScalarType.Float32).mean().item<float>(), 0.82 - 0.006, 0.82 + 0.006);
     }
 
     [Theory]

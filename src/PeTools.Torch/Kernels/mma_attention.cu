@@ -27,8 +27,8 @@
 // At dh = 16 the products are cheap and each score's scalar work decides the time (BENCHMARKS.md, Nsight Compute), so
 // the score loops come in block-uniform variants without the bias or without per-score bounds checks where a call
 // allows (pe_mma_whole_tiles), P and dS round to bf16 and 2^x runs in one instruction each, the dropout hash's first
-// step is taken once per block, and one hash decides two neighbouring keys (pe_pair_hash; the backward's lanes, which
-// hold a key of each pair, swap them by shuffle).
+// step is taken once per block, and one hash decides two neighbouring keys (pe_pair_hash: the forward's lanes hold
+// both keys of a pair; the backward's hold one of each and hash every score).
 
 #include "pe_attention.cuh"
 
@@ -446,20 +446,18 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
             {
                 const int tile = step * PE_MMA_STEP + j, i0 = tile * 8 + 2 * t4;  // this lane's queries: i0, i0 + 1
                 const pe_mma_pair lse2 = *(const pe_mma_pair*)(sh.lses + i0), d2 = *(const pe_mma_pair*)(sh.ds + i0);
-                // The pair hashes of this lane's scores: keys c0 and c0 + 8 share their pairs with lane g ^ 1's keys, so a
-                // lane of even g hashes query i0's two pairs, one of odd g query i0 + 1's, and the two swap (block-uniform:
-                // every lane shuffles, in the emulation too). hash[q][h]: query i0 + q, key c0 + 8h.
+                // The pair hashes of this lane's four scores, hash[q][h]: query i0 + q, key c0 + 8h. Its partner lane (g ^ 1)
+                // holds the other key of each pair, but swapping half the hashes by shuffle measured slower here than
+                // hashing all four (H200: this kernel 3.25 -> 3.32 ms a NoPE step), so the pairing saves in the forward only.
                 unsigned int hash[2][2] = {{0u, 0u}, {0u, 0u}};
                 if (drop.on)
                 {
-                    const bool odd = g & 1;
-                    const unsigned int own0 = pe_pair_hash(drop.mixed_key, i0 + (odd ? 1 : 0), c0);
-                    const unsigned int own1 = pe_pair_hash(drop.mixed_key, i0 + (odd ? 1 : 0), c0 + 8);
-                    const unsigned int other0 = __shfl_xor_sync(0xffffffffu, own0, 4), other1 = __shfl_xor_sync(0xffffffffu, own1, 4);
-                    hash[0][0] = odd ? other0 : own0;
-                    hash[0][1] = odd ? other1 : own1;
-                    hash[1][0] = odd ? own0 : other0;
-                    hash[1][1] = odd ? own1 : other1;
+                    PE_UNROLL
+                    for (int q = 0; q < 2; q++)
+                    {
+                        hash[q][0] = pe_pair_hash(drop.mixed_key, i0 + q, c0);
+                        hash[q][1] = pe_pair_hash(drop.mixed_key, i0 + q, c0 + 8);
+                    }
                 }
                 float kept4[4], d4[4];
                 PE_UNROLL

@@ -59,20 +59,6 @@ static inline float __shfl_xor_sync(unsigned int, float v, int lane_mask)
     return partner < blockDim.x ? (*pe_block->exchange)[partner] : v;
 }
 
-// The same for 32-bit words (mma_attention.cu's dropout hashes): the bits go through the float exchange by memcpy, never as
-// a float value, so no conversion touches them.
-static inline unsigned int __shfl_xor_sync(unsigned int, unsigned int v, int lane_mask)
-{
-    __syncthreads();
-    const unsigned int t = threadIdx.x;
-    std::memcpy(&(*pe_block->exchange)[t], &v, sizeof v);
-    __syncthreads();
-    const unsigned int partner = (t & ~31u) | ((t & 31u) ^ (unsigned int)lane_mask);
-    unsigned int out = v;
-    if (partner < blockDim.x) std::memcpy(&out, &(*pe_block->exchange)[partner], sizeof out);
-    return out;
-}
-
 // pe_common.cuh's tensor-core product (mma.sync m16n8k16, bf16 in, fp32 accumulate) over the fragments of the calling
 // thread's warp, exchanged through the block like a shuffle: every thread of the block must reach it.
 static inline void pe_mma_bf16_16816(float* d, const unsigned int* a, const unsigned int* b, const float* c)

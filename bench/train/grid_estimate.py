@@ -3,7 +3,7 @@
 
     grid_estimate.py [--epochs 100] [--seeds 3] [--skip 1] LOG...
 
-Each LOG is one run, named TASK-PE.log (as bench/train/grid-slice-phases.sh writes them). An epoch's time is the sum of
+Each LOG is one run, named run-TASK-PE.log (as bench/train/grid-slice.sh writes them). An epoch's time is the sum of
 its three phases; the first --skip epochs (NVRTC compiles, graph capture, first allocations) are left out and the rest
 averaged. The grid is every (task, PE) of the logs times --seeds seeds times --epochs epochs: the issue's grid is 6 PEs
 x 2 tasks x 3 seeds x 100 epochs. Prints one row per run and the total in minutes.

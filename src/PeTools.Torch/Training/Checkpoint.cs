@@ -1,6 +1,5 @@
 using System.Text.Json;
 using PeTools.Core.Errors;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PeTools.Torch.Training;
@@ -8,19 +7,10 @@ namespace PeTools.Torch.Training;
 /// <summary>Where a run stands: epochs and steps completed, and every metrics row so far.</summary>
 public sealed record TrainerState(int EpochsDone, long Step, IReadOnlyList<MetricRow> Metrics);
 
-/// <summary>Host copies of a checkpoint's tensors and state (<see cref="Checkpoint.Snapshot"/>); disposing frees the copies
-/// unless someone else owns them (<see cref="HostMirror"/>'s reused buffers).</summary>
+/// <summary>What a checkpoint holds, as host tensors taken at one moment (<see cref="CheckpointWriter"/> fills them with
+/// a <see cref="HostMirror"/>, which owns them): <see cref="Checkpoint.Write"/> reads no device tensor.</summary>
 public sealed record CheckpointSnapshot(IReadOnlyDictionary<string, Tensor> Model, IReadOnlyDictionary<string, Tensor> Optimizer,
-    long StepCount, TrainerState State) : IDisposable
-{
-    public bool OwnsTensors { get; init; } = true;
-
-    public void Dispose()
-    {
-        if (!OwnsTensors) return;
-        foreach (var t in Model.Values.Concat(Optimizer.Values)) t.Dispose();
-    }
-}
+    long StepCount, TrainerState State);
 
 /// <summary>
 /// The resumable checkpoint of a run: model weights, AdamW moments and <see cref="TrainerState"/>. Written into a
@@ -33,16 +23,6 @@ public static class Checkpoint
     private const string ModelFile = "model.safetensors";
     private const string OptimizerFile = "optimizer.safetensors";
     private const string StateFile = "state.json";
-
-    public static void Save(RunDirectory run, RunConfig config, nn.Module model, IOptimizer optimizer, TrainerState state)
-    {
-        using var snapshot = Snapshot(model, optimizer, state);
-        Write(run, config, snapshot);
-    }
-
-    /// <summary>Host copies of everything a checkpoint holds, taken now: training may go on while they are written.</summary>
-    public static CheckpointSnapshot Snapshot(nn.Module model, IOptimizer optimizer, TrainerState state) =>
-        new(HostCopies(model.state_dict()), HostCopies(optimizer.StateTensors()), optimizer.StepCount, state);
 
     /// <summary>Writes a snapshot as the run's checkpoint (temp directory, then rename); touches no device tensor.</summary>
     public static void Write(RunDirectory run, RunConfig config, CheckpointSnapshot snapshot)
@@ -61,18 +41,6 @@ public static class Checkpoint
         if (Directory.Exists(dir)) Directory.Move(dir, old);
         Directory.Move(tmp, dir);
         if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
-    }
-
-    /// <summary>A CPU copy of each tensor that nothing else aliases (a CPU tensor is cloned, a device one copied over),
-    /// outside any dispose scope.</summary>
-    private static Dictionary<string, Tensor> HostCopies(IReadOnlyDictionary<string, Tensor> tensors)
-    {
-        using var _ = no_grad();
-        return tensors.ToDictionary(kv => kv.Key, kv =>
-        {
-            var t = kv.Value.detach();
-            return (t.device.type == DeviceType.CPU ? t.clone() : t.cpu()).DetachFromDisposeScope();
-        }, StringComparer.Ordinal);
     }
 
     /// <summary>The directory of the newest whole checkpoint, or null when the run has none.</summary>

@@ -12,7 +12,8 @@ namespace PeTools.Torch.Kernels;
 /// libtorch's scaled_dot_product_attention has no ALiBi form, and with the bias as an (H, T, S) tensor it ran 2.3× slower
 /// than without one on an H200 (BENCHMARKS.md, "Where the GPU time goes"); here the bias is one multiply per logit.
 /// Dropout bits come from a hash of a seed that libtorch draws on the device (no host synchronisation), so forward and
-/// backward agree and <see cref="KeepMask"/> reproduces them for the oracle. Once differentiable; the composite
+/// backward agree (the tensor-core backward reads the forward's decisions, <see cref="KeepBitWords"/>) and
+/// <see cref="KeepMask"/> reproduces them for the oracle. Once differentiable; the composite
 /// attention path (Hessians) turns it off with the other kernels.
 /// </summary>
 public static class FusedSmallAttention
@@ -105,7 +106,7 @@ public static class FusedSmallAttention
             !maskGradient && tensorCores && FitsTensorCores(q, k, v, launcher), maskRows);
         if (!graph)
         {
-            var (z, lse) = Forward(q, k, v, relative, settings);
+            var (z, lse, _) = Forward(q, k, v, relative, settings, keepBits: false);
             lse.Dispose();
             return z.transpose(1, 2);
         }
@@ -160,27 +161,37 @@ public static class FusedSmallAttention
         return new KernelGrid((uint)(q.shape[0] * q.shape[1]), 1, (uint)threads);
     }
 
-    /// <summary>z (B, T, H, 16) contiguous and the log2 softmax denominators (B, H, T) fp32.</summary>
-    private static (Tensor Z, Tensor Lse) Forward(Tensor q, Tensor k, Tensor v, Tensor? relative, Settings s)
+    /// <summary>z (B, T, H, 16) contiguous, the log2 softmax denominators (B, H, T) fp32, and (tensor cores, dropout,
+    /// <paramref name="keepBits"/>: a backward will follow) the forward's dropout decisions for the backward to read.</summary>
+    private static (Tensor Z, Tensor Lse, Tensor? KeepBits) Forward(Tensor q, Tensor k, Tensor v, Tensor? relative, Settings s,
+                                                                    bool keepBits)
     {
         long b = q.shape[0], h = q.shape[1], t = q.shape[2];
         var z = empty([b, t, h, HeadDim], dtype: q.dtype, device: q.device);
         var lse = empty([b, h, t], dtype: ScalarType.Float32, device: q.device);
+        var bits = s.TensorCores && keepBits && s.Dropout > 0 ? empty([KeepBitWords(b, h, t, k.shape[2])], dtype: int32, device: q.device) : null;
         long[] args = [TensorPointer.Of(q), TensorPointer.Of(k), TensorPointer.Of(v), Pointer(s.Slopes), Pointer(s.Mask), Pointer(relative),
                        Pointer(s.Seed), TensorPointer.Of(z), TensorPointer.Of(lse), .. Shape(q, k, v, s.Mask), RelativeZero(relative),
-                       BitConverter.DoubleToInt64Bits(s.Scale), BitConverter.DoubleToInt64Bits(s.Dropout)];
+                       BitConverter.DoubleToInt64Bits(s.Scale), BitConverter.DoubleToInt64Bits(s.Dropout),
+                       .. s.TensorCores ? (long[])[Pointer(bits)] : []];
         var stem = s.TensorCores ? TensorCoreForwardStem : ForwardStem;
         s.Launcher.Launch(KernelName.Of(stem, q.dtype), Grid(q, k, s.TensorCores), args);
-        return (z, lse);
+        return (z, lse, bits);
     }
+
+    /// <summary>32-bit words of the tensor-core forward's dropout decisions (<c>pe_mma_keep_word</c>): four per query block
+    /// of 16 rows and key tile of 8 keys (2·⌈S / 16⌉ tiles) of each (batch, head) block; 16.8 MB a layer at the paper's
+    /// sizes. The backward reads a bit per score from them instead of hashing again.</summary>
+    public static long KeepBitWords(long b, long h, long t, long s) => b * h * ((t + 15) / 16) * (2 * ((s + 15) / 16)) * 4;
 
     /// <summary>What backward needs, owned here (detached from any dispose scope) and released by backward.</summary>
     private sealed record Saved(Tensor Q, Tensor K, Tensor V, Tensor? Relative, bool MaskGradient, Tensor Z, Tensor Lse,
-                                Settings Settings) : IDisposable
+                                Tensor? KeepBits, Settings Settings) : IDisposable
     {
         public void Dispose()
         {
-            foreach (var t in new[] { Q, K, V, Relative, Z, Lse, Settings.Slopes, Settings.Mask, Settings.MaskRows, Settings.Seed }) t?.Dispose();
+            foreach (var t in new[] { Q, K, V, Relative, Z, Lse, KeepBits, Settings.Slopes, Settings.Mask, Settings.MaskRows, Settings.Seed })
+                t?.Dispose();
         }
     }
 
@@ -194,7 +205,7 @@ public static class FusedSmallAttention
         {
             var (q, k, v, relative, gradientMask) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor?)vars[3], (Tensor?)vars[4]);
             var settings = (Settings)vars[5];
-            var (z, lse) = Forward(q, k, v, relative, settings);
+            var (z, lse, keepBits) = Forward(q, k, v, relative, settings, keepBits: true);
             static Tensor? Own(Tensor? t) => t?.alias().DetachFromDisposeScope();
             var owned = settings with
             {
@@ -204,7 +215,7 @@ public static class FusedSmallAttention
                 Seed = Own(settings.Seed),
             };
             ctx.save_data(nameof(Saved), new Saved(Own(q)!, Own(k)!, Own(v)!, Own(relative), gradientMask is not null, Own(z)!,
-                lse.DetachFromDisposeScope(), owned));
+                lse.DetachFromDisposeScope(), keepBits?.DetachFromDisposeScope(), owned));
             return z;                                                                          // (B, T, H, 16)
         }
 
@@ -231,7 +242,7 @@ public static class FusedSmallAttention
                                TensorPointer.Of(dqOut), TensorPointer.Of(dkOut), TensorPointer.Of(dvOut), Pointer(dRelativeOut),
                                .. Shape(q, k, v, s.Mask), RelativeZero(relative),
                                BitConverter.DoubleToInt64Bits(s.Scale), BitConverter.DoubleToInt64Bits(s.Dropout),
-                               .. s.TensorCores ? [] : (long[])[Pointer(dMaskOut), Pointer(s.MaskRows)]];
+                               .. s.TensorCores ? (long[])[Pointer(saved.KeepBits)] : [Pointer(dMaskOut), Pointer(s.MaskRows)]];
                 var stem = s.TensorCores ? TensorCoreBackwardStem : BackwardStem;
                 s.Launcher.Launch(KernelName.Of(stem, q.dtype), Grid(q, k, s.TensorCores), args);
                 dMask = dMaskOut?.to(s.Mask!.dtype).DetachFromDisposeScope();                     // (B|1, 1, T|1, S)

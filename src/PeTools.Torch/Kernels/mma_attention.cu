@@ -15,7 +15,7 @@
 // (64 fp32 registers a lane), with an online softmax: the running row max, and the row sum and z's accumulators
 // rescaled by 2^(old max − new max) when a chunk raises the max, then P·v of the chunk. Backward, by halves of 64
 // queries, each score's scalar work once: key-major (a warp's 16 key rows, 32 queries at a time: Sᵀ = k·qᵀ, dPᵀ =
-// v·dzᵀ, P, the dropout bits, dS = P ∘ (dP − D), dv += P_keptᵀ·dz, dk += dSᵀ·q, straight from the products' registers)
+// v·dzᵀ, P, the forward's dropout bits, dS = P ∘ (dP − D), dv += P_keptᵀ·dz, dk += dSᵀ·q, straight from the products' registers)
 // leaves dS as bf16 in shared memory, then query-major (dq = dS·k, a warp per 16 query rows and 8 dims) reads it back
 // as A fragments. Key-major first because its products' C fragments are already the A fragments of Pᵀ·dz and dSᵀ·q, so
 // only dS, not P, goes through shared memory (half a 128 × 128 bf16 matrix at a time: 48 KB of static shared memory
@@ -26,9 +26,10 @@
 // for bf16 (FastPaths.TensorCoreAttention; examples/results/gpu/tc-default-h200).
 // At dh = 16 the products are cheap and each score's scalar work decides the time (BENCHMARKS.md, Nsight Compute), so
 // the score loops come in block-uniform variants without the bias or without per-score bounds checks where a call
-// allows (pe_mma_whole_tiles), P and dS round to bf16 and 2^x runs in one instruction each, the dropout hash's first
-// step is taken once per block, and one hash decides two neighbouring keys (pe_pair_hash: the forward's lanes hold
-// both keys of a pair; the backward's hold one of each and hash every score).
+// allows (pe_mma_whole_tiles; in the backward, per step: pe_mma_step_scores), P and dS round to bf16 and 2^x runs in
+// one instruction each, the dropout hash's first step is taken once per block, one hash decides two neighbouring keys
+// (pe_pair_hash: the forward's lanes hold both keys of a pair), and the forward keeps its decisions as bits for the
+// backward (pe_mma_keep_word), which then hashes nothing.
 
 #include "pe_attention.cuh"
 
@@ -184,6 +185,60 @@ __device__ __forceinline__ pe_mma_dropout pe_mma_dropout_of(const long long* see
     return pe_mma_dropout{p > 0.0f, pe_mixed_key(key), pe_pair_threshold(p), p > 0.0f ? 1.0f / (1.0f - p) : 1.0f};
 }
 
+// The forward's dropout decisions, kept for the backward (keep_bits, when the host asks for them: training), so that the
+// backward reads a bit per score instead of hashing: the hash (pe_pair_hash, then a shift and a compare) was about a
+// quarter of the backward's instructions a score at dh = 16, and its chain of dependent multiplies part of the latency
+// that bounded it (Nsight Compute, H200). Layout, per (batch, head) block: for each query block qb of 16 rows and key
+// tile kt of 8 keys, four words [parity of the key][half of the query block], each one __ballot_sync of the forward
+// warp that computed the tile, i.e. bit 4·g + t4 of word [o][h] decides query 16·qb + 8·h + g and key 8·kt + 2·t4 + o.
+// Word index ((bh·q_blocks + qb)·k_tiles + kt)·4 + 2·o + h, with q_blocks = ⌈T / 16⌉ and k_tiles = 2·⌈S / 16⌉ (the
+// host allocates B·H·q_blocks·k_tiles·4 words). A backward lane, whose keys have one parity, reads its two halves as a
+// pair of words.
+__device__ __forceinline__ long long pe_mma_keep_word(long long bh, int qb, int kt, int odd, int t_len, int k_tiles)
+{
+    const int q_blocks = (t_len + 15) / 16;
+    return ((bh * q_blocks + qb) * k_tiles + kt) * 4 + 2 * odd;
+}
+
+// A forward warp's decisions for its query block and key tile `tile` (keep[e] as the C fragment's score e) into
+// keep_bits: four ballots, one 16-byte store by lane 0. Every lane of the warp must call it.
+__device__ __forceinline__ void pe_mma_store_keep_bits(unsigned int* keep_bits, const bool* keep, long long bh, int warp, int tile,
+                                                       int t_len, int k_tiles, bool live, int lane)
+{
+    pe_vec16 words;
+    words.w[0] = __ballot_sync(0xffffffffu, keep[0]);  // even key, rows g
+    words.w[1] = __ballot_sync(0xffffffffu, keep[2]);  // even key, rows g + 8
+    words.w[2] = __ballot_sync(0xffffffffu, keep[1]);  // odd key, rows g
+    words.w[3] = __ballot_sync(0xffffffffu, keep[3]);  // odd key, rows g + 8
+    if (lane == 0 && live) *(pe_vec16*)(keep_bits + pe_mma_keep_word(bh, warp, tile, 0, t_len, k_tiles)) = words;
+}
+
+// Two neighbouring words, one 64-bit load.
+struct alignas(8) pe_mma_word_pair
+{
+    unsigned int lo, hi;
+};
+
+// A backward lane's dropout words for key-major step `step` (queries 32·step .. + 32, query blocks 2·step, 2·step + 1)
+// and its warp's key tiles 2·warp, 2·warp + 1 (keys c0 and c0 + 8, parity g & 1): words[q][k][h] for query block
+// 2·step + q, key tile 2·warp + k, half h. All ones (every score kept) without dropout, past the last query block, and
+// for a warp without keys.
+__device__ __forceinline__ void pe_mma_step_words(unsigned int (*words)[2][2], const unsigned int* keep_bits, bool on, long long bh,
+                                                  int step, int warp, int t_len, int k_tiles, bool keys_live, int g)
+{
+    PE_UNROLL
+    for (int q = 0; q < 2; q++)
+        PE_UNROLL
+        for (int k = 0; k < 2; k++)
+        {
+            pe_mma_word_pair pair = {0xffffffffu, 0xffffffffu};
+            if (on && keys_live && 32 * step + 16 * q < t_len)
+                pair = *(const pe_mma_word_pair*)(keep_bits + pe_mma_keep_word(bh, 2 * step + q, 2 * warp + k, g & 1, t_len, k_tiles));
+            words[q][k][0] = pair.lo;
+            words[q][k][1] = pair.hi;
+        }
+}
+
 // Which variant of the score loops a block runs (uniform over the block, so every warp still runs the same products and
 // shuffles). Bias: the logits have a bias term (ALiBi slopes, a mask or a relative table); without one, pe_bias would
 // add 0 to every logit after a shared load, fabs, fma and two branches. Full: T and S are whole 16-row tiles, so a
@@ -202,13 +257,13 @@ __device__ __forceinline__ bool pe_mma_has_bias(const float* slopes, const pe_bf
 template <bool Bias, bool Full>
 __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16* vt, const pe_attention_bias& bias, const pe_bf16* mask,
                                                 const pe_bf16* q, const long long* seed_ptr, pe_bf16* z, float* lse,
-                                                const pe_attention_shape& a, float scale, float p)
+                                                unsigned int* keep_bits, const pe_attention_shape& a, float scale, float p)
 {
     const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads;
     const int t_len = (int)a.t, s_len = (int)a.s;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t4 = lane & 3;
     const int r0 = warp * 16 + g, r1 = r0 + 8;
-    const bool live = warp * 16 < t_len;        // Full: this warp's rows exist
+    const bool live = warp * 16 < t_len;        // this warp's rows exist (some of them, for ragged lengths)
     const int tiles = 2 * ((s_len + 15) / 16);  // key tiles of 8, a whole number of 16-key steps
     unsigned int qa[4];
     pe_mma_global_a(qa, q + b * a.q_b + h * a.q_h, warp * 16, t_len, a.q_t, g, t4);
@@ -278,15 +333,18 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
                 const unsigned int hash0 = drop.on ? pe_pair_hash(drop.mixed_key, r0, col) : 0u;
                 const unsigned int hash1 = drop.on ? pe_pair_hash(drop.mixed_key, r1, col) : 0u;
                 float kept[4];
+                bool keep[4];
                 PE_UNROLL
                 for (int e = 0; e < 4; e++)
                 {
                     const float prob = pe_exp2(s[j][e] - (e < 2 ? base0 : base1));  // 0 for a masked key and past the end
                     if (e < 2) l0 += prob;
                     else l1 += prob;
-                    kept[e] = drop.on && !pe_pair_keep(e < 2 ? hash0 : hash1, e & 1, drop.threshold) ? 0.0f : prob;
+                    keep[e] = !drop.on || pe_pair_keep(e < 2 ? hash0 : hash1, e & 1, drop.threshold);
+                    kept[e] = keep[e] ? prob : 0.0f;
                 }
                 pe_mma_c_to_a(pa, j, kept);
+                if (keep_bits != nullptr) pe_mma_store_keep_bits(keep_bits, keep, bh, warp, tile0 + j, t_len, tiles, live, lane);
             }
         PE_UNROLL
         for (int kk = 0; kk < keys / 16; kk++)
@@ -316,7 +374,8 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
 // Grid (B·H), block 32·⌈max(T, S) / 16⌉ threads: warp w owns query rows [16w, 16w + 16).
 __device__ __forceinline__ void pe_mma_attention_fwd(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
                                                      const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr,
-                                                     pe_bf16* z, float* lse, const pe_attention_shape& a, float scale, float p)
+                                                     pe_bf16* z, float* lse, unsigned int* keep_bits, const pe_attention_shape& a,
+                                                     float scale, float p)
 {
     PE_SHARED_BF16(ks, PE_ATTENTION_MAX_LEN * PE_MMA_ROW);
     PE_SHARED_BF16(vt, PE_ATTENTION_DIM * PE_MMA_COL);
@@ -328,9 +387,9 @@ __device__ __forceinline__ void pe_mma_attention_fwd(const pe_bf16* q, const pe_
     const pe_attention_bias bias = pe_bias_setup(key_bias, rel_s, slopes, mask, rel, a, b, h);
     __syncthreads();
     // The shared arrays stay here, outside the templates: each instantiation would get its own copies.
-    if (!pe_mma_whole_tiles(a)) pe_mma_fwd_rows<true, false>(ks, vt, bias, mask, q, seed_ptr, z, lse, a, scale, p);
-    else if (pe_mma_has_bias(slopes, mask, rel)) pe_mma_fwd_rows<true, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, a, scale, p);
-    else pe_mma_fwd_rows<false, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, a, scale, p);
+    if (!pe_mma_whole_tiles(a)) pe_mma_fwd_rows<true, false>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
+    else if (pe_mma_has_bias(slopes, mask, rel)) pe_mma_fwd_rows<true, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
+    else pe_mma_fwd_rows<false, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
 }
 
 // The first two products of a key-major step over 32 queries (tiles [4·step, 4·step + 4) of 8, those below `tiles`):
@@ -369,16 +428,16 @@ __device__ __forceinline__ void pe_mma_pass_accumulate(float (*acc)[4], const un
 }
 
 // dS_ij = P_ij (drop_ij dP_ij / (1 − p) − D_i) of one score, from its products s = q_i·k_j and dp = dz_i·v_j, query
-// i's lse and D, and its dropout bit (keep: true without dropout); kept = drop_ij P_ij / (1 − p), the weight z took of v_j. lse enters the logit's fma, so P is one fma and
-// one ex2 without a bias, and the dropout's rescaling enters the fma of dP − D.
+// i's lse and D, and m = drop_ij / (1 − p) (1 without dropout); kept = m P_ij, the weight z took of v_j. lse enters the
+// logit's fma, so P is one fma and one ex2 without a bias, and m enters the fma of dP − D: a dropped score gives
+// P·(0·dP − D) = −P·D and kept 0, exactly what selecting them did.
 template <bool Bias>
-__device__ __forceinline__ float pe_mma_dscore(const pe_mma_dropout& drop, const pe_attention_bias& bias, const pe_bf16* mask,
-                                               float qk_scale, float s, float dp, float lse, float d, int i, int j, bool keep,
-                                               float& kept)
+__device__ __forceinline__ float pe_mma_dscore(const pe_attention_bias& bias, const pe_bf16* mask, float qk_scale, float s, float dp,
+                                               float lse, float d, int i, int j, float m, float& kept)
 {
     const float prob = pe_exp2(fmaf(s, qk_scale, Bias ? pe_bias(bias, mask, i, j) - lse : -lse));
-    kept = keep ? prob * drop.keep_scale : 0.0f;
-    return prob * (keep ? fmaf(dp, drop.keep_scale, -d) : -d);
+    kept = prob * m;
+    return prob * fmaf(dp, m, -d);
 }
 
 // The backward's shared operands: q and dz as rows and q, k, dz transposed, each query's lse and D, the block's
@@ -409,13 +468,59 @@ __device__ __forceinline__ void pe_mma_half_diagonals(float* drel, const pe_bf16
     }
 }
 
+// A key-major step's scalar work for one lane: for each of the step's 4 query tiles, its 4 scores' P and dS from the
+// products st and dpt, the kept weights and dS as the A fragments pa and sa of dv's and dk's products, and dS as bf16
+// into dss (the value that enters dk's product; 0 where a score does not exist, so dq's products add nothing there).
+// Checked: the per-score bounds tests (ragged lengths, a warp past the keys, tiles past the queries); a step whose
+// scores all exist (every step of T = S = 128) runs without them, and without the branches around each score.
+template <bool Bias, bool Full, bool Checked>
+__device__ __forceinline__ void pe_mma_step_scores(const pe_mma_bwd_shared& sh, const pe_attention_bias& bias, const pe_bf16* mask,
+                                                   const unsigned int (*words)[2][2], float keep_scale, float qk_scale,
+                                                   const float (*st)[4], const float (*dpt)[4], unsigned int (*pa)[4],
+                                                   unsigned int (*sa)[4], int step, int first, int query_tiles, int t_len, int s_len,
+                                                   bool live, int c0, int g, int t4)
+{
+    // This lane's bits in a word (pe_mma_keep_word): query i0 = 8·tile + 2·t4 is row 2·t4 of its half of the block,
+    // key c0 is 2·(g / 2) + (g & 1) of its tile, so bit 8·t4 + g / 2; query i0 + 1 four bits on.
+    const unsigned int bit0 = 1u << (8 * t4 + (g >> 1)), bit1 = bit0 << 4;
+    PE_UNROLL
+    for (int j = 0; j < PE_MMA_STEP; j++)
+    {
+        const int tile = step * PE_MMA_STEP + j, i0 = tile * 8 + 2 * t4;  // this lane's queries: i0, i0 + 1
+        const pe_mma_pair lse2 = *(const pe_mma_pair*)(sh.lses + i0), d2 = *(const pe_mma_pair*)(sh.ds + i0);
+        float kept4[4], d4[4];
+        PE_UNROLL
+        for (int e = 0; e < 4; e++)
+        {
+            const int kj = c0 + (e < 2 ? 0 : 8), i = i0 + (e & 1);
+            const bool keep = (words[j >> 1][e >> 1][j & 1] & (e & 1 ? bit1 : bit0)) != 0u;
+            float kept = 0.0f, dscore = 0.0f;
+            if (!Checked || (tile < query_tiles && (Full ? live : kj < s_len && i < t_len)))
+                dscore = pe_mma_dscore<Bias>(bias, mask, qk_scale, st[j][e], dpt[j][e], e & 1 ? lse2.hi : lse2.lo, e & 1 ? d2.hi : d2.lo,
+                                             i, kj, keep ? keep_scale : 0.0f, kept);
+            kept4[e] = kept;
+            d4[e] = dscore;
+        }
+        pe_mma_c_to_a(pa, j, kept4);
+        pe_mma_c_to_a(sa, j, d4);
+        // The two words hold dS of (key c0, queries i0, i0 + 1) and (key c0 + 8, the same queries): four 2-byte
+        // stores put them at dS[i][j].
+        const unsigned int w0 = sa[j >> 1][(j & 1) * 2], w1 = sa[j >> 1][(j & 1) * 2 + 1];
+        pe_bf16* at = sh.dss + (i0 - first) * PE_MMA_COL + c0;
+        at[0] = (pe_bf16)(w0 & 0xffffu);
+        at[PE_MMA_COL] = (pe_bf16)(w0 >> 16);
+        at[8] = (pe_bf16)(w1 & 0xffffu);
+        at[PE_MMA_COL + 8] = (pe_bf16)(w1 >> 16);
+    }
+}
+
 // The backward of a block, PE_MMA_HALF queries at a time. Key-major: warp w's 16 key rows [16w, 16w + 16) over the half's
 // queries, 32 at a time: Sᵀ, dPᵀ, P, the dropout bits and dS once per score, dv += P_keptᵀ·dz and dk += dSᵀ·q, and dS as
 // bf16 (the value that entered dk's product) into dss. Then, after a barrier, query-major: dq = scale · dS·k for the
 // half's queries, one item (16 query rows, 8 of the 16 dims) per warp, so that 8 warps cover 64 rows without a reduction.
 template <bool Bias, bool Full>
 __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, const pe_attention_bias& bias, const pe_bf16* mask,
-                                                const pe_bf16* k, const pe_bf16* v, const long long* seed_ptr, pe_bf16* dq,
+                                                const pe_bf16* k, const pe_bf16* v, const unsigned int* keep_bits, pe_bf16* dq,
                                                 pe_bf16* dk, pe_bf16* dv, const pe_attention_shape& a, float scale, float p)
 {
     const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads;
@@ -424,7 +529,8 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5, g = lane >> 2, t4 = lane & 3;
     const int key_tiles = 2 * ((s_len + 15) / 16), query_tiles = 2 * ((t_len + 15) / 16);
     const float qk_scale = scale * PE_LOG2E;
-    const pe_mma_dropout drop = pe_mma_dropout_of(seed_ptr, bh, p);
+    const bool dropping = p > 0.0f;  // the forward's decisions are in keep_bits
+    const float keep_scale = dropping ? 1.0f / (1.0f - p) : 1.0f;
     const int c0 = warp * 16 + g;          // this lane's keys: c0, c0 + 8
     const bool live = warp * 16 < s_len;  // Full: this warp's key rows exist
     unsigned int ka[4], va[4];
@@ -440,51 +546,15 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
         {
             float st[PE_MMA_STEP][4], dpt[PE_MMA_STEP][4];
             pe_mma_pass_products(st, dpt, ka, va, sh.qs, sh.dzs, step, query_tiles, g, t4);
+            unsigned int words[2][2][2];
+            pe_mma_step_words(words, keep_bits, dropping, bh, step, warp, t_len, key_tiles, live, g);
             unsigned int pa[PE_MMA_STEP / 2][4], sa[PE_MMA_STEP / 2][4];
-            PE_UNROLL
-            for (int j = 0; j < PE_MMA_STEP; j++)
-            {
-                const int tile = step * PE_MMA_STEP + j, i0 = tile * 8 + 2 * t4;  // this lane's queries: i0, i0 + 1
-                const pe_mma_pair lse2 = *(const pe_mma_pair*)(sh.lses + i0), d2 = *(const pe_mma_pair*)(sh.ds + i0);
-                // The pair hashes of this lane's four scores, hash[q][h]: query i0 + q, key c0 + 8h. Its partner lane (g ^ 1)
-                // holds the other key of each pair, but swapping half the hashes by shuffle measured slower here than
-                // hashing all four (H200: this kernel 3.25 -> 3.32 ms a NoPE step), so the pairing saves in the forward only.
-                unsigned int hash[2][2] = {{0u, 0u}, {0u, 0u}};
-                if (drop.on)
-                {
-                    PE_UNROLL
-                    for (int q = 0; q < 2; q++)
-                    {
-                        hash[q][0] = pe_pair_hash(drop.mixed_key, i0 + q, c0);
-                        hash[q][1] = pe_pair_hash(drop.mixed_key, i0 + q, c0 + 8);
-                    }
-                }
-                float kept4[4], d4[4];
-                PE_UNROLL
-                for (int e = 0; e < 4; e++)
-                {
-                    const int kj = c0 + (e < 2 ? 0 : 8), i = i0 + (e & 1);
-                    float kept = 0.0f, dscore = 0.0f;
-                    if (tile < query_tiles && (Full ? live : kj < s_len && i < t_len))
-                    {
-                        const bool keep = !drop.on || pe_pair_keep(hash[e & 1][e >> 1], g & 1, drop.threshold);
-                        dscore = pe_mma_dscore<Bias>(drop, bias, mask, qk_scale, st[j][e], dpt[j][e], e & 1 ? lse2.hi : lse2.lo,
-                                                     e & 1 ? d2.hi : d2.lo, i, kj, keep, kept);
-                    }
-                    kept4[e] = kept;
-                    d4[e] = dscore;
-                }
-                pe_mma_c_to_a(pa, j, kept4);
-                pe_mma_c_to_a(sa, j, d4);
-                // The two words hold dS of (key c0, queries i0, i0 + 1) and (key c0 + 8, the same queries): four 2-byte
-                // stores put them at dS[i][j] (0 where a score does not exist, so dq's products add nothing there).
-                const unsigned int w0 = sa[j >> 1][(j & 1) * 2], w1 = sa[j >> 1][(j & 1) * 2 + 1];
-                pe_bf16* at = sh.dss + (i0 - first) * PE_MMA_COL + c0;
-                at[0] = (pe_bf16)(w0 & 0xffffu);
-                at[PE_MMA_COL] = (pe_bf16)(w0 >> 16);
-                at[8] = (pe_bf16)(w1 & 0xffffu);
-                at[PE_MMA_COL + 8] = (pe_bf16)(w1 >> 16);
-            }
+            if (Full && live && (step + 1) * PE_MMA_STEP <= query_tiles)  // warp-uniform
+                pe_mma_step_scores<Bias, Full, false>(sh, bias, mask, words, keep_scale, qk_scale, st, dpt, pa, sa, step, first,
+                                                      query_tiles, t_len, s_len, live, c0, g, t4);
+            else
+                pe_mma_step_scores<Bias, Full, true>(sh, bias, mask, words, keep_scale, qk_scale, st, dpt, pa, sa, step, first,
+                                                     query_tiles, t_len, s_len, live, c0, g, t4);
             pe_mma_pass_accumulate(dv_acc, pa, sh.dzt, step, query_tiles, g, t4);
             pe_mma_pass_accumulate(dk_acc, sa, sh.qt, step, query_tiles, g, t4);
         }
@@ -524,10 +594,10 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
 // hence halves of 64 queries; k and v rows are not staged (each warp loads its key rows' A fragments once from global
 // memory). Two 256-thread blocks per SM take 91 KB of the H200's 228.
 __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
-                                                     const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr,
-                                                     const pe_bf16* z, const pe_bf16* dz, const float* lse, pe_bf16* dq,
-                                                     pe_bf16* dk, pe_bf16* dv, float* drel, const pe_attention_shape& a,
-                                                     float scale, float p)
+                                                     const pe_bf16* mask, const pe_bf16* rel, const pe_bf16* z,
+                                                     const pe_bf16* dz, const float* lse, pe_bf16* dq,
+                                                     pe_bf16* dk, pe_bf16* dv, float* drel, const unsigned int* keep_bits,
+                                                     const pe_attention_shape& a, float scale, float p)
 {
     PE_SHARED_BF16(qs, PE_ATTENTION_MAX_LEN * PE_MMA_ROW);
     PE_SHARED_BF16(dzs, PE_ATTENTION_MAX_LEN * PE_MMA_ROW);
@@ -557,9 +627,9 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
     __syncthreads();
     // The shared arrays stay here, outside the templates: each instantiation would get its own copies.
     const pe_mma_bwd_shared sh = {qs, dzs, qt, kt, dzt, lses, ds, drel != nullptr ? drel_s : nullptr, dss};
-    if (!pe_mma_whole_tiles(a)) pe_mma_bwd_rows<true, false>(sh, bias, mask, k, v, seed_ptr, dq, dk, dv, a, scale, p);
-    else if (pe_mma_has_bias(slopes, mask, rel)) pe_mma_bwd_rows<true, true>(sh, bias, mask, k, v, seed_ptr, dq, dk, dv, a, scale, p);
-    else pe_mma_bwd_rows<false, true>(sh, bias, mask, k, v, seed_ptr, dq, dk, dv, a, scale, p);
+    if (!pe_mma_whole_tiles(a)) pe_mma_bwd_rows<true, false>(sh, bias, mask, k, v, keep_bits, dq, dk, dv, a, scale, p);
+    else if (pe_mma_has_bias(slopes, mask, rel)) pe_mma_bwd_rows<true, true>(sh, bias, mask, k, v, keep_bits, dq, dk, dv, a, scale, p);
+    else pe_mma_bwd_rows<false, true>(sh, bias, mask, k, v, keep_bits, dq, dk, dv, a, scale, p);
     if (drel != nullptr)  // one global add per offset and block into the fp32 (2·max_len − 1, H) gradient
     {
         __syncthreads();
@@ -576,10 +646,10 @@ extern "C" __global__ void __launch_bounds__(256, 3)
                            const pe_bf16* rel, const long long* seed_ptr, pe_bf16* z, float* lse, long long t, long long s,
                            long long heads, long long q_b, long long q_h, long long q_t, long long k_b, long long k_h,
                            long long k_t, long long v_b, long long v_h, long long v_t, long long m_b, long long m_t,
-                           long long m_s, long long rel_zero, double scale, double p)
+                           long long m_s, long long rel_zero, double scale, double p, unsigned int* keep_bits)
 {
     const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero};
-    pe_mma_attention_fwd(q, k, v, slopes, mask, rel, seed_ptr, z, lse, a, (float)scale, (float)p);
+    pe_mma_attention_fwd(q, k, v, slopes, mask, rel, seed_ptr, z, lse, keep_bits, a, (float)scale, (float)p);
 }
 
 // At most 128 registers, so that two blocks of 8 warps share an SM: ptxas gave it 140 unbounded, one block per SM
@@ -590,8 +660,8 @@ extern "C" __global__ void __launch_bounds__(256, 2)
                            const float* lse, pe_bf16* dq, pe_bf16* dk, pe_bf16* dv, float* drel, long long t, long long s,
                            long long heads, long long q_b, long long q_h, long long q_t, long long k_b, long long k_h,
                            long long k_t, long long v_b, long long v_h, long long v_t, long long m_b, long long m_t,
-                           long long m_s, long long rel_zero, double scale, double p)
+                           long long m_s, long long rel_zero, double scale, double p, const unsigned int* keep_bits)
 {
     const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero};
-    pe_mma_attention_bwd(q, k, v, slopes, mask, rel, seed_ptr, z, dz, lse, dq, dk, dv, drel, a, (float)scale, (float)p);
+    pe_mma_attention_bwd(q, k, v, slopes, mask, rel, z, dz, lse, dq, dk, dv, drel, keep_bits, a, (float)scale, (float)p);
 }

@@ -179,10 +179,10 @@ public static class FusedSmallAttention
         return (z, lse, bits);
     }
 
-    /// <summary>32-bit words of the tensor-core forward's dropout decisions (<c>pe_mma_keep_word</c>): four per query block
-    /// of 16 rows and key tile of 8 keys (2·⌈S / 16⌉ tiles) of each (batch, head) block; 16.8 MB a layer at the paper's
-    /// sizes. The backward reads a bit per score from them instead of hashing again.</summary>
-    public static long KeepBitWords(long b, long h, long t, long s) => b * h * ((t + 15) / 16) * (2 * ((s + 15) / 16)) * 4;
+    /// <summary>32-bit words of the tensor-core forward's dropout decisions (<c>pe_mma_keep_word</c>): a bit per score, a
+    /// word per lane of the warp of each query block of 16 rows for each 64 keys (⌈⌈S / 16⌉ / 4⌉ words) of each (batch,
+    /// head) block; 16.8 MB a layer at the paper's sizes. The backward reads them instead of hashing again.</summary>
+    public static long KeepBitWords(long b, long h, long t, long s) => b * h * ((t + 15) / 16) * (((s + 15) / 16 + 3) / 4) * 32;
 
     /// <summary>What backward needs, owned here (detached from any dispose scope) and released by backward.</summary>
     private sealed record Saved(Tensor Q, Tensor K, Tensor V, Tensor? Relative, bool MaskGradient, Tensor Z, Tensor Lse,

@@ -13,6 +13,11 @@ namespace PeTools.Torch.Kernels;
 internal static unsafe class Nvrtc
 {
     public const string EnvironmentVariable = "PE_NVRTC";
+
+    /// <summary>Macro definitions for every compile, "NAME=VALUE NAME2=VALUE2" (each passed as -DNAME=VALUE): the kernels'
+    /// tuning constants that default in their sources (e.g. mma_attention.cu's PE_MMA_STEP), so a benchmark can time
+    /// other values side by side in one run without a rebuild. Unset in normal use.</summary>
+    public const string DefinesVariable = "PE_NVRTC_DEFINES";
     private static readonly object Gate = new();
     private static Api? _api;
     private static string? _failure;
@@ -80,7 +85,7 @@ internal static unsafe class Nvrtc
         }
         try
         {
-            var options = new[] { arch, "--std=c++17", "--fmad=true" }.Select(Utf8).ToArray();
+            var options = new[] { arch, "--std=c++17", "--fmad=true" }.Concat(Defines()).Select(Utf8).ToArray();
             var handles = options.Select(o => GCHandle.Alloc(o, GCHandleType.Pinned)).ToArray();
             int result;
             try
@@ -172,6 +177,10 @@ internal static unsafe class Nvrtc
             foreach (var file in Directory.GetFiles(dir, "libnvrtc*.so*").Order(StringComparer.Ordinal))
                 if (!Path.GetFileName(file).Contains("builtins", StringComparison.Ordinal)) yield return file;
     }
+
+    /// <summary>-D options from <see cref="DefinesVariable"/>.</summary>
+    internal static IEnumerable<string> Defines() =>
+        (Environment.GetEnvironmentVariable(DefinesVariable) ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(d => "-D" + d);
 
     private static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s + "\0");
 

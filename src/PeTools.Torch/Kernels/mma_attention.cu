@@ -38,7 +38,16 @@
 // Tiles of 8 queries per key-major backward step (32 queries): a lane holds a step's 2 × 4 × 4 fp32 products and
 // up to 2 × 2 × 4 fragment words, half of what 64 at a time held (168 registers, so one 256-thread block per SM), so
 // that the backward fits two blocks per SM (≤ 128 registers).
+#ifndef PE_MMA_STEP  // PE_NVRTC_DEFINES may set it (an even number; Nvrtc.cs)
 #define PE_MMA_STEP 4
+#endif
+// Blocks of 256 threads per SM the kernels' register budgets aim at (__launch_bounds__), likewise.
+#ifndef PE_MMA_FWD_BLOCKS
+#define PE_MMA_FWD_BLOCKS 3
+#endif
+#ifndef PE_MMA_BWD_BLOCKS
+#define PE_MMA_BWD_BLOCKS 2
+#endif
 // Queries per backward half: dS of 64 queries × up to 128 keys (bf16, rows PE_MMA_COL apart) is 17 KB of shared memory,
 // where all 128 queries' (34 KB) would take the block past the 48 KB of static shared memory. The padding of 136 (68 words,
 // 4 banks past a multiple of 32) keeps both accesses conflict-free: the key-major pass's 2-byte stores of dS[i][j] (lane
@@ -188,55 +197,35 @@ __device__ __forceinline__ pe_mma_dropout pe_mma_dropout_of(const long long* see
 // The forward's dropout decisions, kept for the backward (keep_bits, when the host asks for them: training), so that the
 // backward reads a bit per score instead of hashing: the hash (pe_pair_hash, then a shift and a compare) was about a
 // quarter of the backward's instructions a score at dh = 16, and its chain of dependent multiplies part of the latency
-// that bounded it (Nsight Compute, H200). Layout, per (batch, head) block: for each query block qb of 16 rows and key
-// tile kt of 8 keys, four words [parity of the key][half of the query block], each one __ballot_sync of the forward
-// warp that computed the tile, i.e. bit 4·g + t4 of word [o][h] decides query 16·qb + 8·h + g and key 8·kt + 2·t4 + o.
-// Word index ((bh·q_blocks + qb)·k_tiles + kt)·4 + 2·o + h, with q_blocks = ⌈T / 16⌉ and k_tiles = 2·⌈S / 16⌉ (the
-// host allocates B·H·q_blocks·k_tiles·4 words). A backward lane, whose keys have one parity, reads its two halves as a
-// pair of words.
-__device__ __forceinline__ long long pe_mma_keep_word(long long bh, int qb, int kt, int odd, int t_len, int k_tiles)
+// that bounded it (Nsight Compute, H200). Each forward lane keeps its own decisions in a register, one bit a score at a
+// position known at compile time, and stores a word per 8 key tiles: lane 4·g + t4 of the warp of query block qb
+// (16 rows), word kw: bit 4·(kt mod 8) + 2·h + o decides query 16·qb + 8·h + g and key 8·kt + 2·t4 + o, for key tile
+// kt = 8·kw + kt mod 8. Word index ((bh·q_blocks + qb)·k_words + kw)·32 + lane, q_blocks = ⌈T / 16⌉, k_words =
+// ⌈⌈S / 16⌉ / 4⌉ (the host allocates B·H·q_blocks·k_words·32 words): a warp's 32 stores are one 128-byte line. (Four
+// __ballot_sync a tile and a 16-byte store from lane 0 instead made the forward 34% slower on an H200.)
+__device__ __forceinline__ long long pe_mma_keep_word(long long bh, int qb, int kw, int lane, int t_len, int s_len)
 {
-    const int q_blocks = (t_len + 15) / 16;
-    return ((bh * q_blocks + qb) * k_tiles + kt) * 4 + 2 * odd;
+    const int q_blocks = (t_len + 15) / 16, k_words = ((s_len + 15) / 16 + 3) / 4;
+    return ((bh * q_blocks + qb) * k_words + kw) * 32 + lane;
 }
 
-// A forward warp's decisions for its query block and key tile `tile` (keep[e] as the C fragment's score e) into
-// keep_bits: four ballots, one 16-byte store by lane 0. Every lane of the warp must call it.
-__device__ __forceinline__ void pe_mma_store_keep_bits(unsigned int* keep_bits, const bool* keep, long long bh, int warp, int tile,
-                                                       int t_len, int k_tiles, bool live, int lane)
-{
-    pe_vec16 words;
-    words.w[0] = __ballot_sync(0xffffffffu, keep[0]);  // even key, rows g
-    words.w[1] = __ballot_sync(0xffffffffu, keep[2]);  // even key, rows g + 8
-    words.w[2] = __ballot_sync(0xffffffffu, keep[1]);  // odd key, rows g
-    words.w[3] = __ballot_sync(0xffffffffu, keep[3]);  // odd key, rows g + 8
-    if (lane == 0 && live) *(pe_vec16*)(keep_bits + pe_mma_keep_word(bh, warp, tile, 0, t_len, k_tiles)) = words;
-}
-
-// Two neighbouring words, one 64-bit load.
-struct alignas(8) pe_mma_word_pair
-{
-    unsigned int lo, hi;
-};
-
-// A backward lane's dropout words for key-major step `step` (queries 32·step .. + 32, query blocks 2·step, 2·step + 1)
-// and its warp's key tiles 2·warp, 2·warp + 1 (keys c0 and c0 + 8, parity g & 1): words[q][k][h] for query block
-// 2·step + q, key tile 2·warp + k, half h. All ones (every score kept) without dropout, past the last query block, and
-// for a warp without keys.
-__device__ __forceinline__ void pe_mma_step_words(unsigned int (*words)[2][2], const unsigned int* keep_bits, bool on, long long bh,
-                                                  int step, int warp, int t_len, int k_tiles, bool keys_live, int g)
+// A backward lane's dropout words for key-major step `step` (query blocks step·PE_MMA_STEP / 2 + q) and its keys c0 =
+// 16·warp + g and c0 + 8 (key tiles 2·warp, 2·warp + 1: both in word warp / 4): words[q][r] is the word of the forward
+// lane that holds query i0 + r of the lane's tiles (row 2·t4 + r of a half, so lane 4·(2·t4 + r) + g / 2). All ones
+// (every score kept) without dropout, past the last query block, and for a warp without keys.
+__device__ __forceinline__ void pe_mma_step_words(unsigned int (*words)[2], const unsigned int* keep_bits, bool on, long long bh,
+                                                  int step, int warp, int t_len, int s_len, bool keys_live, int g, int t4)
 {
     PE_UNROLL
-    for (int q = 0; q < 2; q++)
+    for (int q = 0; q < PE_MMA_STEP / 2; q++)
+    {
+        const int qb = step * (PE_MMA_STEP / 2) + q;
         PE_UNROLL
-        for (int k = 0; k < 2; k++)
-        {
-            pe_mma_word_pair pair = {0xffffffffu, 0xffffffffu};
-            if (on && keys_live && 32 * step + 16 * q < t_len)
-                pair = *(const pe_mma_word_pair*)(keep_bits + pe_mma_keep_word(bh, 2 * step + q, 2 * warp + k, g & 1, t_len, k_tiles));
-            words[q][k][0] = pair.lo;
-            words[q][k][1] = pair.hi;
-        }
+        for (int r = 0; r < 2; r++)
+            words[q][r] = on && keys_live && 16 * qb < t_len
+                              ? keep_bits[pe_mma_keep_word(bh, qb, warp >> 2, 4 * (2 * t4 + r) + (g >> 1), t_len, s_len)]
+                              : 0xffffffffu;
+    }
 }
 
 // Which variant of the score loops a block runs (uniform over the block, so every warp still runs the same products and
@@ -280,6 +269,7 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
     // bounds checks) fit without spills; 64 without the bias spilled 24 bytes, 32 in the general variant 32. The H200
     // machine's nvcc (CUDA 13) spills 24 bytes with these chunks; the forward still went from 245 to 184 µs a layer.
     constexpr int keys = Full ? 32 : 16;
+    unsigned int keep_word = 0u;  // this lane's decisions for the current 8 key tiles (pe_mma_keep_word)
     for (int tile0 = 0; tile0 < tiles; tile0 += keys / 8)  // block-uniform: every warp runs the same chunks
     {
         float s[keys / 8][4];
@@ -324,6 +314,7 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
             o[n][3] *= rescale1;
         }
         unsigned int pa[keys / 16][4];  // k-steps at or past the chunk's last tile are neither written nor read
+        unsigned int chunk_bits = 0u;   // this chunk's decisions, bit 4·j + e
         PE_UNROLL
         for (int j = 0; j < keys / 8; j++)
             if (tile0 + j < tiles)
@@ -333,19 +324,28 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
                 const unsigned int hash0 = drop.on ? pe_pair_hash(drop.mixed_key, r0, col) : 0u;
                 const unsigned int hash1 = drop.on ? pe_pair_hash(drop.mixed_key, r1, col) : 0u;
                 float kept[4];
-                bool keep[4];
                 PE_UNROLL
                 for (int e = 0; e < 4; e++)
                 {
                     const float prob = pe_exp2(s[j][e] - (e < 2 ? base0 : base1));  // 0 for a masked key and past the end
                     if (e < 2) l0 += prob;
                     else l1 += prob;
-                    keep[e] = !drop.on || pe_pair_keep(e < 2 ? hash0 : hash1, e & 1, drop.threshold);
-                    kept[e] = keep[e] ? prob : 0.0f;
+                    const bool keep = !drop.on || pe_pair_keep(e < 2 ? hash0 : hash1, e & 1, drop.threshold);
+                    kept[e] = keep ? prob : 0.0f;
+                    // Score e is half e / 2, parity e & 1: bit 4·(tile mod 8) + e, tile0 a multiple of keys / 8.
+                    if (keep) chunk_bits |= 1u << (4 * j + e);
                 }
                 pe_mma_c_to_a(pa, j, kept);
-                if (keep_bits != nullptr) pe_mma_store_keep_bits(keep_bits, keep, bh, warp, tile0 + j, t_len, tiles, live, lane);
             }
+        if (keep_bits != nullptr)  // block-uniform
+        {
+            keep_word |= chunk_bits << (4 * (tile0 & 7));
+            if (((tile0 + keys / 8) & 7) == 0 || tile0 + keys / 8 >= tiles)  // a word's 8 tiles done, or the last chunk
+            {
+                if (live) keep_bits[pe_mma_keep_word(bh, warp, tile0 >> 3, lane, t_len, s_len)] = keep_word;
+                keep_word = 0u;
+            }
+        }
         PE_UNROLL
         for (int kk = 0; kk < keys / 16; kk++)
             if (tile0 + 2 * kk < tiles)
@@ -475,14 +475,15 @@ __device__ __forceinline__ void pe_mma_half_diagonals(float* drel, const pe_bf16
 // scores all exist (every step of T = S = 128) runs without them, and without the branches around each score.
 template <bool Bias, bool Full, bool Checked>
 __device__ __forceinline__ void pe_mma_step_scores(const pe_mma_bwd_shared& sh, const pe_attention_bias& bias, const pe_bf16* mask,
-                                                   const unsigned int (*words)[2][2], float keep_scale, float qk_scale,
+                                                   const unsigned int (*words)[2], float keep_scale, float qk_scale,
                                                    const float (*st)[4], const float (*dpt)[4], unsigned int (*pa)[4],
                                                    unsigned int (*sa)[4], int step, int first, int query_tiles, int t_len, int s_len,
                                                    bool live, int c0, int g, int t4)
 {
-    // This lane's bits in a word (pe_mma_keep_word): query i0 = 8·tile + 2·t4 is row 2·t4 of its half of the block,
-    // key c0 is 2·(g / 2) + (g & 1) of its tile, so bit 8·t4 + g / 2; query i0 + 1 four bits on.
-    const unsigned int bit0 = 1u << (8 * t4 + (g >> 1)), bit1 = bit0 << 4;
+    // Score e's bit (pe_mma_keep_word) in words[j / 2][e & 1]: key tile 2·warp + e / 2 is tile 2·(warp mod 4) + e / 2
+    // of its word, query tile j is half j & 1 of its block, and the key's parity is g's: 4·(2·(warp mod 4) + e / 2) +
+    // 2·(j & 1) + (g & 1).
+    const unsigned int lane_bit = 1u << (8 * ((c0 >> 4) & 3) + (g & 1));
     PE_UNROLL
     for (int j = 0; j < PE_MMA_STEP; j++)
     {
@@ -493,7 +494,7 @@ __device__ __forceinline__ void pe_mma_step_scores(const pe_mma_bwd_shared& sh, 
         for (int e = 0; e < 4; e++)
         {
             const int kj = c0 + (e < 2 ? 0 : 8), i = i0 + (e & 1);
-            const bool keep = (words[j >> 1][e >> 1][j & 1] & (e & 1 ? bit1 : bit0)) != 0u;
+            const bool keep = (words[j >> 1][e & 1] & (lane_bit << (4 * (e >> 1) + 2 * (j & 1)))) != 0u;
             float kept = 0.0f, dscore = 0.0f;
             if (!Checked || (tile < query_tiles && (Full ? live : kj < s_len && i < t_len)))
                 dscore = pe_mma_dscore<Bias>(bias, mask, qk_scale, st[j][e], dpt[j][e], e & 1 ? lse2.hi : lse2.lo, e & 1 ? d2.hi : d2.lo,
@@ -546,8 +547,8 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
         {
             float st[PE_MMA_STEP][4], dpt[PE_MMA_STEP][4];
             pe_mma_pass_products(st, dpt, ka, va, sh.qs, sh.dzs, step, query_tiles, g, t4);
-            unsigned int words[2][2][2];
-            pe_mma_step_words(words, keep_bits, dropping, bh, step, warp, t_len, key_tiles, live, g);
+            unsigned int words[PE_MMA_STEP / 2][2];
+            pe_mma_step_words(words, keep_bits, dropping, bh, step, warp, t_len, s_len, live, g, t4);
             unsigned int pa[PE_MMA_STEP / 2][4], sa[PE_MMA_STEP / 2][4];
             if (Full && live && (step + 1) * PE_MMA_STEP <= query_tiles)  // warp-uniform
                 pe_mma_step_scores<Bias, Full, false>(sh, bias, mask, words, keep_scale, qk_scale, st, dpt, pa, sa, step, first,
@@ -641,7 +642,7 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
 // At most 80 registers, so that three blocks of 8 warps share an SM: all 128 keys' scores at once took 122 registers,
 // two blocks per SM (ptxas -v, sm_90); the online softmax over chunks of keys is what makes room (CUDA 13's ptxas
 // spills 24 bytes at this bound; measured faster all the same: examples/results/gpu/tc-default-h200).
-extern "C" __global__ void __launch_bounds__(256, 3)
+extern "C" __global__ void __launch_bounds__(256, PE_MMA_FWD_BLOCKS)
     attention_mma_fwd_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes, const pe_bf16* mask,
                            const pe_bf16* rel, const long long* seed_ptr, pe_bf16* z, float* lse, long long t, long long s,
                            long long heads, long long q_b, long long q_h, long long q_t, long long k_b, long long k_h,
@@ -654,7 +655,7 @@ extern "C" __global__ void __launch_bounds__(256, 3)
 
 // At most 128 registers, so that two blocks of 8 warps share an SM: ptxas gave it 140 unbounded, one block per SM
 // (bench/probe/ncu_attention.sh on an H200).
-extern "C" __global__ void __launch_bounds__(256, 2)
+extern "C" __global__ void __launch_bounds__(256, PE_MMA_BWD_BLOCKS)
     attention_mma_bwd_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes, const pe_bf16* mask,
                            const pe_bf16* rel, const long long* seed_ptr, const pe_bf16* z, const pe_bf16* dz,
                            const float* lse, pe_bf16* dq, pe_bf16* dk, pe_bf16* dv, float* drel, long long t, long long s,

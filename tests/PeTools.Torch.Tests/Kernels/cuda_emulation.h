@@ -4,7 +4,7 @@
 //   pe_emulate          every thread of a block in turn, for kernels whose threads never wait for one another;
 //                       __syncthreads and shuffles abort there, so a kernel cannot pass by accident;
 //   pe_emulate_threads  one std::thread per CUDA thread and a barrier per block, for kernels that exchange values
-//                       (__syncthreads, __shfl_xor_sync, __ballot_sync). A shuffle is emulated through a block-wide exchange, so it
+//                       (__syncthreads, __shfl_xor_sync). A shuffle is emulated through a block-wide exchange, so it
 //                       needs every thread of the block to reach it, as the kernels here are written to.
 // __shared__ is a function-local static: one copy, which is exact because blocks run one at a time.
 #pragma once
@@ -57,19 +57,6 @@ static inline float __shfl_xor_sync(unsigned int, float v, int lane_mask)
     __syncthreads();                                   // every value of this exchange is written
     const unsigned int partner = (t & ~31u) | ((t & 31u) ^ (unsigned int)lane_mask);
     return partner < blockDim.x ? (*pe_block->exchange)[partner] : v;
-}
-
-// __ballot_sync over the calling thread's warp (full mask), exchanged through the block like a shuffle.
-static inline unsigned int __ballot_sync(unsigned int, int predicate)
-{
-    __syncthreads();                                   // every earlier exchange has been read
-    const unsigned int t = threadIdx.x, warp = t & ~31u;
-    (*pe_block->exchange)[t] = predicate ? 1.0f : 0.0f;
-    __syncthreads();                                   // every vote of this exchange is written
-    unsigned int votes = 0u;
-    for (unsigned int l = 0; l < 32 && warp + l < blockDim.x; l++)
-        if ((*pe_block->exchange)[warp + l] != 0.0f) votes |= 1u << l;
-    return votes;
 }
 
 // pe_common.cuh's tensor-core product (mma.sync m16n8k16, bf16 in, fp32 accumulate) over the fragments of the calling

@@ -35,18 +35,27 @@
 
 #define PE_MMA_ROW 24   // elements between shared rows of 16 dims: the fragment loads of a warp hit 32 distinct banks
 #define PE_MMA_COL 136  // elements between shared transposed rows (one dim over up to 128 keys or queries), likewise
-// Tiles of 8 queries per key-major backward step (32 queries): a lane holds a step's 2 × 4 × 4 fp32 products and
-// up to 2 × 2 × 4 fragment words, half of what 64 at a time held (168 registers, so one 256-thread block per SM), so
-// that the backward fits two blocks per SM (≤ 128 registers).
-#ifndef PE_MMA_STEP  // PE_NVRTC_DEFINES may set it (an even number; Nvrtc.cs)
-#define PE_MMA_STEP 4
-#endif
-// Blocks of 256 threads per SM the kernels' register budgets aim at (__launch_bounds__), likewise.
-#ifndef PE_MMA_FWD_BLOCKS
-#define PE_MMA_FWD_BLOCKS 3
+// The kernels' tuning constants. Each defaults here; PE_NVRTC_DEFINES (Nvrtc.cs) may set others, so that
+// bench/train/profile.sh can time them side by side in one run. Measured on an H200, bf16 NoPE step at the paper's
+// sizes (examples/results/gpu/attention-bits-h200):
+// PE_MMA_STEP: query tiles of 8 per key-major backward step. A lane holds a step's 2 × STEP × 4 fp32 products and
+//   STEP × 4 fragment words: 8 took 168 registers (one block per SM); 4 fits 128 (two blocks); 2 fits 80 with 132 bytes
+//   of spills, so three blocks per SM, whose warps hide more of the latency that bounds this kernel: 2.91 -> 2.70 ms.
+// PE_MMA_BWD_BLOCKS, PE_MMA_FWD_BLOCKS: 256-thread blocks per SM that the register budgets aim at (__launch_bounds__).
+//   The forward at four (64 registers, 224 bytes of spills) beat three (80, 12 bytes) and two (100, none): 1.07, 1.12,
+//   1.31 ms.
+// PE_MMA_FWD_KEYS: keys per chunk of the forward's online softmax where tiles are whole (16, 32 or 64).
+#ifndef PE_MMA_STEP
+#define PE_MMA_STEP 2
 #endif
 #ifndef PE_MMA_BWD_BLOCKS
-#define PE_MMA_BWD_BLOCKS 2
+#define PE_MMA_BWD_BLOCKS 3
+#endif
+#ifndef PE_MMA_FWD_BLOCKS
+#define PE_MMA_FWD_BLOCKS 4
+#endif
+#ifndef PE_MMA_FWD_KEYS
+#define PE_MMA_FWD_KEYS 32
 #endif
 // Queries per backward half: dS of 64 queries × up to 128 keys (bf16, rows PE_MMA_COL apart) is 17 KB of shared memory,
 // where all 128 queries' (34 KB) would take the block past the 48 KB of static shared memory. The padding of 136 (68 words,
@@ -268,7 +277,8 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
     // __launch_bounds__(256, 3), i.e. ≤ 80 registers): 32 in the whole-tile variants and 16 in the general one (its
     // bounds checks) fit without spills; 64 without the bias spilled 24 bytes, 32 in the general variant 32. The H200
     // machine's nvcc (CUDA 13) spills 24 bytes with these chunks; the forward still went from 245 to 184 µs a layer.
-    constexpr int keys = Full ? 32 : 16;
+    constexpr int keys = Full ? PE_MMA_FWD_KEYS : 16;
+    static_assert(keys == 16 || keys == 32 || keys == 64, "a chunk's decisions fill at most one keep word");
     unsigned int keep_word = 0u;  // this lane's decisions for the current 8 key tiles (pe_mma_keep_word)
     for (int tile0 = 0; tile0 < tiles; tile0 += keys / 8)  // block-uniform: every warp runs the same chunks
     {
@@ -639,9 +649,8 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
     }
 }
 
-// At most 80 registers, so that three blocks of 8 warps share an SM: all 128 keys' scores at once took 122 registers,
-// two blocks per SM (ptxas -v, sm_90); the online softmax over chunks of keys is what makes room (CUDA 13's ptxas
-// spills 24 bytes at this bound; measured faster all the same: examples/results/gpu/tc-default-h200).
+// PE_MMA_FWD_BLOCKS blocks of 8 warps per SM (above): all 128 keys' scores at once took 122 registers, two blocks per
+// SM (ptxas -v, sm_90); the online softmax over chunks of keys is what makes room.
 extern "C" __global__ void __launch_bounds__(256, PE_MMA_FWD_BLOCKS)
     attention_mma_fwd_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes, const pe_bf16* mask,
                            const pe_bf16* rel, const long long* seed_ptr, pe_bf16* z, float* lse, long long t, long long s,
@@ -653,8 +662,8 @@ extern "C" __global__ void __launch_bounds__(256, PE_MMA_FWD_BLOCKS)
     pe_mma_attention_fwd(q, k, v, slopes, mask, rel, seed_ptr, z, lse, keep_bits, a, (float)scale, (float)p);
 }
 
-// At most 128 registers, so that two blocks of 8 warps share an SM: ptxas gave it 140 unbounded, one block per SM
-// (bench/probe/ncu_attention.sh on an H200).
+// PE_MMA_BWD_BLOCKS blocks of 8 warps per SM (above): with 4 query tiles a step ptxas gave it 140 registers unbounded,
+// one block per SM (bench/probe/ncu_attention.sh on an H200).
 extern "C" __global__ void __launch_bounds__(256, PE_MMA_BWD_BLOCKS)
     attention_mma_bwd_bf16(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes, const pe_bf16* mask,
                            const pe_bf16* rel, const long long* seed_ptr, const pe_bf16* z, const pe_bf16* dz,

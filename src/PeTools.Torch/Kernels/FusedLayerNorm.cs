@@ -7,12 +7,16 @@ namespace PeTools.Torch.Kernels;
 /// <summary>
 /// LayerNorm over the last dim with affine weight and bias in run-time kernels (<c>layer_norm.cu</c>), beside its
 /// oracle, libtorch's <c>layer_norm</c>: forward one warp per row; backward dx one warp per row, and the γ/β gradients as
-/// per-chunk column sums that libtorch then adds, because libtorch's γ/β reduction was the largest single kernel of a
-/// training step on an H200 (BENCHMARKS.md, "Where the GPU time goes"). Where a row is a whole number of 16-byte vectors
+/// per-chunk column sums that a second kernel adds (<c>column_sum.cu</c>'s finishing kernel, <see cref="FusedLinear"/>'s,
+/// γ and β in one launch), because libtorch's γ/β reduction was the largest single kernel of a training step on an H200
+/// (BENCHMARKS.md, "Where the GPU time goes"); that kernel replaced libtorch's sum and cast of the partial sums, so
+/// that it could add into .grad in place. Where a row is a whole number of 16-byte vectors
 /// per lane and every pointer is 16-byte aligned, the forward holds the row in registers and moves it in 16-byte
 /// accesses, and one backward kernel writes dx and the γ/β partial sums in one pass over g and x (the scalar kernels
 /// ran at a third to a half of the memory bandwidth: <c>layer_norm.cu</c>). Statistics in fp32 for fp32 and bf16
-/// storage. Once differentiable; the composite attention path (Hessians) turns it off with the other kernels.
+/// storage. Once differentiable; the composite attention path (Hessians) turns it off with the other kernels. With
+/// <see cref="KernelUse.AccumulateParameterGradients"/> the finishing kernel adds dγ and dβ straight into the
+/// parameters' .grad (<see cref="GradientInPlace"/>).
 /// </summary>
 public static class FusedLayerNorm
 {
@@ -38,7 +42,7 @@ public static class FusedLayerNorm
     /// <summary>
     /// Blocks of the 16-byte kernels, whose 8 warps stride over the rows: one per <see cref="RowsPerWideBlock"/> rows, at
     /// most <see cref="MaxWideBlocks"/> forward and <see cref="MaxFusedBlocks"/> backward (its partial sums are
-    /// (2, blocks, d), which libtorch then adds: 1 MB at the paper's d = 256). On an H200 at the paper's shape 512 blocks
+    /// (2, blocks, d), which the finishing kernel then adds: 1 MB at the paper's d = 256). On an H200 at the paper's shape 512 blocks
     /// backward were 1 to 4 µs faster than 1,024 or 2,048; the forward's count hardly mattered from 1,024 to 4,096.
     /// </summary>
     private const long RowsPerWideBlock = 32, MaxWideBlocks = 2048, MaxFusedBlocks = 512;
@@ -54,8 +58,10 @@ public static class FusedLayerNorm
         return d > 0 && weight.numel() == d && bias.numel() == d && weight.is_contiguous() && bias.is_contiguous();
     }
 
-    /// <summary>LayerNorm of x (…, d): libtorch's <c>layer_norm(x, [d], weight, bias, eps)</c>, differentiable once.</summary>
-    public static Tensor Apply(Tensor x, Tensor weight, Tensor bias, double eps, IKernelLauncher launcher)
+    /// <summary>LayerNorm of x (…, d): libtorch's <c>layer_norm(x, [d], weight, bias, eps)</c>, differentiable once.
+    /// <paramref name="inPlace"/>: backward adds γ's and β's gradients into their .grad where <see cref="GradientInPlace"/>
+    /// allows.</summary>
+    public static Tensor Apply(Tensor x, Tensor weight, Tensor bias, double eps, IKernelLauncher launcher, bool inPlace = false)
     {
         bool graph = is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias.requires_grad);
         if (!graph)
@@ -65,7 +71,7 @@ public static class FusedLayerNorm
             rstd.Dispose();
             return y;
         }
-        return LayerNormFunction.apply(x, weight, bias, new Settings(eps, launcher));
+        return LayerNormFunction.apply(x, weight, bias, new Settings(eps, launcher, inPlace));
     }
 
     /// <summary>
@@ -75,7 +81,7 @@ public static class FusedLayerNorm
     public static Tensor ApplyOrModule(TorchSharp.Modules.LayerNorm ln, Tensor x, KernelUse use)
     {
         if (use.LayerNorm && ln.normalized_shape.Length == 1 && use.LauncherFor(x.device) is { } k && Fits(x, ln.weight, ln.bias, k))
-            return Apply(x, ln.weight!, ln.bias!, ln.eps, k);
+            return Apply(x, ln.weight!, ln.bias!, ln.eps, k, use.AccumulateParameterGradients);
         return ln.call(x);
     }
 
@@ -117,8 +123,8 @@ public static class FusedLayerNorm
     /// <summary>True when every tensor's first element is 16-byte aligned (rows of whole vectors then keep it so).</summary>
     private static bool Aligned16(params Tensor[] tensors) => tensors.All(t => TensorPointer.Of(t) % 16 == 0);
 
-    /// <summary>(dx, dγ, dβ) for upstream g like x.</summary>
-    private static (Tensor Dx, Tensor DWeight, Tensor DBias) Backward(IKernelLauncher launcher, Tensor g, Saved s)
+    /// <summary>(dx, dγ, dβ) for upstream g like x; dγ or dβ null where it went into the parameter's .grad.</summary>
+    private static (Tensor Dx, Tensor? DWeight, Tensor? DBias) Backward(IKernelLauncher launcher, Tensor g, Saved s)
     {
         var x = s.X;
         long d = x.shape[^1], rows = x.numel() / d;
@@ -127,8 +133,8 @@ public static class FusedLayerNorm
         var fusedGrid = WideGrid(rows, MaxFusedBlocks);
         long perChunk = Math.Max(RowsPerChunk, (rows + 65534) / 65535);
         long chunks = fused is not null ? fusedGrid.GridX : Math.Max(1, (rows + perChunk - 1) / perChunk);
-        // One (2, chunks, d) buffer for both partial sums, so one reduction and one cast finish both gradients: every
-        // entry is written by the kernel (each block writes its chunk's row for its columns), so it needs no zeroing.
+        // One (2, chunks, d) buffer for both partial sums, so one kernel finishes both gradients: every entry is written
+        // by the kernel (each block writes its chunk's row for its columns), so it needs no zeroing.
         var partial = empty([2, chunks, d], dtype: ScalarType.Float32, device: x.device);
         if (rows == 0) partial.zero_();
         else if (fused is not null) // chunk = block: the rows its warps stride over
@@ -145,15 +151,26 @@ public static class FusedLayerNorm
                 [TensorPointer.Of(g), TensorPointer.Of(x), TensorPointer.Of(s.Mean), TensorPointer.Of(s.Rstd),
                  TensorPointer.Of(partial[0]), TensorPointer.Of(partial[1]), rows, d, perChunk]);
         }
-        var sums = partial.sum([1L]);                                               // (2, d) fp32
-        if (sums.dtype != s.Weight.dtype) sums = sums.to(s.Weight.dtype);
-        return (dx, sums[0], sums[1]);
+        if (!FusedLinear.CanFinish(launcher, x.dtype)) // column_sum.cu did not compile: libtorch's reduction and cast
+        {
+            var sums = partial.sum([1L]);                                           // (2, d) fp32
+            if (sums.dtype != s.Weight.dtype) sums = sums.to(s.Weight.dtype);
+            return (dx, sums[0], sums[1]);
+        }
+        // The same kernel with and without the in-place adds, so both give the same bits on a zeroed .grad.
+        var (weightGrad, biasGrad) = (GradientInPlace.Target(s.WeightParameter), GradientInPlace.Target(s.BiasParameter));
+        var dWeight = weightGrad is null ? empty([d], dtype: x.dtype, device: x.device) : null;
+        var dBias = biasGrad is null ? empty([d], dtype: x.dtype, device: x.device) : null;
+        FusedLinear.FinishColumnSums(launcher, partial, (weightGrad ?? dWeight!, weightGrad is not null), (biasGrad ?? dBias!, biasGrad is not null));
+        return (dx, dWeight, dBias);
     }
 
-    private sealed record Settings(double Eps, IKernelLauncher Launcher);
+    private sealed record Settings(double Eps, IKernelLauncher Launcher, bool InPlace);
 
-    /// <summary>What backward needs, owned here (detached from any dispose scope) and released by backward.</summary>
-    private sealed record Saved(Tensor X, Tensor Weight, Tensor Mean, Tensor Rstd, IKernelLauncher Launcher) : IDisposable
+    /// <summary>What backward needs, owned here (detached from any dispose scope) and released by backward; the
+    /// parameters themselves (<see cref="GradientInPlace.Candidate"/>, null: return their gradients) are the caller's.</summary>
+    private sealed record Saved(Tensor X, Tensor Weight, Tensor Mean, Tensor Rstd, IKernelLauncher Launcher, Tensor? WeightParameter,
+                                Tensor? BiasParameter) : IDisposable
     {
         public void Dispose()
         {
@@ -175,8 +192,10 @@ public static class FusedLayerNorm
             var (x, weight, bias, settings) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Settings)vars[3]);
             var xc = x.contiguous();
             var (y, mean, rstd) = Forward(settings.Launcher, xc, weight, bias, settings.Eps);
+            // weight.alias() is another TensorImpl, whose .grad is not the parameter's: the .grad is read off vars[1].
             ctx.save_data(nameof(Saved), new Saved(xc.alias().DetachFromDisposeScope(), weight.alias().DetachFromDisposeScope(),
-                mean.DetachFromDisposeScope(), rstd.DetachFromDisposeScope(), settings.Launcher));
+                mean.DetachFromDisposeScope(), rstd.DetachFromDisposeScope(), settings.Launcher,
+                GradientInPlace.Candidate(weight, settings.InPlace), GradientInPlace.Candidate(bias, settings.InPlace)));
             return y;
         }
 
@@ -184,14 +203,16 @@ public static class FusedLayerNorm
         {
             HandOff.ReleasePrevious();
             using var saved = (Saved)ctx.get_data(nameof(Saved));
-            Tensor dx, dWeight, dBias;
+            Tensor dx;
+            Tensor? dWeight, dBias; // null: added into the parameter's .grad, none for AccumulateGrad
             using (var scope = NewDisposeScope()) // the autograd engine's thread has none of its own
             {
                 var (a, b, c) = Backward(saved.Launcher, grad.contiguous(), saved);
-                (dx, dWeight, dBias) = (a.DetachFromDisposeScope(), b.DetachFromDisposeScope(), c.DetachFromDisposeScope());
+                (dx, dWeight, dBias) = (a.DetachFromDisposeScope(), b?.DetachFromDisposeScope(), c?.DetachFromDisposeScope());
             }
             grad.Dispose();
-            return [HandOff.Hand(dx), HandOff.Hand(dWeight), HandOff.Hand(dBias), null!]; // one slot per forward argument: the settings take none
+            // One slot per forward argument: the settings take none.
+            return [HandOff.Hand(dx), dWeight is null ? null! : HandOff.Hand(dWeight), dBias is null ? null! : HandOff.Hand(dBias), null!];
         }
     }
 }

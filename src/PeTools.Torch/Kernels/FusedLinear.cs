@@ -13,7 +13,9 @@ namespace PeTools.Torch.Kernels;
 /// GPU time goes"). Why addmm: TorchSharp's <c>linear</c> is libtorch's C++-frontend one, which for a 3-D x runs
 /// <c>matmul</c> and then adds the bias as a separate broadcast kernel (25 of them were 1.85 ms of a 13.7 ms bf16 step
 /// on an H200, examples/results/gpu/profile-h200). Once differentiable; the composite attention path (Hessians) turns
-/// it off with the other kernels.
+/// it off with the other kernels. With <see cref="KernelUse.AccumulateParameterGradients"/>, backward adds dW and db
+/// straight into the parameters' .grad (<see cref="GradientInPlace"/>): dW by <c>addmm_</c>, the add inside the GEMM,
+/// db in the finishing kernel.
 /// </summary>
 public static class FusedLinear
 {
@@ -31,11 +33,12 @@ public static class FusedLinear
         return launcher.Has(KernelName.Of(Stem, x.dtype)) && bias.numel() == weight.shape[0];
     }
 
-    /// <summary>linear(x, weight, bias) for x (…, in): libtorch's values, differentiable once.</summary>
-    public static Tensor Apply(Tensor x, Tensor weight, Tensor bias, IKernelLauncher launcher)
+    /// <summary>linear(x, weight, bias) for x (…, in): libtorch's values, differentiable once. <paramref name="inPlace"/>:
+    /// backward adds the weight's and bias's gradients into their .grad where <see cref="GradientInPlace"/> allows.</summary>
+    public static Tensor Apply(Tensor x, Tensor weight, Tensor bias, IKernelLauncher launcher, bool inPlace = false)
     {
         bool graph = is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias.requires_grad);
-        return graph ? LinearFunction.apply(x, weight, bias, launcher) : BiasedProduct(x, weight, bias);
+        return graph ? LinearFunction.apply(x, weight, bias, new Settings(launcher, inPlace)) : BiasedProduct(x, weight, bias);
     }
 
     /// <summary>x·Wᵀ + b for x (…, in) as one addmm over x's rows: the bias goes into cuBLASLt's epilogue (a 1-D
@@ -58,41 +61,78 @@ public static class FusedLinear
         TryApply(x, linear.weight!, linear.bias, use) ?? linear.call(x);
 
     private static Tensor? TryApply(Tensor x, Tensor weight, Tensor? bias, KernelUse use) =>
-        use.Linear && bias is not null && use.LauncherFor(x.device) is { } k && Fits(x, weight, bias, k) ? Apply(x, weight, bias, k) : null;
+        use.Linear && bias is not null && use.LauncherFor(x.device) is { } k && Fits(x, weight, bias, k)
+            ? Apply(x, weight, bias, k, use.AccumulateParameterGradients) : null;
 
     /// <summary>Σ over rows of g (rows, d), contiguous: fp32 partial sums per chunk of rows, then their sum in g's dtype
     /// (rounded once), each in a kernel.</summary>
     public static Tensor ColumnSum(IKernelLauncher launcher, Tensor g)
     {
+        if (g.shape[0] == 0 || g.shape[1] == 0) return zeros([g.shape[1]], dtype: g.dtype, device: g.device);
+        return FinishColumnSum(launcher, PartialColumnSums(launcher, g), g.dtype);
+    }
+
+    /// <summary>Σ over rows of g (rows, d), contiguous, added into <paramref name="target"/> (d), contiguous, of g's dtype:
+    /// target = round(target + Σ), rounded once. Needs <see cref="CanFinish"/>.</summary>
+    public static void AddColumnSum(IKernelLauncher launcher, Tensor g, Tensor target)
+    {
+        if (g.shape[0] == 0 || g.shape[1] == 0) return;
+        using var partial = PartialColumnSums(launcher, g);
+        FinishColumnSums(launcher, partial, (target, true));
+    }
+
+    /// <summary>fp32 sums (chunks, d) of g's rows (rows, d) in chunks of <see cref="RowsPerChunk"/> or more; rows, d > 0.</summary>
+    private static Tensor PartialColumnSums(IKernelLauncher launcher, Tensor g)
+    {
         long rows = g.shape[0], d = g.shape[1];
         long perChunk = Math.Max(RowsPerChunk, (rows + 65534) / 65535);
         long chunks = Math.Max(1, (rows + perChunk - 1) / perChunk);
-        if (rows == 0 || d == 0) return zeros([d], dtype: g.dtype, device: g.device);
         var partial = empty([chunks, d], dtype: ScalarType.Float32, device: g.device);
         uint threads = (uint)Math.Min(256, (d + 31) / 32 * 32);
         launcher.Launch(KernelName.Of(Stem, g.dtype), new KernelGrid((uint)((d + threads - 1) / threads), (uint)chunks, threads),
             [TensorPointer.Of(g), TensorPointer.Of(partial), rows, d, perChunk]);
-        return FinishColumnSum(launcher, partial, g.dtype);
+        return partial;
     }
+
+    /// <summary>True when <paramref name="launcher"/> has the finishing kernel for <paramref name="dtype"/>.</summary>
+    public static bool CanFinish(IKernelLauncher launcher, ScalarType dtype) => launcher.Has(KernelName.Of(FinishStem, dtype));
 
     /// <summary>Σ over the first dim of fp32 partial sums (chunks, d), contiguous, as a (d) tensor of
     /// <paramref name="dtype"/>: one kernel where the launcher has it, else libtorch's sum and cast.</summary>
     public static Tensor FinishColumnSum(IKernelLauncher launcher, Tensor partial, ScalarType dtype)
     {
-        long chunks = partial.shape[0], d = partial.shape[1];
-        if (!launcher.Has(KernelName.Of(FinishStem, dtype)))
+        if (!CanFinish(launcher, dtype))
         {
             var sums = partial.sum([0L]);                                           // (d) fp32
             return sums.dtype == dtype ? sums : sums.to(dtype);
         }
-        var output = empty([d], dtype: dtype, device: partial.device);
-        launcher.Launch(KernelName.Of(FinishStem, dtype), new KernelGrid((uint)((d + 31) / 32), 1, 256),
-            [TensorPointer.Of(partial), TensorPointer.Of(output), chunks, d]);
+        var output = empty([partial.shape[1]], dtype: dtype, device: partial.device);
+        FinishColumnSums(launcher, partial, (output, false));
         return output;
     }
 
-    /// <summary>What backward needs, owned here (detached from any dispose scope) and released by backward.</summary>
-    private sealed record Saved(Tensor X, Tensor Weight, IKernelLauncher Launcher) : IDisposable
+    /// <summary>
+    /// Σ over the chunks of each plane of fp32 partial sums, (chunks, d) for one plane or (planes, chunks, d), contiguous,
+    /// into <paramref name="outputs"/>[p] (d), contiguous, all of one dtype: written, or where Add, added to what it holds
+    /// (round(out + Σ), rounded once). One launch for one or two planes (a LayerNorm's γ and β). Needs
+    /// <see cref="CanFinish"/>.
+    /// </summary>
+    public static void FinishColumnSums(IKernelLauncher launcher, Tensor partial, params (Tensor Output, bool Add)[] outputs)
+    {
+        long planes = partial.dim() == 3 ? partial.shape[0] : 1, chunks = partial.shape[^2], d = partial.shape[^1];
+        if (planes != outputs.Length || planes is < 1 or > 2)
+            throw new ArgumentException($"{outputs.Length} outputs for {planes} planes (one or two)", nameof(outputs));
+        var (first, last) = (outputs[0], outputs[^1]);
+        long addMask = (first.Add ? 1 : 0) | (planes == 2 && last.Add ? 2 : 0);
+        launcher.Launch(KernelName.Of(FinishStem, first.Output.dtype), new KernelGrid((uint)((d + 31) / 32), (uint)planes, 256),
+            [TensorPointer.Of(partial), TensorPointer.Of(first.Output), TensorPointer.Of(last.Output), chunks, d, addMask]);
+    }
+
+    private sealed record Settings(IKernelLauncher Launcher, bool InPlace);
+
+    /// <summary>What backward needs, owned here (detached from any dispose scope) and released by backward; the
+    /// parameters themselves (<see cref="GradientInPlace.Candidate"/>, null: return their gradients) are the caller's.</summary>
+    private sealed record Saved(Tensor X, Tensor Weight, IKernelLauncher Launcher, Tensor? WeightParameter, Tensor? BiasParameter) : IDisposable
     {
         public void Dispose()
         {
@@ -109,8 +149,10 @@ public static class FusedLinear
 
         public override Tensor forward(AutogradContext ctx, params object[] vars)
         {
-            var (x, weight, bias, launcher) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (IKernelLauncher)vars[3]);
-            ctx.save_data(nameof(Saved), new Saved(x.alias().DetachFromDisposeScope(), weight.alias().DetachFromDisposeScope(), launcher));
+            var (x, weight, bias, settings) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Settings)vars[3]);
+            // weight.alias() is another TensorImpl, whose .grad is not the parameter's: the .grad is read off vars[1].
+            ctx.save_data(nameof(Saved), new Saved(x.alias().DetachFromDisposeScope(), weight.alias().DetachFromDisposeScope(), settings.Launcher,
+                GradientInPlace.Candidate(weight, settings.InPlace), GradientInPlace.Candidate(bias, settings.InPlace)));
             return BiasedProduct(x, weight, bias);                                                // (…, out)
         }
 
@@ -118,18 +160,26 @@ public static class FusedLinear
         {
             HandOff.ReleasePrevious();
             using var saved = (Saved)ctx.get_data(nameof(Saved));
-            Tensor dx, dWeight, dBias;
+            Tensor dx;
+            Tensor? dWeight = null, dBias = null; // null: added into the parameter's .grad, none for AccumulateGrad
             using (var scope = NewDisposeScope()) // the autograd engine's thread has none of its own
             {
                 long outputs = saved.Weight.shape[0], inputs = saved.Weight.shape[1];
                 var g = grad.reshape(-1, outputs).contiguous();                                    // (rows, out)
                 var x = saved.X.reshape(-1, inputs);                                               // (rows, in)
                 dx = g.mm(saved.Weight).view(saved.X.shape).DetachFromDisposeScope();              // (…, in)
-                dWeight = g.t().mm(x).DetachFromDisposeScope();                                    // (out, in)
-                dBias = ColumnSum(saved.Launcher, g).DetachFromDisposeScope();                     // (out)
+                if (GradientInPlace.Target(saved.WeightParameter) is { } weightGrad)
+                    weightGrad.addmm_(g.t(), x);                                                   // (out, in) += gᵀ·x in the GEMM
+                else
+                    dWeight = g.t().mm(x).DetachFromDisposeScope();                                // (out, in)
+                if (CanFinish(saved.Launcher, g.dtype) && GradientInPlace.Target(saved.BiasParameter) is { } biasGrad)
+                    AddColumnSum(saved.Launcher, g, biasGrad);                                     // (out) += Σ_rows g
+                else
+                    dBias = ColumnSum(saved.Launcher, g).DetachFromDisposeScope();                 // (out)
             }
             grad.Dispose();
-            return [HandOff.Hand(dx), HandOff.Hand(dWeight), HandOff.Hand(dBias), null!]; // one slot per forward argument: the launcher takes none
+            // One slot per forward argument: the settings take none.
+            return [HandOff.Hand(dx), dWeight is null ? null! : HandOff.Hand(dWeight), dBias is null ? null! : HandOff.Hand(dBias), null!];
         }
     }
 }

@@ -19,6 +19,17 @@ public sealed class KernelUse
     /// fits; false: libtorch's linear, the oracle.</summary>
     public bool Linear { get; set; }
 
+    /// <summary>
+    /// <see cref="FusedLinear"/> and <see cref="FusedLayerNorm"/> add their parameters' gradients straight into the
+    /// parameters' existing .grad and hand autograd none, so libtorch's AccumulateGrad launches no add kernel
+    /// (<see cref="GradientInPlace"/> says where). Read at forward. Only for a plain backward() that accumulates into
+    /// .grad: never where autograd.grad or create_graph differentiates the model (Hessians, the probes), which would get
+    /// no gradient for those parameters and find .grad written. Training turns it on for the model that steps
+    /// (<see cref="Training.TrainStep"/>), and <see cref="Training.Probes"/> turn it off while they differentiate; the
+    /// composite attention path (Hessians) turns the kernels themselves off.
+    /// </summary>
+    public bool AccumulateParameterGradients { get; set; }
+
     /// <summary>Every residual connection with dropout on its branch, in training, in <see cref="FusedResidualDropout"/>
     /// where it fits; false: libtorch's dropout and add, the oracle.</summary>
     public bool ResidualDropout { get; set; }

@@ -34,7 +34,8 @@ public sealed record CheckRow(string Check, string Case, string Device, double D
 /// with the default ones (forward-default, gradients-default: where two fast paths compete for an op, All takes the opt-in one);
 /// flat-step (three AdamW steps, flat buffers vs per tensor: bit-identical expected); training (five steps with every
 /// fast path vs none, then the loss on a fixed batch); no-sync (CUDA: three steps under libtorch's sync-debug "error"
-/// mode, after checking that the mode catches a deliberate item()). Differences are relative to the oracle's scale;
+/// mode, after checking that the mode catches a deliberate item()); inplace-grads (CUDA: gradients added into .grad by
+/// the kernels vs handed to autograd). Differences are relative to the oracle's scale;
 /// tolerances are loose enough for float rounding and summation order (bf16: 8 bits) and far below what a wrong
 /// slice or rotation gives (order 1).
 /// </summary>
@@ -113,6 +114,7 @@ public static class FastPathCheck
                 ? NoSync(c, device, dev)
                 : new CheckRow("no-sync", c.Name, dev, double.NaN, double.NaN, Skip, syncGuard.Why);
             yield return GraphRow("graph-step", c, device, dev, dropout: 0);
+            yield return InPlaceRow(c, device, dev);
         }
         if (cases.FirstOrDefault() is { } first) yield return GraphRow("graph-dropout", first, device, dev, dropout: 0.1);
     }
@@ -161,6 +163,38 @@ public static class FastPathCheck
         return new CheckRow(check, c.Name, dev, difference, tolerance, replayed && difference <= tolerance ? Pass : Fail,
             $"7 steps over 2 batch shapes{(dropout > 0 ? $", dropout {dropout}" : "")}, graphed vs eager: max |Δ w| / max |w|" +
             (difference == 0 ? " (bit-identical)" : "") + $"; {use}");
+    }
+
+    /// <summary>
+    /// <see cref="FastPaths.ParameterGradientsInPlace"/> against gradients handed to AccumulateGrad: the stepping model's
+    /// .grad after three steps at learning rate 0 (the weights stay put; the second and third add in place, and with CUDA
+    /// graphs the third replays the graph captured at the second), the default fast paths with and without it. Expected
+    /// bit-identical (.grad is zeroed before each backward); the bound is a GEMM's summation order, should cuBLAS pick
+    /// another algorithm for addmm_'s beta = 1. No run-time kernels (CPU): nothing adds in place, skipped.
+    /// </summary>
+    private static CheckRow InPlaceRow(Case c, Device device, string dev)
+    {
+        const string check = "inplace-grads";
+        if (CudaKernels.For(device) is null) return new CheckRow(check, c.Name, dev, double.NaN, double.NaN, Skip, CudaKernels.Status(device));
+        using var scope = NewDisposeScope();
+        var (x, y) = Batch(c.Config, device);
+        Tensor[] Gradients(FastPaths paths)
+        {
+            using var model = Model(c, device);
+            using var step = new TrainStep(model, Optimisation(c), device, paths);
+            for (int i = 0; i < 3; i++)
+            {
+                using var s = NewDisposeScope();
+                step.Run(x, y, 0);
+            }
+            return step.Compute.parameters().Where(p => p.grad is not null).Select(p => p.grad!.to(ScalarType.Float32).clone()).ToArray();
+        }
+        var (inPlace, handed) = (Gradients(FastPaths.Default), Gradients(FastPaths.Default & ~FastPaths.ParameterGradientsInPlace));
+        double difference = inPlace.Length != handed.Length ? double.PositiveInfinity // a gradient on one side only
+            : inPlace.Zip(handed).Max(p => Max((p.First - p.Second).abs())) / Math.Max(handed.Max(g => Max(g.abs())), 1e-30);
+        return Row(check, c, dev, difference, FusedLinearCheck.Tolerance(c.Precision == Precision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32),
+            "3 steps at lr 0, gradients added into .grad by the kernels vs handed to AccumulateGrad: max |Δ grad| / max |grad|" +
+            (difference == 0 ? " (bit-identical)" : ""));
     }
 
     /// <summary>

@@ -113,9 +113,25 @@ public enum FastPaths
     /// step without it.</summary>
     TensorCoreAttention = 32768,
 
+    /// <summary>The backward of the LayerNorm and bias kernels (<see cref="LayerNormKernel"/>, <see cref="BiasKernel"/>) adds
+    /// each weight, bias, γ and β gradient straight into the parameter's .grad (the weight's inside its GEMM, addmm_; the
+    /// others in the column-sum kernel that finishes them) and hands autograd none (<see cref="Kernels.KernelUse.AccumulateParameterGradients"/>),
+    /// instead of returning it for libtorch's AccumulateGrad to add in a kernel of its own per parameter: 112 AccumulateGrad
+    /// adds, 0.45 ms of a 10.7 ms bf16 NoPE step on an H200
+    /// (examples/results/gpu/grid-overheads-h200/3-pair-dropout-9171fb6/profile.md: 112 bf16 add kernels; the paper
+    /// model has 99 parameters, so some are autograd's sums of a tensor's gradients). At that config 72 parameters take
+    /// this path: every block's LayerNorms and its Q, O and FFN projections; not the embedding, the classifier (libtorch's
+    /// linear) or the fused K/V memory projections (a concatenation, not a leaf). Bit-identical where .grad holds
+    /// zeros, as a training step's does (the tests, on the CPU emulation; on a GPU <c>pe-train check</c>: inplace-grads). The first step, whose .grad are still
+    /// undefined, returns its gradients as before; a CUDA graph is captured at a shape's second step, after they are
+    /// defined. Only on for the model that steps (<see cref="TrainStep"/>); never under autograd.grad (the probes turn it
+    /// off). In <see cref="Default"/> for the kernels it removes, before a GPU has timed the step with it (the weight
+    /// GEMM now also reads .grad); <c>--fast-paths no-inplace-grads</c> times the step without it.</summary>
+    ParameterGradientsInPlace = 65536,
+
     /// <summary>What pe-train trains with: every fast path measured faster than its oracle on a GPU.</summary>
     Default = Flat | FusedMemoryProjections | FastRope | RopeKernel | LayerNormKernel | BiasKernel | CudaGraph | LearnedBiasExplicit
-              | BiasAsFourDims | AttentionKernelFp32 | ResidualDropoutKernel | TensorCoreAttention,
+              | BiasAsFourDims | AttentionKernelFp32 | ResidualDropoutKernel | TensorCoreAttention | ParameterGradientsInPlace,
 
     /// <summary>Every fast path, measured or not: what <c>pe-train check</c> compares with <see cref="None"/>.</summary>
     All = Default | AttentionKernel | RelativeKernel | CudnnBiasAttention | ConstantBiasExplicit | TensorCoreAttention,

@@ -10,8 +10,9 @@ namespace PeTools.Torch.Training;
 /// them at the paper's config; a replay issues them all in one call. The optimizer stays eager (a handful of kernels
 /// whose learning rate changes every step; a graph would freeze it).
 /// <para>Per shape: the first batch runs eagerly on a side stream (libtorch's recipe: lazy state such as cuBLAS
-/// workspaces and this model's first gradients are set up outside the capture), the second is captured from static
-/// copies of its inputs and replayed, later ones are copied into those inputs and replayed. Every graph shares the
+/// workspaces and this model's first gradients are set up outside the capture, so a capture finds every .grad a view
+/// of the flat buffer and records <see cref="FastPaths.ParameterGradientsInPlace"/>' adds into it), the second is
+/// captured from static copies of its inputs and replayed, later ones are copied into those inputs and replayed. Every graph shares the
 /// first graph's memory pool: they run one at a time on one stream and each one's logits are copied out before the
 /// next replays, so one step's worth of activation memory serves every shape. Past <see cref="MaxGraphs"/> shapes, or
 /// once a capture has failed (then <see cref="Note"/> says why), steps run eagerly.</para>

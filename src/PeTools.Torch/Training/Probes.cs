@@ -56,7 +56,8 @@ public sealed record ProbeGradients(Tensor WqNorm, Tensor WkNorm, Tensor BiasPer
 /// shared bias. Exact, because samples do not interact in the forward pass; a test checks it against a per-sample loop.
 /// Coherence ‖Σ_b g_b‖ / Σ_b ‖g_b‖ (= ‖mean g_b‖ / mean ‖g_b‖) is 1 when the samples agree, ≈ 0 when they cancel.</para>
 /// <para>Probes never change training: they run in eval mode (no dropout, so no RNG draw; a test checks that the
-/// generator state is untouched), take gradients with <c>autograd.grad</c> (no parameter's <c>.grad</c> is written)
+/// generator state is untouched), take gradients with <c>autograd.grad</c> (no parameter's <c>.grad</c> is written:
+/// the kernels' in-place gradients, <see cref="Kernels.KernelUse.AccumulateParameterGradients"/>, are off meanwhile)
 /// and never see the optimizer. The mode is restored afterwards. The logits hook sends attention down its composite
 /// path (the same maths as the fused kernel, not bit-identical to it), which is what is differentiated here.</para>
 /// </summary>
@@ -106,8 +107,11 @@ public sealed class Probes : IDisposable
     /// <summary>The probe gradients on the fixed batch (eval mode, restored after). Tensors outlive the caller's scope.</summary>
     public ProbeGradients Gradients()
     {
-        bool wasTraining = model.training;
+        bool wasTraining = model.training, inPlace = model.Kernels.AccumulateParameterGradients;
         model.eval();
+        // autograd.grad takes each weight's gradient from the edge into it: a kernel that added it into .grad instead
+        // (fp32 training steps this very model with the switch on) would hand the probe nothing and write the .grad.
+        model.Kernels.AccumulateParameterGradients = false;
         try
         {
             using var scope = NewDisposeScope();
@@ -139,6 +143,7 @@ public sealed class Probes : IDisposable
         finally
         {
             model.train(wasTraining);
+            model.Kernels.AccumulateParameterGradients = inPlace;
         }
     }
 

@@ -40,6 +40,8 @@ public sealed class TrainStep : IDisposable
         Compute = _shadow?.Model ?? model;
         ApplyModelPaths(model, fast);
         ApplyModelPaths(Compute, fast);
+        // The bf16 master never back-propagates here; evaluation, probes and analyses run on it.
+        if (!ReferenceEquals(Compute, model)) model.Kernels.AccumulateParameterGradients = false;
         if (fast.HasFlag(FastPaths.CudaGraph) && device.type == DeviceType.CUDA)
         {
             if (_flat is null) GraphNote = "CUDA graphs need the flat buffers (FastPaths.Flat): steps run eagerly";
@@ -76,6 +78,7 @@ public sealed class TrainStep : IDisposable
         model.Kernels.BiasAsFourDims = fast.HasFlag(FastPaths.BiasAsFourDims);
         model.Kernels.ResidualDropout = fast.HasFlag(FastPaths.ResidualDropoutKernel);
         model.Kernels.TensorCoreAttention = fast.HasFlag(FastPaths.TensorCoreAttention);
+        model.Kernels.AccumulateParameterGradients = fast.HasFlag(FastPaths.ParameterGradientsInPlace);
     }
 
     public FastPaths Fast { get; }

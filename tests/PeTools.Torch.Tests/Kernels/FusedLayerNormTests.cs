@@ -87,6 +87,52 @@ public class FusedLayerNormTests
         Assert.True(difference <= FusedLayerNormCheck.Tolerance(dtype), $"{difference}");
     }
 
+    /// <summary>x, γ (not the identity: it must matter), β and an upstream gradient of a check shape, as leaves' values.</summary>
+    private static (Tensor[] Inputs, Tensor Upstream) Inputs(string shapeName, bool bf16)
+    {
+        var shape = FusedLayerNormCheck.Shapes.Single(s => s.Name == shapeName);
+        var (dtype, g, d) = (bf16 ? ScalarType.BFloat16 : ScalarType.Float32, new Generator(32), shape.Dims[^1]);
+        Tensor[] values = [randn(shape.Dims, generator: g).mul(2).add(0.5), randn([d], generator: g).mul(0.5).add(1),
+                           randn([d], generator: g).mul(0.1)];
+        return ([.. values.Select(v => v.to(dtype))], randn(shape.Dims, generator: g));
+    }
+
+    private static Tensor Kernel(Tensor[] t, bool inPlace) => FusedLayerNorm.Apply(t[0], t[1], t[2], 1e-5, KernelEmulator.Instance, inPlace);
+
+    /// <summary>The check shapes but the misaligned one (the in-place adds do not depend on x's alignment).</summary>
+    public static TheoryData<string, bool> AlignedShapesAndDtypes() =>
+        KernelPathComparison.InBothDtypes(FusedLayerNormCheck.Shapes.Where(s => !s.Misaligned).Select(s => s.Name));
+
+    [Theory]
+    [MemberData(nameof(AlignedShapesAndDtypes))]
+    public void Gamma_and_beta_gradients_added_into_grad_equal_the_returned_ones(string shapeName, bool bf16)
+    {
+        // Given a LayerNorm's inputs as fresh leaves on the kernel path (scalar and fused backward, in both dtypes)
+        using var scope = NewDisposeScope();
+        var (inputs, upstream) = Inputs(shapeName, bf16);
+        long d = inputs[0].shape[^1];
+
+        // When it back-propagates with the in-place switch off, and on: into undefined, zeroed and pre-filled .grad
+        // Then undefined .grad gets the returned gradients, zeroed .grad the same bits added in place (and libtorch's
+        // layer_norm to rounding), pre-filled .grad those values plus them
+        InPlaceGradientChecks.AssertAddedEqualsReturned(inputs, upstream, Kernel, t => nn.functional.layer_norm(t[0], [d], t[1], t[2], 1e-5),
+            FusedLayerNormCheck.Tolerance(inputs[0].dtype));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Autograd_grad_returns_the_gradients_and_leaves_grad_alone_only_with_the_switch_off(bool bf16)
+    {
+        // Given a LayerNorm whose γ and β .grad hold a previous backward's gradients
+        using var scope = NewDisposeScope();
+        var (inputs, upstream) = Inputs("wide", bf16);
+
+        // When autograd.grad differentiates it with respect to γ and β
+        // Then with the switch off it gets the gradients and .grad is untouched; with it on, nothing, and .grad is written
+        InPlaceGradientChecks.AssertAutogradGradNeedsTheSwitchOff(inputs, upstream, Kernel);
+    }
+
     [Fact]
     public void Without_a_graph_the_kernel_saves_nothing_and_gives_the_same_values()
     {

@@ -1,8 +1,10 @@
 using PeTools.Torch.Kernels;
 using PeTools.Torch.Model;
 using PeTools.Torch.Testing;
+using PeTools.Torch.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace PeTools.Torch.Tests.Kernels;
 
@@ -25,6 +27,70 @@ public class FusedLinearTests
 
         // Then y, dx, dW and db agree to rounding
         Assert.True(difference <= FusedLinearCheck.Tolerance(dtype), $"{difference}");
+    }
+
+    /// <summary>x, W, b and an upstream gradient (mean ≠ 0: db must be a sum) of a check shape, as leaves' values.</summary>
+    private static (Tensor[] Inputs, Tensor Upstream) Inputs(string shapeName, bool bf16)
+    {
+        var shape = FusedLinearCheck.Shapes.Single(s => s.Name == shapeName);
+        var (dtype, g) = (bf16 ? ScalarType.BFloat16 : ScalarType.Float32, new Generator(31));
+        long inputs = shape.InputDims[^1];
+        Tensor[] values = [randn(shape.InputDims, generator: g), randn([shape.Outputs, inputs], generator: g).div(Math.Sqrt(inputs)),
+                           randn([shape.Outputs], generator: g).mul(0.1)];
+        return ([.. values.Select(v => v.to(dtype))], randn([.. shape.InputDims[..^1], shape.Outputs], generator: g).add(0.3));
+    }
+
+    private static Tensor Kernel(Tensor[] t, bool inPlace) => FusedLinear.Apply(t[0], t[1], t[2], KernelEmulator.Instance, inPlace);
+
+    [Theory]
+    [MemberData(nameof(ShapesAndDtypes))]
+    public void Weight_and_bias_gradients_added_into_grad_equal_the_returned_ones(string shapeName, bool bf16)
+    {
+        // Given a projection's inputs as fresh leaves on the kernel path
+        using var scope = NewDisposeScope();
+        var (inputs, upstream) = Inputs(shapeName, bf16);
+
+        // When it back-propagates with the in-place switch off, and on: into undefined, zeroed and pre-filled .grad
+        // Then undefined .grad gets the returned gradients, zeroed .grad the same bits added in place (and libtorch's
+        // linear to rounding), pre-filled .grad those values plus them
+        InPlaceGradientChecks.AssertAddedEqualsReturned(inputs, upstream, Kernel, t => F.linear(t[0], t[1], t[2]),
+            FusedLinearCheck.Tolerance(inputs[0].dtype));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Autograd_grad_returns_the_gradients_and_leaves_grad_alone_only_with_the_switch_off(bool bf16)
+    {
+        // Given a projection whose parameters' .grad hold a previous backward's gradients
+        using var scope = NewDisposeScope();
+        var (inputs, upstream) = Inputs("batch", bf16);
+
+        // When autograd.grad differentiates it with respect to W and b
+        // Then with the switch off it gets the gradients and .grad is untouched; with it on, nothing, and .grad is written
+        InPlaceGradientChecks.AssertAutogradGradNeedsTheSwitchOff(inputs, upstream, Kernel);
+    }
+
+    [Theory]
+    [InlineData(20, 33)]
+    [InlineData(1030, 300)]
+    public void The_finishing_kernel_adds_into_what_each_output_holds_and_rounds_once(long chunks, long d)
+    {
+        // Given two planes of integer partial sums and bf16 outputs holding values, the first to be added into and the
+        // second to be overwritten
+        using var scope = NewDisposeScope();
+        var partial = arange(2 * chunks * d, dtype: ScalarType.Float32).view(2, chunks, d).remainder(61).sub(30).mul(3);
+        var held = arange(d, dtype: ScalarType.Float32).mul(0.37).sub(5).to(ScalarType.BFloat16);
+        var (first, second) = (held.clone(), held.clone());
+
+        // When the kernel finishes both planes in one launch
+        FusedLinear.FinishColumnSums(KernelEmulator.Instance, partial, (first, true), (second, false));
+
+        // Then the first is round(held + Σ), one rounding of the fp32 sum, and the second round(Σ)
+        var sums = partial.sum([1L]);                                                 // (2, d), exact
+        Assert.Equal((held.to(ScalarType.Float32) + sums[0]).to(ScalarType.BFloat16).to(ScalarType.Float32).data<float>().ToArray(),
+                     first.to(ScalarType.Float32).data<float>().ToArray());
+        Assert.Equal(sums[1].to(ScalarType.BFloat16).to(ScalarType.Float32).data<float>().ToArray(), second.to(ScalarType.Float32).data<float>().ToArray());
     }
 
     [Fact]
@@ -60,6 +126,39 @@ public class FusedLinearTests
         var exact = partial.sum([0L]);
         Assert.Equal(exact.data<float>().ToArray(), f32.data<float>().ToArray());
         Assert.Equal(exact.to(ScalarType.BFloat16).to(ScalarType.Float32).data<float>().ToArray(), bf16.to(ScalarType.Float32).data<float>().ToArray());
+    }
+
+    [Theory]
+    [InlineData("rope", Architecture.Reference, true)]
+    [InlineData("alibi", Architecture.Standard, false)]
+    public void Training_steps_adding_gradients_into_grad_equal_those_without(string pe, Architecture arch, bool flat)
+    {
+        // Given one fp32 model on the LayerNorm and bias kernels, its gradients in the flat buffer or per tensor
+        using var scope = NewDisposeScope();
+        var tokens = Tiny.Tokens(3, 16, seed: 10);
+        var targets = randint(0, 7, [3], generator: new Generator(11), dtype: int64);
+        Tensor[] WeightsAfterThreeSteps(bool inPlace)
+        {
+            manual_seed(12);
+            using var model = Tiny.Model(Tiny.Config(pe, arch), float64: false);
+            model.KernelLauncher = KernelEmulator.Instance;
+            var paths = FastPaths.LayerNormKernel | FastPaths.BiasKernel | (flat ? FastPaths.Flat : FastPaths.None) |
+                        (inPlace ? FastPaths.ParameterGradientsInPlace : FastPaths.None);
+            using var step = new TrainStep(model, new TrainConfig { WeightDecay = 1e-2, IgnoreClass = null }, CPU, paths);
+            Assert.Equal(inPlace, model.Kernels.AccumulateParameterGradients);
+            for (int i = 0; i < 3; i++)
+            {
+                using var s = NewDisposeScope();
+                step.Run(tokens, targets, 1e-3);
+            }
+            return [.. model.parameters().Select(p => p.detach().clone())];
+        }
+
+        // When it takes three steps (the first finds .grad undefined; the others add into it) with and without the switch
+        var (added, returned) = (WeightsAfterThreeSteps(inPlace: true), WeightsAfterThreeSteps(inPlace: false));
+
+        // Then every weight is bit-identical
+        Assert.All(added.Zip(returned), p => Assert.True(InPlaceGradientChecks.Same(p.First, p.Second)));
     }
 
     [Theory]

@@ -189,7 +189,7 @@ public static class FastPathCheck
             }
             return step.Compute.parameters().Where(p => p.grad is not null).Select(p => p.grad!.to(ScalarType.Float32).clone()).ToArray();
         }
-        var (inPlace, handed) = (Gradients(FastPaths.Default), Gradients(FastPaths.Default & ~FastPaths.ParameterGradientsInPlace));
+        var (inPlace, handed) = (Gradients(FastPaths.Default | FastPaths.ParameterGradientsInPlace), Gradients(FastPaths.Default));
         double difference = inPlace.Length != handed.Length ? double.PositiveInfinity // a gradient on one side only
             : inPlace.Zip(handed).Max(p => Max((p.First - p.Second).abs())) / Math.Max(handed.Max(g => Max(g.abs())), 1e-30);
         return Row(check, c, dev, difference, FusedLinearCheck.Tolerance(c.Precision == Precision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32),

@@ -125,14 +125,15 @@ public enum FastPaths
     /// zeros, as a training step's does (the tests, on the CPU emulation; on a GPU <c>pe-train check</c>: inplace-grads). The first step, whose .grad are still
     /// undefined, returns its gradients as before; a CUDA graph is captured at a shape's second step, after they are
     /// defined. Only on for the model that steps (<see cref="TrainStep"/>); never under autograd.grad (the probes turn it
-    /// off). In <see cref="Default"/> for the kernels it removes, before a GPU has timed the step with it (the weight
-    /// GEMM now also reads .grad); <c>--fast-paths no-inplace-grads</c> times the step without it.</summary>
+    /// off). Not in <see cref="Default"/> yet: no GPU has timed or checked it (the session that wrote it lost its device
+    /// before the call that would have; the weight GEMM now also reads .grad, which may cost some of what it saves);
+    /// <c>--fast-paths inplace-grads</c> times the step with it, <c>pe-train check</c> compares it (inplace-grads).</summary>
     ParameterGradientsInPlace = 65536,
 
     /// <summary>What pe-train trains with: every fast path measured faster than its oracle on a GPU.</summary>
     Default = Flat | FusedMemoryProjections | FastRope | RopeKernel | LayerNormKernel | BiasKernel | CudaGraph | LearnedBiasExplicit
-              | BiasAsFourDims | AttentionKernelFp32 | ResidualDropoutKernel | TensorCoreAttention | ParameterGradientsInPlace,
+              | BiasAsFourDims | AttentionKernelFp32 | ResidualDropoutKernel | TensorCoreAttention,
 
     /// <summary>Every fast path, measured or not: what <c>pe-train check</c> compares with <see cref="None"/>.</summary>
-    All = Default | AttentionKernel | RelativeKernel | CudnnBiasAttention | ConstantBiasExplicit | TensorCoreAttention,
+    All = Default | AttentionKernel | RelativeKernel | CudnnBiasAttention | ConstantBiasExplicit | TensorCoreAttention | ParameterGradientsInPlace,
 }

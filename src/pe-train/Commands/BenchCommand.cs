@@ -48,6 +48,7 @@ internal static class BenchCommand
                           "attn-kernel (all plus the scalar attention kernel in bf16 too, instead of the tensor-core one, measured slower there), " +
                           "relative-kernel (all plus the relative PE's table in the scalar attention kernel in bf16 too, measured slower), " +
                           "tc-attn (the same as all: bf16 attention for 16-dim heads on the tensor cores is a default), " +
+                          "inplace-grads (all plus parameter gradients added into .grad by the kernels, not timed on a GPU yet), " +
                           "cudnn-bias (all plus ALiBi's attention without libtorch's memory-efficient kernel), " +
                           "explicit-const (all plus attention with a constant bias as the explicit matmul-softmax-matmul, measured slower)",
             DefaultValueFactory = _ => "all",

@@ -20,11 +20,11 @@ internal static class FastPathVariants
         ["no-ln-kernel"] = FastPaths.Default & ~FastPaths.LayerNormKernel,
         ["no-bias-kernel"] = FastPaths.Default & ~FastPaths.BiasKernel,
         ["no-residual-kernel"] = FastPaths.Default & ~FastPaths.ResidualDropoutKernel,
-        ["no-inplace-grads"] = FastPaths.Default & ~FastPaths.ParameterGradientsInPlace,
         // The scalar attention kernels in bf16 too: without the tensor-core ones, which would take bf16 calls first.
         ["attn-kernel"] = (FastPaths.Default | FastPaths.AttentionKernel) & ~FastPaths.TensorCoreAttention,
         ["no-attn-kernel-fp32"] = FastPaths.Default & ~FastPaths.AttentionKernelFp32,
         ["relative-kernel"] = (FastPaths.Default | FastPaths.RelativeKernel) & ~FastPaths.TensorCoreAttention,
+        ["inplace-grads"] = FastPaths.Default | FastPaths.ParameterGradientsInPlace,       // not timed on a GPU yet
         ["tc-attn"] = FastPaths.Default | FastPaths.TensorCoreAttention,                  // the default since 2026-12-04
         ["no-tc-attn"] = FastPaths.Default & ~FastPaths.TensorCoreAttention,
         ["no-graph"] = FastPaths.Default & ~FastPaths.CudaGraph,

@@ -53,8 +53,8 @@ public class PeTrainBenchTests
         // sync, graph, in-place gradient and kernel rows skipped (no CUDA)
         Assert.True(o.ExitCode == 0, o.Stderr);
         var rows = o.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')).ToList();
-        Assert.Equal(67 + 2 * 9 + 1, rows.Count);
+        Assert.Equal(76 + 2 * 9 + 1, rows.Count);
         Assert.DoesNotContain(rows, r => r[5] == "fail");
-        Assert.All(rows.Where(r => r[0] is "no-sync" or "graph-step" or "graph-dropout" or "inplace-grads" or "rope-kernel" or "ln-kernel" or "bias-kernel" or "attn-kernel" or "tc-attn-kernel" or "residual-kernel"), r => Assert.Equal("skip", r[5]));
+        Assert.All(rows.Where(r => r[0] is "no-sync" or "graph-step" or "graph-dropout" or "inplace-grads" or "rope-kernel" or "ln-kernel" or "bias-kernel" or "attn-kernel" or "tc-attn-kernel" or "tc-attn-bias-kinds" or "residual-kernel"), r => Assert.Equal("skip", r[5]));
     }
 }

@@ -91,10 +91,13 @@ public static class FusedSmallAttention
     /// tensorCores: the tensor-core kernels, where <see cref="FitsTensorCores"/> and the mask takes no gradient (else the
     /// scalar ones). scale: the logits' factor on q·k, 1/√16 unless given (MLA: 1/√32, its rotary half in the mask).
     /// maskRows: the mask's values row-major (<see cref="SharedLogits"/>), read by the scalar backward's key pass.
+    /// biasKinds: the tensor-core kernels compute ALiBi's bias alone, or the relative table's alone, in score loops of
+    /// their own where a call has one of them and no mask (<c>pe_mma_bias_kind</c>), instead of the general bias with
+    /// its per-score tests of every term (the same values).
     /// </summary>
     public static Tensor Apply(Tensor q, Tensor k, Tensor v, Tensor? slopes, Tensor? relative, Tensor? mask, double dropout,
                                IKernelLauncher launcher, Tensor? seed = null, bool tensorCores = false, double? scale = null,
-                               Tensor? maskRows = null)
+                               Tensor? maskRows = null, bool biasKinds = false)
     {
         if (maskRows is not null && (mask is null || !maskRows.shape.SequenceEqual(mask.shape) || !maskRows.is_contiguous()
                                      || maskRows.dtype != mask.dtype || !OnDeviceOf(maskRows, mask)))
@@ -103,7 +106,7 @@ public static class FusedSmallAttention
         bool graph = is_grad_enabled() && new[] { q, k, v, relative, mask }.Any(t => t?.requires_grad == true);
         bool maskGradient = graph && mask?.requires_grad == true;
         var settings = new Settings(slopes, mask, seed, dropout, scale ?? 1.0 / Math.Sqrt(HeadDim), launcher,
-            !maskGradient && tensorCores && FitsTensorCores(q, k, v, launcher), maskRows);
+            !maskGradient && tensorCores && FitsTensorCores(q, k, v, launcher), maskRows, biasKinds);
         if (!graph)
         {
             var (z, lse, _) = Forward(q, k, v, relative, settings, keepBits: false);
@@ -131,7 +134,7 @@ public static class FusedSmallAttention
 
     /// <summary>What one call uses besides q, k, v: no gradient flows to these.</summary>
     internal sealed record Settings(Tensor? Slopes, Tensor? Mask, Tensor? Seed, double Dropout, double Scale, IKernelLauncher Launcher,
-                                    bool TensorCores = false, Tensor? MaskRows = null);
+                                    bool TensorCores = false, Tensor? MaskRows = null, bool BiasKinds = false);
 
     private static long[] Shape(Tensor q, Tensor k, Tensor v, Tensor? mask)
     {
@@ -173,7 +176,7 @@ public static class FusedSmallAttention
         long[] args = [TensorPointer.Of(q), TensorPointer.Of(k), TensorPointer.Of(v), Pointer(s.Slopes), Pointer(s.Mask), Pointer(relative),
                        Pointer(s.Seed), TensorPointer.Of(z), TensorPointer.Of(lse), .. Shape(q, k, v, s.Mask), RelativeZero(relative),
                        BitConverter.DoubleToInt64Bits(s.Scale), BitConverter.DoubleToInt64Bits(s.Dropout),
-                       .. s.TensorCores ? (long[])[Pointer(bits)] : []];
+                       .. s.TensorCores ? (long[])[Pointer(bits), s.BiasKinds ? 1 : 0] : []];
         var stem = s.TensorCores ? TensorCoreForwardStem : ForwardStem;
         s.Launcher.Launch(KernelName.Of(stem, q.dtype), Grid(q, k, s.TensorCores), args);
         return (z, lse, bits);
@@ -242,7 +245,7 @@ public static class FusedSmallAttention
                                TensorPointer.Of(dqOut), TensorPointer.Of(dkOut), TensorPointer.Of(dvOut), Pointer(dRelativeOut),
                                .. Shape(q, k, v, s.Mask), RelativeZero(relative),
                                BitConverter.DoubleToInt64Bits(s.Scale), BitConverter.DoubleToInt64Bits(s.Dropout),
-                               .. s.TensorCores ? (long[])[Pointer(saved.KeepBits)] : [Pointer(dMaskOut), Pointer(s.MaskRows)]];
+                               .. s.TensorCores ? (long[])[Pointer(saved.KeepBits), s.BiasKinds ? 1 : 0] : [Pointer(dMaskOut), Pointer(s.MaskRows)]];
                 var stem = s.TensorCores ? TensorCoreBackwardStem : BackwardStem;
                 s.Launcher.Launch(KernelName.Of(stem, q.dtype), Grid(q, k, s.TensorCores), args);
                 dMask = dMaskOut?.to(s.Mask!.dtype).DetachFromDisposeScope();                     // (B|1, 1, T|1, S)

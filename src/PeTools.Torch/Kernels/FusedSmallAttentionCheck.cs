@@ -24,6 +24,10 @@ public static class FusedSmallAttentionCheck
     {
         /// <summary>Whether the tensor-core kernels take this case (they return no mask gradient, which the rotary half needs).</summary>
         public bool TensorCores => !Rotary;
+
+        /// <summary>Whether the tensor-core kernels' own score loops for ALiBi alone or the relative table alone take this
+        /// case (<see cref="FusedSmallAttention.Apply"/>'s biasKinds): whole tiles, one of the two, no mask.</summary>
+        public bool OwnBiasLoops => TensorCores && Length % 16 == 0 && !Padding && !Causal && Slopes != Relative;
     }
 
     public static IReadOnlyList<Case> Cases { get; } =
@@ -42,13 +46,17 @@ public static class FusedSmallAttentionCheck
         new("whole-tiles-no-bias", 1, 3, 32, false, 0, Slopes: false),
         new("whole-tiles-causal-padded-dropout", 2, 2, 48, true, 0.1, Causal: true),
         new("whole-tiles-relative-padded-dropout", 2, 2, 32, true, 0.2, Slopes: false, Relative: true),
+        // The reference architecture's ALiBi and relative PE (no mask), which the tensor-core kernels' own bias loops take.
+        new("whole-tiles-alibi-dropout", 2, 2, 64, false, 0.1),
+        new("whole-tiles-relative-dropout", 2, 3, 48, false, 0.2, Slopes: false, Relative: true),
         // MLA's rotary logits at whole-tile lengths (no padding: a mask without a broadcast dim).
         new("mla-rotary-whole-tiles-dropout", 2, 3, 64, false, 0.1, Slopes: false, Rotary: true),
     ];
 
     /// <summary>The largest relative difference of z, dq, dk and dv: max |kernel − oracle| / max |oracle|, per tensor.
     /// tensorCores: the tensor-core kernels (bf16; +∞ where they do not fit).</summary>
-    public static double Compare(IKernelLauncher launcher, Device device, ScalarType dtype, Case c, bool tensorCores = false)
+    public static double Compare(IKernelLauncher launcher, Device device, ScalarType dtype, Case c, bool tensorCores = false,
+                                 bool biasKinds = false)
     {
         using var scope = NewDisposeScope();
         var g = new Generator(79);
@@ -99,7 +107,8 @@ public static class FusedSmallAttentionCheck
                 var additive = logits?.Mask ?? mask;
                 if (!FusedSmallAttention.Fits(q, k, v, slopes, tableLeaf, additive, launcher)) return null;
                 if (tensorCores && (additive?.requires_grad == true || !FusedSmallAttention.FitsTensorCores(q, k, v, launcher))) return null;
-                z = FusedSmallAttention.Apply(q, k, v, slopes, tableLeaf, additive, c.Dropout, launcher, seed, tensorCores, scale, logits?.Rows)
+                z = FusedSmallAttention.Apply(q, k, v, slopes, tableLeaf, additive, c.Dropout, launcher, seed, tensorCores, scale, logits?.Rows,
+                                              biasKinds)
                     .to(ScalarType.Float32);
             }
             else

@@ -54,6 +54,10 @@ public sealed class KernelUse
     /// decide.</summary>
     public bool TensorCoreAttention { get; set; }
 
+    /// <summary>The tensor-core kernels' own score loops for ALiBi alone and for the relative table alone (no mask), instead
+    /// of the general bias (<see cref="FusedSmallAttention.Apply"/>'s biasKinds); false: the general one, the oracle.</summary>
+    public bool AttentionBiasKinds { get; set; }
+
     /// <summary>Whether <see cref="FusedSmallAttention"/>'s scalar kernels are wanted for queries of this dtype, with or
     /// without a relative table (they may still not fit).</summary>
     public bool WantsAttentionKernel(ScalarType dtype, bool relativeTable) =>

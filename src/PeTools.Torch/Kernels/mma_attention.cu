@@ -237,22 +237,44 @@ __device__ __forceinline__ void pe_mma_step_words(unsigned int (*words)[2], cons
     }
 }
 
-// Which variant of the score loops a block runs (uniform over the block, so every warp still runs the same products and
-// shuffles). Bias: the logits have a bias term (ALiBi slopes, a mask or a relative table); without one, pe_bias would
-// add 0 to every logit after a shared load, fabs, fma and two branches. Full: T and S are whole 16-row tiles, so a
-// warp's rows exist all or none, and a tile below `tiles` holds only keys or queries that exist: the per-score bounds
-// checks become one test per warp and tile. Ragged lengths take the general variant, with the bias.
-__device__ __forceinline__ bool pe_mma_whole_tiles(const pe_attention_shape& a) { return a.t % 16 == 0 && a.s % 16 == 0; }
+// The logit bias a block's score loops compute (a template argument, so each variant compiles only its own terms):
+// none; general (pe_bias: ALiBi's distance term, the key mask, the relative table, a per-query mask, each tested per
+// score); and, where the host asks for them (bias_kinds), the two PE-only forms without a mask: ALiBi's −m_h·|i − j|
+// alone, and the relative table's B_h[j − i] alone, one shared load. Both equal pe_bias bit for bit there: its other
+// terms are an fma with a zero addend and adds of zero.
+#define PE_MMA_BIAS_NONE 0
+#define PE_MMA_BIAS_GENERAL 1
+#define PE_MMA_BIAS_SLOPES 2
+#define PE_MMA_BIAS_TABLE 3
 
-__device__ __forceinline__ bool pe_mma_has_bias(const float* slopes, const pe_bf16* mask, const pe_bf16* rel)
+template <int Kind>
+__device__ __forceinline__ float pe_mma_bias(const pe_attention_bias& bias, const pe_bf16* mask, int i, int j)
 {
-    return slopes != nullptr || mask != nullptr || rel != nullptr;
+    if (Kind == PE_MMA_BIAS_SLOPES) return bias.neg_slope * fabsf((float)(i - j));
+    if (Kind == PE_MMA_BIAS_TABLE) return bias.rel[j - i + bias.t - 1];
+    return pe_bias(bias, mask, i, j);
 }
+
+// The bias kind of a call whose tiles are whole.
+__device__ __forceinline__ int pe_mma_bias_kind(const float* slopes, const pe_bf16* mask, const pe_bf16* rel, long long bias_kinds)
+{
+    if (slopes == nullptr && mask == nullptr && rel == nullptr) return PE_MMA_BIAS_NONE;
+    if (bias_kinds != 0 && mask == nullptr && (slopes == nullptr) != (rel == nullptr))
+        return slopes != nullptr ? PE_MMA_BIAS_SLOPES : PE_MMA_BIAS_TABLE;
+    return PE_MMA_BIAS_GENERAL;
+}
+
+// Which variant of the score loops a block runs (uniform over the block, so every warp still runs the same products and
+// shuffles). Bias: the logits' bias term (pe_mma_bias_kind); without one, pe_bias would add 0 to every logit after
+// a shared load, fabs, fma and two branches. Full: T and S are whole 16-row tiles, so a
+// warp's rows exist all or none, and a tile below `tiles` holds only keys or queries that exist: the per-score bounds
+// checks become one test per warp and tile. Ragged lengths take the general variant, with the general bias.
+__device__ __forceinline__ bool pe_mma_whole_tiles(const pe_attention_shape& a) { return a.t % 16 == 0 && a.s % 16 == 0; }
 
 // A warp's 16 query rows of the forward over the staged keys (ks) and transposed values (vt), a chunk of keys at a
 // time with an online softmax: per chunk S, the running row max m and the rescaling of the row sum l and of o by
 // 2^(m_old − m_new), P for the chunk as bf16 A fragments (dropout on the same bits, index i·S + j), and o += P·v.
-template <bool Bias, bool Full>
+template <int Bias, bool Full>
 __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16* vt, const pe_attention_bias& bias, const pe_bf16* mask,
                                                 const pe_bf16* q, const long long* seed_ptr, pe_bf16* z, float* lse,
                                                 unsigned int* keep_bits, const pe_attention_shape& a, float scale, float p)
@@ -299,7 +321,7 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
             {
                 const int i = e < 2 ? r0 : r1, col = (tile0 + j) * 8 + 2 * t4 + (e & 1);
                 const bool inside = tile0 + j < tiles && (Full ? live : i < t_len && col < s_len);
-                const float val = inside ? (Bias ? fmaf(s[j][e], qk_scale, pe_bias(bias, mask, i, col)) : s[j][e] * qk_scale) : -PE_INFINITY;
+                const float val = inside ? (Bias ? fmaf(s[j][e], qk_scale, pe_mma_bias<Bias>(bias, mask, i, col)) : s[j][e] * qk_scale) : -PE_INFINITY;
                 s[j][e] = val;
                 if (e < 2) c0 = fmaxf(c0, val);
                 else c1 = fmaxf(c1, val);
@@ -384,8 +406,8 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
 // Grid (B·H), block 32·⌈max(T, S) / 16⌉ threads: warp w owns query rows [16w, 16w + 16).
 __device__ __forceinline__ void pe_mma_attention_fwd(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
                                                      const pe_bf16* mask, const pe_bf16* rel, const long long* seed_ptr,
-                                                     pe_bf16* z, float* lse, unsigned int* keep_bits, const pe_attention_shape& a,
-                                                     float scale, float p)
+                                                     pe_bf16* z, float* lse, unsigned int* keep_bits, long long bias_kinds,
+                                                     const pe_attention_shape& a, float scale, float p)
 {
     PE_SHARED_BF16(ks, PE_ATTENTION_MAX_LEN * PE_MMA_ROW);
     PE_SHARED_BF16(vt, PE_ATTENTION_DIM * PE_MMA_COL);
@@ -397,9 +419,12 @@ __device__ __forceinline__ void pe_mma_attention_fwd(const pe_bf16* q, const pe_
     const pe_attention_bias bias = pe_bias_setup(key_bias, rel_s, slopes, mask, rel, a, b, h);
     __syncthreads();
     // The shared arrays stay here, outside the templates: each instantiation would get its own copies.
-    if (!pe_mma_whole_tiles(a)) pe_mma_fwd_rows<true, false>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
-    else if (pe_mma_has_bias(slopes, mask, rel)) pe_mma_fwd_rows<true, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
-    else pe_mma_fwd_rows<false, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
+    const int kind = pe_mma_bias_kind(slopes, mask, rel, bias_kinds);
+    if (!pe_mma_whole_tiles(a)) pe_mma_fwd_rows<PE_MMA_BIAS_GENERAL, false>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
+    else if (kind == PE_MMA_BIAS_GENERAL) pe_mma_fwd_rows<PE_MMA_BIAS_GENERAL, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
+    else if (kind == PE_MMA_BIAS_SLOPES) pe_mma_fwd_rows<PE_MMA_BIAS_SLOPES, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
+    else if (kind == PE_MMA_BIAS_TABLE) pe_mma_fwd_rows<PE_MMA_BIAS_TABLE, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
+    else pe_mma_fwd_rows<PE_MMA_BIAS_NONE, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
 }
 
 // The first two products of a key-major step over 32 queries (tiles [4·step, 4·step + 4) of 8, those below `tiles`):
@@ -441,11 +466,11 @@ __device__ __forceinline__ void pe_mma_pass_accumulate(float (*acc)[4], const un
 // i's lse and D, and m = drop_ij / (1 − p) (1 without dropout); kept = m P_ij, the weight z took of v_j. lse enters the
 // logit's fma, so P is one fma and one ex2 without a bias, and m enters the fma of dP − D: a dropped score gives
 // P·(0·dP − D) = −P·D and kept 0, exactly what selecting them did.
-template <bool Bias>
+template <int Bias>
 __device__ __forceinline__ float pe_mma_dscore(const pe_attention_bias& bias, const pe_bf16* mask, float qk_scale, float s, float dp,
                                                float lse, float d, int i, int j, float m, float& kept)
 {
-    const float prob = pe_exp2(fmaf(s, qk_scale, Bias ? pe_bias(bias, mask, i, j) - lse : -lse));
+    const float prob = pe_exp2(fmaf(s, qk_scale, Bias ? pe_mma_bias<Bias>(bias, mask, i, j) - lse : -lse));
     kept = prob * m;
     return prob * fmaf(dp, m, -d);
 }
@@ -483,7 +508,7 @@ __device__ __forceinline__ void pe_mma_half_diagonals(float* drel, const pe_bf16
 // into dss (the value that enters dk's product; 0 where a score does not exist, so dq's products add nothing there).
 // Checked: the per-score bounds tests (ragged lengths, a warp past the keys, tiles past the queries); a step whose
 // scores all exist (every step of T = S = 128) runs without them, and without the branches around each score.
-template <bool Bias, bool Full, bool Checked>
+template <int Bias, bool Full, bool Checked>
 __device__ __forceinline__ void pe_mma_step_scores(const pe_mma_bwd_shared& sh, const pe_attention_bias& bias, const pe_bf16* mask,
                                                    const unsigned int (*words)[2], float keep_scale, float qk_scale,
                                                    const float (*st)[4], const float (*dpt)[4], unsigned int (*pa)[4],
@@ -529,7 +554,7 @@ __device__ __forceinline__ void pe_mma_step_scores(const pe_mma_bwd_shared& sh, 
 // queries, 32 at a time: Sᵀ, dPᵀ, P, the dropout bits and dS once per score, dv += P_keptᵀ·dz and dk += dSᵀ·q, and dS as
 // bf16 (the value that entered dk's product) into dss. Then, after a barrier, query-major: dq = scale · dS·k for the
 // half's queries, one item (16 query rows, 8 of the 16 dims) per warp, so that 8 warps cover 64 rows without a reduction.
-template <bool Bias, bool Full>
+template <int Bias, bool Full>
 __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, const pe_attention_bias& bias, const pe_bf16* mask,
                                                 const pe_bf16* k, const pe_bf16* v, const unsigned int* keep_bits, pe_bf16* dq,
                                                 pe_bf16* dk, pe_bf16* dv, const pe_attention_shape& a, float scale, float p)
@@ -608,7 +633,7 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
                                                      const pe_bf16* mask, const pe_bf16* rel, const pe_bf16* z,
                                                      const pe_bf16* dz, const float* lse, pe_bf16* dq,
                                                      pe_bf16* dk, pe_bf16* dv, float* drel, const unsigned int* keep_bits,
-                                                     const pe_attention_shape& a, float scale, float p)
+                                                     long long bias_kinds, const pe_attention_shape& a, float scale, float p)
 {
     PE_SHARED_BF16(qs, PE_ATTENTION_MAX_LEN * PE_MMA_ROW);
     PE_SHARED_BF16(dzs, PE_ATTENTION_MAX_LEN * PE_MMA_ROW);
@@ -638,9 +663,12 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
     __syncthreads();
     // The shared arrays stay here, outside the templates: each instantiation would get its own copies.
     const pe_mma_bwd_shared sh = {qs, dzs, qt, kt, dzt, lses, ds, drel != nullptr ? drel_s : nullptr, dss};
-    if (!pe_mma_whole_tiles(a)) pe_mma_bwd_rows<true, false>(sh, bias, mask, k, v, keep_bits, dq, dk, dv, a, scale, p);
-    else if (pe_mma_has_bias(slopes, mask, rel)) pe_mma_bwd_rows<true, true>(sh, bias, mask, k, v, keep_bits, dq, dk, dv, a, scale, p);
-    else pe_mma_bwd_rows<false, true>(sh, bias, mask, k, v, keep_bits, dq, dk, dv, a, scale, p);
+    const int kind = pe_mma_bias_kind(slopes, mask, rel, bias_kinds);
+    if (!pe_mma_whole_tiles(a)) pe_mma_bwd_rows<PE_MMA_BIAS_GENERAL, false>(sh, bias, mask, k, v, keep_bits, dq, dk, dv, a, scale, p);
+    else if (kind == PE_MMA_BIAS_GENERAL) pe_mma_bwd_rows<PE_MMA_BIAS_GENERAL, true>(sh, bias, mask, k, v, keep_bits, dq, dk, dv, a, scale, p);
+    else if (kind == PE_MMA_BIAS_SLOPES) pe_mma_bwd_rows<PE_MMA_BIAS_SLOPES, true>(sh, bias, mask, k, v, keep_bits, dq, dk, dv, a, scale, p);
+    else if (kind == PE_MMA_BIAS_TABLE) pe_mma_bwd_rows<PE_MMA_BIAS_TABLE, true>(sh, bias, mask, k, v, keep_bits, dq, dk, dv, a, scale, p);
+    else pe_mma_bwd_rows<PE_MMA_BIAS_NONE, true>(sh, bias, mask, k, v, keep_bits, dq, dk, dv, a, scale, p);
     if (drel != nullptr)  // one global add per offset and block into the fp32 (2·max_len − 1, H) gradient
     {
         __syncthreads();
@@ -656,10 +684,11 @@ extern "C" __global__ void __launch_bounds__(256, PE_MMA_FWD_BLOCKS)
                            const pe_bf16* rel, const long long* seed_ptr, pe_bf16* z, float* lse, long long t, long long s,
                            long long heads, long long q_b, long long q_h, long long q_t, long long k_b, long long k_h,
                            long long k_t, long long v_b, long long v_h, long long v_t, long long m_b, long long m_t,
-                           long long m_s, long long rel_zero, double scale, double p, unsigned int* keep_bits)
+                           long long m_s, long long rel_zero, double scale, double p, unsigned int* keep_bits,
+                           long long bias_kinds)
 {
     const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero};
-    pe_mma_attention_fwd(q, k, v, slopes, mask, rel, seed_ptr, z, lse, keep_bits, a, (float)scale, (float)p);
+    pe_mma_attention_fwd(q, k, v, slopes, mask, rel, seed_ptr, z, lse, keep_bits, bias_kinds, a, (float)scale, (float)p);
 }
 
 // PE_MMA_BWD_BLOCKS blocks of 8 warps per SM (above): with 4 query tiles a step ptxas gave it 140 registers unbounded,
@@ -670,8 +699,9 @@ extern "C" __global__ void __launch_bounds__(256, PE_MMA_BWD_BLOCKS)
                            const float* lse, pe_bf16* dq, pe_bf16* dk, pe_bf16* dv, float* drel, long long t, long long s,
                            long long heads, long long q_b, long long q_h, long long q_t, long long k_b, long long k_h,
                            long long k_t, long long v_b, long long v_h, long long v_t, long long m_b, long long m_t,
-                           long long m_s, long long rel_zero, double scale, double p, const unsigned int* keep_bits)
+                           long long m_s, long long rel_zero, double scale, double p, const unsigned int* keep_bits,
+                           long long bias_kinds)
 {
     const pe_attention_shape a = {t, s, heads, q_b, q_h, q_t, k_b, k_h, k_t, v_b, v_h, v_t, m_b, m_t, m_s, rel_zero};
-    pe_mma_attention_bwd(q, k, v, slopes, mask, rel, z, dz, lse, dq, dk, dv, drel, keep_bits, a, (float)scale, (float)p);
+    pe_mma_attention_bwd(q, k, v, slopes, mask, rel, z, dz, lse, dq, dk, dv, drel, keep_bits, bias_kinds, a, (float)scale, (float)p);
 }

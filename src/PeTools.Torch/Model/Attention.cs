@@ -100,7 +100,7 @@ public abstract class Attention : nn.Module
             bool cores = Kernels.WantsTensorCoreAttention(q.dtype) && PeTools.Torch.Kernels.FusedSmallAttention.FitsTensorCores(q, k, v, launcher);
             if (cores || Kernels.WantsAttentionKernel(q.dtype, relative is not null))
                 return z.call(PeTools.Torch.Kernels.FusedSmallAttention.Apply(q, k, v, slopes, relative, mask, training ? dropout : 0.0, launcher,
-                    tensorCores: cores));
+                    tensorCores: cores, biasKinds: Kernels.AttentionBiasKinds));
         }
         return Attend(q, k, v, bias ?? positional.LogitBias(q.shape[2], k.shape[2], q.device), mask);
     }

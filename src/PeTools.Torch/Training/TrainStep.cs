@@ -78,6 +78,7 @@ public sealed class TrainStep : IDisposable
         model.Kernels.BiasAsFourDims = fast.HasFlag(FastPaths.BiasAsFourDims);
         model.Kernels.ResidualDropout = fast.HasFlag(FastPaths.ResidualDropoutKernel);
         model.Kernels.TensorCoreAttention = fast.HasFlag(FastPaths.TensorCoreAttention);
+        model.Kernels.AttentionBiasKinds = fast.HasFlag(FastPaths.AttentionBiasKinds);
         model.Kernels.AccumulateParameterGradients = fast.HasFlag(FastPaths.ParameterGradientsInPlace);
     }
 

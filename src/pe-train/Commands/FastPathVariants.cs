@@ -25,6 +25,7 @@ internal static class FastPathVariants
         ["no-attn-kernel-fp32"] = FastPaths.Default & ~FastPaths.AttentionKernelFp32,
         ["relative-kernel"] = (FastPaths.Default | FastPaths.RelativeKernel) & ~FastPaths.TensorCoreAttention,
         ["inplace-grads"] = FastPaths.Default | FastPaths.ParameterGradientsInPlace,       // not timed on a GPU yet
+        ["bias-kinds"] = FastPaths.Default | FastPaths.AttentionBiasKinds,                 // not timed on a GPU yet
         ["tc-attn"] = FastPaths.Default | FastPaths.TensorCoreAttention,                  // the default since 2026-12-04
         ["no-tc-attn"] = FastPaths.Default & ~FastPaths.TensorCoreAttention,
         ["no-graph"] = FastPaths.Default & ~FastPaths.CudaGraph,

@@ -47,6 +47,24 @@ public class FusedSmallAttentionTests
         Assert.Equal(0, counting.LaunchesOf("small_attention_"));
     }
 
+    public static TheoryData<string> OwnBiasLoopCaseNames() => new(FusedSmallAttentionCheck.Cases.Where(c => c.OwnBiasLoops).Select(c => c.Name));
+
+    [Theory]
+    [MemberData(nameof(OwnBiasLoopCaseNames))]
+    public void Tensor_core_attention_with_its_own_alibi_or_table_loops_equals_the_composite_and_the_general_loops(string caseName)
+    {
+        // Given the reference architecture's ALiBi and relative cases (whole tiles, no mask, dropout), in bf16
+        var c = FusedSmallAttentionCheck.Cases.Single(x => x.Name == caseName);
+
+        // When the tensor-core kernels attend with their bias-specific score loops, and with the general ones
+        double own = FusedSmallAttentionCheck.Compare(KernelEmulator.Instance, CPU, ScalarType.BFloat16, c, tensorCores: true, biasKinds: true);
+        double general = FusedSmallAttentionCheck.Compare(KernelEmulator.Instance, CPU, ScalarType.BFloat16, c, tensorCores: true);
+
+        // Then both agree with the composite to bf16 rounding, and with each other exactly (same values, same order)
+        Assert.True(own <= FusedSmallAttentionCheck.Tolerance(ScalarType.BFloat16), $"{own}");
+        Assert.Equal(general, own);
+    }
+
     [Fact]
     public void Dropout_keeps_each_weight_with_probability_one_minus_p_and_a_new_seed_draws_new_bits()
     {

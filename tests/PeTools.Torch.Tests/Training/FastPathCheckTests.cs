@@ -23,9 +23,9 @@ public class FastPathCheckTests
         // (8 rotation, 10 LayerNorm, 4 bias, 8 residual dropout, 26 attention, 11 tensor-core attention (bf16 only): one per layout, shape or case and dtype) and the
         // CUDA graph rows (one per case, one with dropout) and the in-place gradient rows (one per case) are skipped: on CPU
         // there is nothing to synchronise, no CUDA kernel and no graph
-        Assert.Equal(67 + 3 * 9 + 1, rows.Count);
-        Assert.All(rows.Where(r => r.Check is "graph-step" or "graph-dropout" or "inplace-grads" or "rope-kernel" or "ln-kernel" or "bias-kernel" or "attn-kernel" or "tc-attn-kernel" or "residual-kernel"), r => Assert.Equal(FastPathCheck.Skip, r.Status));
-        Assert.All(rows.Where(r => r.Check is not ("no-sync" or "graph-step" or "graph-dropout" or "inplace-grads" or "rope-kernel" or "ln-kernel" or "bias-kernel" or "attn-kernel" or "tc-attn-kernel" or "residual-kernel")), r => Assert.True(r.Status == FastPathCheck.Pass, $"{r.Check} {r.Case}: {r.Difference}"));
+        Assert.Equal(76 + 3 * 9 + 1, rows.Count);
+        Assert.All(rows.Where(r => r.Check is "graph-step" or "graph-dropout" or "inplace-grads" or "rope-kernel" or "ln-kernel" or "bias-kernel" or "attn-kernel" or "tc-attn-kernel" or "tc-attn-bias-kinds" or "residual-kernel"), r => Assert.Equal(FastPathCheck.Skip, r.Status));
+        Assert.All(rows.Where(r => r.Check is not ("no-sync" or "graph-step" or "graph-dropout" or "inplace-grads" or "rope-kernel" or "ln-kernel" or "bias-kernel" or "attn-kernel" or "tc-attn-kernel" or "tc-attn-bias-kinds" or "residual-kernel")), r => Assert.True(r.Status == FastPathCheck.Pass, $"{r.Check} {r.Case}: {r.Difference}"));
         Assert.All(rows.Where(r => r.Check == "flat-step"), r => Assert.Equal((0.0, 1e-6), (r.Difference, r.Tolerance)));
         Assert.All(rows.Where(r => r.Check == "no-sync"), r => Assert.Equal(FastPathCheck.Skip, r.Status));
     }

@@ -222,8 +222,7 @@ public static class FastPathCheck
                 FusedSmallAttentionCheck.Tolerance, true));
         foreach (var c in FusedSmallAttentionCheck.Cases.Where(c => c.OwnBiasLoops))
             checks.Add(("tc-attn-bias-kinds", "attention/" + c.Name, (k, t) => (FusedSmallAttentionCheck.Compare(k, device, t, c, tensorCores: true, biasKinds: true),
-                "tensor-core attention with its own ALiBi or relative-table score loops (FastPaths.AttentionBiasKinds) vs the composite: worst of z, dq, dk, dv (relative to the oracle's max)"),
-                FusedSmallAttentionCheck.Tolerance, true));
+                "tensor-core attention with its own ALiBi or relative-table loops (AttentionBiasKinds) vs the composite: worst of z, dq, dk, dv"), FusedSmallAttentionCheck.Tolerance, true));
         foreach (var c in FusedResidualDropoutCheck.Cases)
             checks.Add(("residual-kernel", "residual-dropout/" + c.Name, (k, t) => (FusedResidualDropoutCheck.Compare(k, device, t, c),
                 "x + dropout(y) kernel vs the composite with the same dropout bits: worst of out, dx, dy (relative to the oracle's max)"),

@@ -246,6 +246,8 @@ public static class FusedSmallAttention
                                .. Shape(q, k, v, s.Mask), RelativeZero(relative),
                                BitConverter.DoubleToInt64Bits(s.Scale), BitConverter.DoubleToInt64Bits(s.Dropout),
                                .. s.TensorCores ? (long[])[Pointer(saved.KeepBits), s.BiasKinds ? 1 : 0] : [Pointer(dMaskOut), Pointer(s.MaskRows)]];
+                if (s.TensorCores && s.Dropout > 0 && saved.KeepBits is null) // the kernel would read through a null pointer
+                    throw new InvalidOperationException("the tensor-core attention backward needs its forward's dropout bits");
                 var stem = s.TensorCores ? TensorCoreBackwardStem : BackwardStem;
                 s.Launcher.Launch(KernelName.Of(stem, q.dtype), Grid(q, k, s.TensorCores), args);
                 dMask = dMaskOut?.to(s.Mask!.dtype).DetachFromDisposeScope();                     // (B|1, 1, T|1, S)

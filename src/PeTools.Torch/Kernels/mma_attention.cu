@@ -22,8 +22,9 @@
 // holds no more). Every warp of a block runs the same sequence of products and shuffles (rows past the end are zeros
 // and store nothing): the emulation's products and shuffles are block-wide exchanges.
 // The host takes these kernels only for bf16 with 16-byte aligned q, k, v rows. On an H200 at the paper's sizes they
-// take 164 µs forward and 548 µs backward per layer, against cuDNN's about 240 and 590, so they are pe-train's default
-// for bf16 (FastPaths.TensorCoreAttention; examples/results/gpu/tc-default-h200).
+// took 164 µs forward and 548 µs backward per layer against cuDNN's about 240 and 590, so they are pe-train's default
+// for bf16 (FastPaths.TensorCoreAttention; examples/results/gpu/tc-default-h200); with dropout at training's 0.1 and
+// the backward reading the forward's bits, 179 and 450 µs (examples/results/gpu/attention-bits-h200).
 // At dh = 16 the products are cheap and each score's scalar work decides the time (BENCHMARKS.md, Nsight Compute), so
 // the score loops come in block-uniform variants without the bias or without per-score bounds checks where a call
 // allows (pe_mma_whole_tiles; in the backward, per step: pe_mma_step_scores), P and dS round to bf16 and 2^x runs in

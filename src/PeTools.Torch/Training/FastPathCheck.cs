@@ -178,17 +178,8 @@ public static class FastPathCheck
         if (CudaKernels.For(device) is null) return new CheckRow(check, c.Name, dev, double.NaN, double.NaN, Skip, CudaKernels.Status(device));
         using var scope = NewDisposeScope();
         var (x, y) = Batch(c.Config, device);
-        Tensor[] Gradients(FastPaths paths)
-        {
-            using var model = Model(c, device);
-            using var step = new TrainStep(model, Optimisation(c), device, paths);
-            for (int i = 0; i < 3; i++)
-            {
-                using var s = NewDisposeScope();
-                step.Run(x, y, 0);
-            }
-            return step.Compute.parameters().Where(p => p.grad is not null).Select(p => p.grad!.to(ScalarType.Float32).clone()).ToArray();
-        }
+        Tensor[] Gradients(FastPaths paths) => AfterThreeSteps(c, device, x, y, paths, 0, (step, _) =>
+            step.Compute.parameters().Where(p => p.grad is not null).Select(p => p.grad!.to(ScalarType.Float32).clone()).ToArray());
         var (inPlace, handed) = (Gradients(FastPaths.Default | FastPaths.ParameterGradientsInPlace), Gradients(FastPaths.Default));
         double difference = inPlace.Length != handed.Length ? double.PositiveInfinity // a gradient on one side only
             : inPlace.Zip(handed).Max(p => Max((p.First - p.Second).abs())) / Math.Max(handed.Max(g => Max(g.abs())), 1e-30);
@@ -298,6 +289,21 @@ public static class FastPathCheck
         return (forward, gradients);
     }
 
+    /// <summary>What <paramref name="read"/> takes from the stepper and the model after three steps of a fresh model of
+    /// case c on (x, y) with these fast paths and learning rate (in the caller's dispose scope).</summary>
+    private static Tensor[] AfterThreeSteps(Case c, Device device, Tensor x, Tensor y, FastPaths paths, double lr,
+                                            Func<TrainStep, Transformer, Tensor[]> read)
+    {
+        using var model = Model(c, device);
+        using var step = new TrainStep(model, Optimisation(c), device, paths);
+        for (int i = 0; i < 3; i++)
+        {
+            using var s = NewDisposeScope();
+            step.Run(x, y, lr);
+        }
+        return read(step, model);
+    }
+
     private static TrainConfig Optimisation(Case c) => new() { Precision = c.Precision, WeightDecay = 1e-2, IgnoreClass = null };
 
     /// <summary>
@@ -310,17 +316,8 @@ public static class FastPathCheck
     {
         using var scope = NewDisposeScope();
         var (x, y) = Batch(c.Config, device);
-        Tensor[] Weights(FastPaths paths)
-        {
-            using var model = Model(c, device);
-            using var step = new TrainStep(model, Optimisation(c), device, paths);
-            for (int i = 0; i < 3; i++)
-            {
-                using var s = NewDisposeScope();
-                step.Run(x, y, 1e-3);
-            }
-            return model.parameters().Select(p => p.detach().clone()).ToArray();
-        }
+        Tensor[] Weights(FastPaths paths) =>
+            AfterThreeSteps(c, device, x, y, paths, 1e-3, (_, model) => model.parameters().Select(p => p.detach().clone()).ToArray());
         var flat = Weights(FastPaths.Flat);
         var perTensor = Weights(FastPaths.None);
         var again = Weights(FastPaths.None);

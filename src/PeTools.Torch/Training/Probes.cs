@@ -128,9 +128,11 @@ public sealed class Probes : IDisposable
                 var tables = attn.Select(_ => BiasTable(n)).ToArray();                // L × (n, H, 2T−1)
                 var loss = LossWith(tokens.narrow(0, start, n), targets.narrow(0, start, n), tables, counted);
                 var grads = autograd.grad([loss], [.. weights, .. tables], allow_unused: true);
+                // An unused input's gradient comes back from TorchSharp as a tensor with no handle, not as null.
+                static bool Defined(Tensor? g) => g is { IsInvalid: false };
                 for (int i = 0; i < weights.Length; i++)
-                    if (grads[i] is { } gw) sums[i].add_(gw);
-                var chunk = stack(tables.Select((t, l) => grads[weights.Length + l] ?? zeros_like(t)).ToArray()); // (L, n, H, 2T−1)
+                    if (Defined(grads[i])) sums[i].add_(grads[i]);
+                var chunk = stack(tables.Select((t, l) => Defined(grads[weights.Length + l]) ? grads[weights.Length + l] : zeros_like(t)).ToArray()); // (L, n, H, 2T−1)
                 perSample.Add(chunk.detach().MoveToOuterDisposeScope());
             }
             int layers = attn.Length, heads = model.Config.Heads;

@@ -14,7 +14,7 @@
 // Forward: each warp takes its 16 query rows' scores 32 keys at a time (16 for ragged lengths), not all 16 × S at once
 // (64 fp32 registers a lane), with an online softmax: the running row max, and the row sum and z's accumulators
 // rescaled by 2^(old max − new max) when a chunk raises the max, then P·v of the chunk. Backward, by halves of 64
-// queries, each score's scalar work once: key-major (a warp's 16 key rows, 32 queries at a time: Sᵀ = k·qᵀ, dPᵀ =
+// queries, each score's scalar work once: key-major (a warp's 16 key rows, 8·PE_MMA_STEP queries at a time: Sᵀ = k·qᵀ, dPᵀ =
 // v·dzᵀ, P, the forward's dropout bits, dS = P ∘ (dP − D), dv += P_keptᵀ·dz, dk += dSᵀ·q, straight from the products' registers)
 // leaves dS as bf16 in shared memory, then query-major (dq = dS·k, a warp per 16 query rows and 8 dims) reads it back
 // as A fragments. Key-major first because its products' C fragments are already the A fragments of Pᵀ·dz and dSᵀ·q, so
@@ -37,7 +37,7 @@
 #define PE_MMA_ROW 24   // elements between shared rows of 16 dims: the fragment loads of a warp hit 32 distinct banks
 #define PE_MMA_COL 136  // elements between shared transposed rows (one dim over up to 128 keys or queries), likewise
 // The kernels' tuning constants. Each defaults here; PE_NVRTC_DEFINES (Nvrtc.cs) may set others, so that
-// bench/train/profile.sh can time them side by side in one run. Measured on an H200, bf16 NoPE step at the paper's
+// bench/train/kernel-variants.sh can time them side by side in one run. Measured on an H200, bf16 NoPE step at the paper's
 // sizes (examples/results/gpu/attention-bits-h200):
 // PE_MMA_STEP: query tiles of 8 per key-major backward step. A lane holds a step's 2 × STEP × 4 fp32 products and
 //   STEP × 4 fragment words: 8 took 168 registers (one block per SM); 4 fits 128 (two blocks); 2 fits 80 with 132 bytes
@@ -201,7 +201,7 @@ struct pe_mma_dropout
 __device__ __forceinline__ pe_mma_dropout pe_mma_dropout_of(const long long* seed_ptr, long long bh, float p)
 {
     const unsigned int key = p > 0.0f ? pe_block_key((unsigned long long)*seed_ptr, bh) : 0u;
-    return pe_mma_dropout{p > 0.0f, pe_mixed_key(key), pe_pair_threshold(p), p > 0.0f ? 1.0f / (1.0f - p) : 1.0f};
+    return pe_mma_dropout{p > 0.0f, pe_mixed_key(key), pe_pair_threshold(p), pe_keep_scale(p)};
 }
 
 // The forward's dropout decisions, kept for the backward (keep_bits, when the host asks for them: training), so that the
@@ -274,7 +274,7 @@ __device__ __forceinline__ bool pe_mma_whole_tiles(const pe_attention_shape& a) 
 
 // A warp's 16 query rows of the forward over the staged keys (ks) and transposed values (vt), a chunk of keys at a
 // time with an online softmax: per chunk S, the running row max m and the rescaling of the row sum l and of o by
-// 2^(m_old − m_new), P for the chunk as bf16 A fragments (dropout on the same bits, index i·S + j), and o += P·v.
+// 2^(m_old − m_new), P for the chunk as bf16 A fragments (dropout from pe_pair_hash, its decisions kept in keep_bits when the host asks), and o += P·v.
 template <int Bias, bool Full>
 __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16* vt, const pe_attention_bias& bias, const pe_bf16* mask,
                                                 const pe_bf16* q, const long long* seed_ptr, pe_bf16* z, float* lse,
@@ -428,7 +428,8 @@ __device__ __forceinline__ void pe_mma_attention_fwd(const pe_bf16* q, const pe_
     else pe_mma_fwd_rows<PE_MMA_BIAS_NONE, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
 }
 
-// The first two products of a key-major step over 32 queries (tiles [4·step, 4·step + 4) of 8, those below `tiles`):
+// The first two products of a key-major step over 8·PE_MMA_STEP queries (tiles [PE_MMA_STEP·step, PE_MMA_STEP·(step + 1))
+// of 8, those below `tiles`):
 // st_j = ka·(rows tile j of qs)ᵀ = Sᵀ and dpt_j = va·(rows tile j of dzs)ᵀ = dPᵀ for a warp's 16 keys.
 __device__ __forceinline__ void pe_mma_pass_products(float (*st)[4], float (*dpt)[4], const unsigned int* ka, const unsigned int* va,
                                                      const pe_bf16* qs, const pe_bf16* dzs, int step, int tiles, int g, int t4)
@@ -446,7 +447,7 @@ __device__ __forceinline__ void pe_mma_pass_products(float (*st)[4], float (*dpt
         }
 }
 
-// acc (16 keys × 16 dims) += frags (16 keys × the step's 32 queries, as A fragments) · the transposed shared operand
+// acc (16 keys × 16 dims) += frags (16 keys × the step's 8·PE_MMA_STEP queries, as A fragments) · the transposed shared operand
 // `cols` over those 32 (tiles below `tiles`): dv += P_keptᵀ·dz, dk += dSᵀ·q.
 __device__ __forceinline__ void pe_mma_pass_accumulate(float (*acc)[4], const unsigned int (*frags)[4], const pe_bf16* cols,
                                                        int step, int tiles, int g, int t4)
@@ -504,7 +505,7 @@ __device__ __forceinline__ void pe_mma_half_diagonals(float* drel, const pe_bf16
     }
 }
 
-// A key-major step's scalar work for one lane: for each of the step's 4 query tiles, its 4 scores' P and dS from the
+// A key-major step's scalar work for one lane: for each of the step's PE_MMA_STEP query tiles, its 4 scores' P and dS from the
 // products st and dpt, the kept weights and dS as the A fragments pa and sa of dv's and dk's products, and dS as bf16
 // into dss (the value that enters dk's product; 0 where a score does not exist, so dq's products add nothing there).
 // Checked: the per-score bounds tests (ragged lengths, a warp past the keys, tiles past the queries); a step whose
@@ -552,7 +553,7 @@ __device__ __forceinline__ void pe_mma_step_scores(const pe_mma_bwd_shared& sh, 
 }
 
 // The backward of a block, PE_MMA_HALF queries at a time. Key-major: warp w's 16 key rows [16w, 16w + 16) over the half's
-// queries, 32 at a time: Sᵀ, dPᵀ, P, the dropout bits and dS once per score, dv += P_keptᵀ·dz and dk += dSᵀ·q, and dS as
+// queries, 8·PE_MMA_STEP at a time: Sᵀ, dPᵀ, P, the forward's dropout bits and dS once per score, dv += P_keptᵀ·dz and dk += dSᵀ·q, and dS as
 // bf16 (the value that entered dk's product) into dss. Then, after a barrier, query-major: dq = scale · dS·k for the
 // half's queries, one item (16 query rows, 8 of the 16 dims) per warp, so that 8 warps cover 64 rows without a reduction.
 template <int Bias, bool Full>
@@ -567,7 +568,7 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
     const int key_tiles = 2 * ((s_len + 15) / 16), query_tiles = 2 * ((t_len + 15) / 16);
     const float qk_scale = scale * PE_LOG2E;
     const bool dropping = p > 0.0f;  // the forward's decisions are in keep_bits
-    const float keep_scale = dropping ? 1.0f / (1.0f - p) : 1.0f;
+    const float keep_scale = pe_keep_scale(p);
     const int c0 = warp * 16 + g;          // this lane's keys: c0, c0 + 8
     const bool live = warp * 16 < s_len;  // Full: this warp's key rows exist
     unsigned int ka[4], va[4];
@@ -629,7 +630,7 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
 // Static shared memory, 46,328 of the 49,152 bytes (48 KiB) a block may declare: qs, dzs 2 × 6,144; qt, kt, dzt 3 × 4,352;
 // dss 17,408 (64 × 136 bf16); lses, ds 1,024; key_bias 512; rel_s, drel_s 2 × 1,020. A whole 128 × 128 dS would not fit,
 // hence halves of 64 queries; k and v rows are not staged (each warp loads its key rows' A fragments once from global
-// memory). Two 256-thread blocks per SM take 91 KB of the H200's 228.
+// memory). PE_MMA_BWD_BLOCKS = 3 blocks of 256 threads per SM take 139 KB of the H200's 228.
 __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
                                                      const pe_bf16* mask, const pe_bf16* rel, const pe_bf16* z,
                                                      const pe_bf16* dz, const float* lse, pe_bf16* dq,

@@ -118,6 +118,9 @@ __device__ __forceinline__ bool pe_pair_keep(unsigned int pair_hash, bool odd, u
     return (odd ? pair_hash : pair_hash << 16) >= threshold;
 }
 
+// The factor a kept weight takes under attention dropout p (fp32): 1 / (1 − p), 1 without dropout.
+__device__ __forceinline__ float pe_keep_scale(float p) { return p > 0.0f ? 1.0f / (1.0f - p) : 1.0f; }
+
 // pe_block_key after pe_hash32's first step, for pe_pair_hash.
 __device__ __forceinline__ unsigned int pe_mixed_key(unsigned int key) { return key ^ (key >> 16); }
 

@@ -107,7 +107,7 @@ __device__ __forceinline__ void pe_attention_fwd(const T* q, const T* k, const T
     if (i >= t) return;  // past the last barrier
     const unsigned int key = p > 0.0f ? pe_mixed_key(pe_block_key((unsigned long long)*seed_ptr, bh)) : 0u;
     const unsigned int threshold = pe_pair_threshold(p);
-    const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
+    const float keep_scale = pe_keep_scale(p);
     pe_float4 qi[PE_ATTENTION_QUADS], acc[PE_ATTENTION_QUADS];
     pe_load_row(qi, q + b * a.q_b + h * a.q_h + i * a.q_t, scale * PE_LOG2E);
     for (int g = 0; g < PE_ATTENTION_QUADS; g++) acc[g] = pe_float4{0.0f, 0.0f, 0.0f, 0.0f};
@@ -193,7 +193,7 @@ __device__ __forceinline__ void pe_attention_bwd(const T* q, const T* k, const T
     __syncthreads();
     const unsigned int key = p > 0.0f ? pe_mixed_key(pe_block_key((unsigned long long)*seed_ptr, bh)) : 0u;
     const unsigned int threshold = pe_pair_threshold(p);
-    const float keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
+    const float keep_scale = pe_keep_scale(p);
 
     if (r < t)  // dq_i = scale · Σ_j dS_ij k_j
     {

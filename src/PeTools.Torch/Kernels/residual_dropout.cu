@@ -38,8 +38,8 @@ __device__ __forceinline__ void pe_residual_dropout(const T* x, const T* y, cons
     if (aligned && first + lanes <= (unsigned long long)n)
     {
         float yf[lanes], xf[lanes], of[lanes];
-        pe_unpack16(*(const pe_vec16*)(y + first), yf, y);
-        if (x != nullptr) pe_unpack16(*(const pe_vec16*)(x + first), xf, x);
+        pe_unpack16(pe_load_global16(y + first), yf, y);
+        if (x != nullptr) pe_unpack16(pe_load_global16(x + first), xf, x);
         for (unsigned int k = 0; k < lanes; k++)
         {
             const float dropped = yf[k] * pe_drop_factor(key, first + k, threshold, scale);

@@ -65,9 +65,9 @@ __device__ __forceinline__ void pe_rotate_row16(const T* x, T* out, const T* c, 
     const unsigned int d = (j - h * chunks) * lanes;                           // the chunk's first dim (even)
     const long long tb = (long long)h * ths + (long long)t * dh + d;
     float xf[lanes], cf[lanes], sf[lanes], yf[lanes];
-    pe_unpack16(*(const pe_vec16*)(x + (long long)b * sb + (long long)t * st + (long long)h * sh + d), xf, x);
-    pe_unpack16(*(const pe_vec16*)(c + tb), cf, c);
-    pe_unpack16(*(const pe_vec16*)(s + tb), sf, s);
+    pe_unpack16(pe_load_global16(x + (long long)b * sb + (long long)t * st + (long long)h * sh + d), xf, x);
+    pe_unpack16(pe_load_global16(c + tb), cf, c);
+    pe_unpack16(pe_load_global16(s + tb), sf, s);
     for (unsigned int k = 0; k < lanes; k += 2)
     {
         yf[k] = inverse ? fmaf(xf[k], cf[k], xf[k + 1] * sf[k + 1]) : fmaf(xf[k], cf[k], xf[k + 1] * sf[k]);

@@ -19,10 +19,13 @@ namespace PeTools.Torch.Kernels;
 /// </summary>
 public static class FusedLinear
 {
-    private const string Stem = "column_sum_partial", FinishStem = "column_sum_finish";
+    private const string Stem = "column_sum_partial", VectorStem = "column_sum_partial16", FinishStem = "column_sum_finish";
 
     /// <summary>Rows each block of the column-sum kernel sums (more when that would exceed CUDA's 65,535 blocks in y).</summary>
     public const long RowsPerChunk = 64;
+
+    /// <summary>Rows each block of the 16-byte column-sum kernel sums: 16 a warp, 4 unrolled loads in flight a thread.</summary>
+    public const long VectorRowsPerChunk = 128;
 
     /// <summary>True when <paramref name="launcher"/> can take this projection of x (…, in).</summary>
     public static bool Fits(Tensor x, Tensor weight, Tensor? bias, IKernelLauncher launcher)
@@ -34,11 +37,13 @@ public static class FusedLinear
     }
 
     /// <summary>linear(x, weight, bias) for x (…, in): libtorch's values, differentiable once. <paramref name="inPlace"/>:
-    /// backward adds the weight's and bias's gradients into their .grad where <see cref="GradientInPlace"/> allows.</summary>
-    public static Tensor Apply(Tensor x, Tensor weight, Tensor bias, IKernelLauncher launcher, bool inPlace = false)
+    /// backward adds the weight's and bias's gradients into their .grad where <see cref="GradientInPlace"/> allows.
+    /// <paramref name="vectorSums"/>: the bias gradient's partial sums by 16-byte loads where they fit
+    /// (<see cref="ColumnSum"/>).</summary>
+    public static Tensor Apply(Tensor x, Tensor weight, Tensor bias, IKernelLauncher launcher, bool inPlace = false, bool vectorSums = false)
     {
         bool graph = is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias.requires_grad);
-        return graph ? LinearFunction.apply(x, weight, bias, new Settings(launcher, inPlace)) : BiasedProduct(x, weight, bias);
+        return graph ? LinearFunction.apply(x, weight, bias, new Settings(launcher, inPlace, vectorSums)) : BiasedProduct(x, weight, bias);
     }
 
     /// <summary>x·Wᵀ + b for x (…, in) as one addmm over x's rows: the bias goes into cuBLASLt's epilogue (a 1-D
@@ -62,32 +67,47 @@ public static class FusedLinear
 
     private static Tensor? TryApply(Tensor x, Tensor weight, Tensor? bias, KernelUse use) =>
         use.Linear && bias is not null && use.LauncherFor(x.device) is { } k && Fits(x, weight, bias, k)
-            ? Apply(x, weight, bias, k, use.AccumulateParameterGradients) : null;
+            ? Apply(x, weight, bias, k, use.AccumulateParameterGradients, use.VectorColumnSums) : null;
 
     /// <summary>Σ over rows of g (rows, d), contiguous: fp32 partial sums per chunk of rows, then their sum in g's dtype
-    /// (rounded once), each in a kernel.</summary>
-    public static Tensor ColumnSum(IKernelLauncher launcher, Tensor g)
+    /// (rounded once), each in a kernel. <paramref name="vectorLoads"/>: the partial sums by 16-byte loads where
+    /// <see cref="TakesVectorLoads"/> (else, and by default, 2- or 4-byte ones).</summary>
+    public static Tensor ColumnSum(IKernelLauncher launcher, Tensor g, bool vectorLoads = false)
     {
         if (g.shape[0] == 0 || g.shape[1] == 0) return zeros([g.shape[1]], dtype: g.dtype, device: g.device);
-        return FinishColumnSum(launcher, PartialColumnSums(launcher, g), g.dtype);
+        return FinishColumnSum(launcher, PartialColumnSums(launcher, g, vectorLoads), g.dtype);
     }
 
     /// <summary>Σ over rows of g (rows, d), contiguous, added into <paramref name="target"/> (d), contiguous, of g's dtype:
     /// target = round(target + Σ), rounded once. Needs <see cref="CanFinish"/>.</summary>
-    public static void AddColumnSum(IKernelLauncher launcher, Tensor g, Tensor target)
+    public static void AddColumnSum(IKernelLauncher launcher, Tensor g, Tensor target, bool vectorLoads = false)
     {
         if (g.shape[0] == 0 || g.shape[1] == 0) return;
-        using var partial = PartialColumnSums(launcher, g);
+        using var partial = PartialColumnSums(launcher, g, vectorLoads);
         FinishColumnSums(launcher, partial, (target, true));
     }
 
-    /// <summary>fp32 sums (chunks, d) of g's rows (rows, d) in chunks of <see cref="RowsPerChunk"/> or more; rows, d > 0.</summary>
-    private static Tensor PartialColumnSums(IKernelLauncher launcher, Tensor g)
+    /// <summary>True when the 16-byte kernel can sum g (rows, d), contiguous: d a multiple of 16 bytes of its dtype and
+    /// g's first element 16-byte aligned (so is every row then).</summary>
+    public static bool TakesVectorLoads(IKernelLauncher launcher, Tensor g) =>
+        g.shape[1] % (16 / g.ElementSize) == 0 && TensorPointer.Of(g) % 16 == 0 && launcher.Has(KernelName.Of(VectorStem, g.dtype));
+
+    /// <summary>fp32 sums (chunks, d) of g's rows (rows, d) in chunks of <see cref="RowsPerChunk"/> (16-byte loads:
+    /// <see cref="VectorRowsPerChunk"/>) or more; rows, d > 0.</summary>
+    private static Tensor PartialColumnSums(IKernelLauncher launcher, Tensor g, bool vectorLoads)
     {
         long rows = g.shape[0], d = g.shape[1];
-        long perChunk = Math.Max(RowsPerChunk, (rows + 65534) / 65535);
+        bool vector = vectorLoads && TakesVectorLoads(launcher, g);
+        long perChunk = Math.Max(vector ? VectorRowsPerChunk : RowsPerChunk, (rows + 65534) / 65535);
         long chunks = Math.Max(1, (rows + perChunk - 1) / perChunk);
         var partial = empty([chunks, d], dtype: ScalarType.Float32, device: g.device);
+        if (vector)
+        {
+            long columnsPerBlock = 32 * (16 / g.ElementSize);
+            launcher.Launch(KernelName.Of(VectorStem, g.dtype), new KernelGrid((uint)((d + columnsPerBlock - 1) / columnsPerBlock), (uint)chunks, 256),
+                [TensorPointer.Of(g), TensorPointer.Of(partial), rows, d, perChunk]);
+            return partial;
+        }
         uint threads = (uint)Math.Min(256, (d + 31) / 32 * 32);
         launcher.Launch(KernelName.Of(Stem, g.dtype), new KernelGrid((uint)((d + threads - 1) / threads), (uint)chunks, threads),
             [TensorPointer.Of(g), TensorPointer.Of(partial), rows, d, perChunk]);
@@ -128,11 +148,11 @@ public static class FusedLinear
             [TensorPointer.Of(partial), TensorPointer.Of(first.Output), TensorPointer.Of(last.Output), chunks, d, addMask]);
     }
 
-    private sealed record Settings(IKernelLauncher Launcher, bool InPlace);
+    private sealed record Settings(IKernelLauncher Launcher, bool InPlace, bool VectorSums);
 
     /// <summary>What backward needs, owned here (detached from any dispose scope) and released by backward; the
     /// parameters themselves (<see cref="GradientInPlace.Candidate"/>, null: return their gradients) are the caller's.</summary>
-    private sealed record Saved(Tensor X, Tensor Weight, IKernelLauncher Launcher, Tensor? WeightParameter, Tensor? BiasParameter) : IDisposable
+    private sealed record Saved(Tensor X, Tensor Weight, IKernelLauncher Launcher, bool VectorSums, Tensor? WeightParameter, Tensor? BiasParameter) : IDisposable
     {
         public void Dispose()
         {
@@ -151,7 +171,7 @@ public static class FusedLinear
         {
             var (x, weight, bias, settings) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Settings)vars[3]);
             // weight.alias() is another TensorImpl, whose .grad is not the parameter's: the .grad is read off vars[1].
-            ctx.save_data(nameof(Saved), new Saved(x.alias().DetachFromDisposeScope(), weight.alias().DetachFromDisposeScope(), settings.Launcher,
+            ctx.save_data(nameof(Saved), new Saved(x.alias().DetachFromDisposeScope(), weight.alias().DetachFromDisposeScope(), settings.Launcher, settings.VectorSums,
                 GradientInPlace.Candidate(weight, settings.InPlace), GradientInPlace.Candidate(bias, settings.InPlace)));
             return BiasedProduct(x, weight, bias);                                                // (…, out)
         }
@@ -173,9 +193,9 @@ public static class FusedLinear
                 else
                     dWeight = g.t().mm(x).DetachFromDisposeScope();                                // (out, in)
                 if (CanFinish(saved.Launcher, g.dtype) && GradientInPlace.Target(saved.BiasParameter) is { } biasGrad)
-                    AddColumnSum(saved.Launcher, g, biasGrad);                                     // (out) += Σ_rows g
+                    AddColumnSum(saved.Launcher, g, biasGrad, saved.VectorSums);                   // (out) += Σ_rows g
                 else
-                    dBias = ColumnSum(saved.Launcher, g).DetachFromDisposeScope();                 // (out)
+                    dBias = ColumnSum(saved.Launcher, g, saved.VectorSums).DetachFromDisposeScope(); // (out)
             }
             grad.Dispose();
             // One slot per forward argument: the settings take none.

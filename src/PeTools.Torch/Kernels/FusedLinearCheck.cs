@@ -18,10 +18,13 @@ public static class FusedLinearCheck
     [
         new("batch", [3, 10, 48], 96),
         new("ragged", [2 * FusedLinear.RowsPerChunk + 13, 40], 300),
+        // 16-byte loads: 264 bf16 columns are 33 vectors (a second, ragged block of 32), the rows a ragged third chunk.
+        new("ragged-16B", [2 * FusedLinear.VectorRowsPerChunk + 21, 40], 264),
     ];
 
-    /// <summary>The largest relative difference of y, dx, dW and db: max |kernel − oracle| / max |oracle|, per tensor.</summary>
-    public static double Compare(IKernelLauncher launcher, Device device, ScalarType dtype, Shape shape)
+    /// <summary>The largest relative difference of y, dx, dW and db: max |kernel − oracle| / max |oracle|, per tensor.
+    /// <paramref name="vectorSums"/>: the bias gradient by the 16-byte column-sum kernel where it fits.</summary>
+    public static double Compare(IKernelLauncher launcher, Device device, ScalarType dtype, Shape shape, bool vectorSums = false)
     {
         using var scope = NewDisposeScope();
         var g = new Generator(78);
@@ -31,7 +34,7 @@ public static class FusedLinearCheck
         var b0 = randn([shape.Outputs], generator: g).mul(0.1).to(dtype);
         var upstream = randn([.. shape.InputDims[..^1], shape.Outputs], generator: g).add(0.3).to(device); // a mean ≠ 0: db must be a sum
         return OracleDifference.OfOutputAndGradients([x0, w0, b0], device, upstream,
-            t => FusedLinear.Fits(t[0], t[1], t[2], launcher) ? FusedLinear.Apply(t[0], t[1], t[2], launcher) : null,
+            t => FusedLinear.Fits(t[0], t[1], t[2], launcher) ? FusedLinear.Apply(t[0], t[1], t[2], launcher, vectorSums: vectorSums) : null,
             t => F.linear(t[0], t[1], t[2]));
     }
 

@@ -30,6 +30,10 @@ public sealed class KernelUse
     /// </summary>
     public bool AccumulateParameterGradients { get; set; }
 
+    /// <summary><see cref="FusedLinear"/>'s bias gradient summed by the 16-byte column-sum kernel where it fits (a row's
+    /// width a multiple of 16 bytes, aligned); false: the kernel with a thread per column and 2- or 4-byte loads.</summary>
+    public bool VectorColumnSums { get; set; }
+
     /// <summary>Every residual connection with dropout on its branch, in training, in <see cref="FusedResidualDropout"/>
     /// where it fits; false: libtorch's dropout and add, the oracle.</summary>
     public bool ResidualDropout { get; set; }

@@ -203,6 +203,9 @@ public static class FastPathCheck
         foreach (var shape in FusedLinearCheck.Shapes)
             checks.Add(("bias-kernel", "linear/" + shape.Name, (k, t) => (FusedLinearCheck.Compare(k, device, t, shape),
                 "linear with the column-sum bias gradient vs libtorch's linear: worst of y, dx, dW, db (relative to the oracle's max)"), FusedLinearCheck.Tolerance, false));
+        foreach (var shape in FusedLinearCheck.Shapes)
+            checks.Add(("bias-kernel-16B", "linear/" + shape.Name, (k, t) => (FusedLinearCheck.Compare(k, device, t, shape, vectorSums: true),
+                "the same with the column sums by 16-byte loads where they fit (VectorColumnSums)"), FusedLinearCheck.Tolerance, false));
         foreach (var c in FusedSmallAttentionCheck.Cases)
             checks.Add(("attn-kernel", "attention/" + c.Name, (k, t) => (FusedSmallAttentionCheck.Compare(k, device, t, c),
                 "attention kernel vs the composite with the same bias, mask and dropout bits: worst of z, dq, dk, dv and the relative table's or rotary half's gradients (relative to the oracle's max)"),

@@ -139,11 +139,20 @@ public enum FastPaths
     /// not timed; the CPU emulation checks it against the composite. <c>--fast-paths bias-kinds</c> times it.</summary>
     AttentionBiasKinds = 131072,
 
+    /// <summary>The bias kernel (<see cref="BiasKernel"/>) sums its partial column sums by 16-byte loads, 8 bf16 columns a
+    /// thread and a warp per row (<c>column_sum.cu</c>'s <c>column_sum_partial16</c>, <see cref="Kernels.KernelUse.VectorColumnSums"/>),
+    /// where the gradient's row is a multiple of 16 bytes and aligned, instead of a thread per column loading 2 bytes a
+    /// row: on an H200 (3fa8236, bf16 NoPE step, paper config) that kernel's 25 launches took 0.48 ms of 10.3, about
+    /// 1.7 TB/s. The same sums in another order (fp32 rounding). Not in <see cref="Default"/> yet: written in a session
+    /// without a GPU, so not timed; the CPU emulation checks it against libtorch's linear.
+    /// <c>--fast-paths vector-sums</c> times it, <c>pe-train check</c> compares it (bias-kernel-16B).</summary>
+    VectorColumnSums = 262144,
+
     /// <summary>What pe-train trains with: every fast path measured faster than its oracle on a GPU.</summary>
     Default = Flat | FusedMemoryProjections | FastRope | RopeKernel | LayerNormKernel | BiasKernel | CudaGraph | LearnedBiasExplicit
               | BiasAsFourDims | AttentionKernelFp32 | ResidualDropoutKernel | TensorCoreAttention,
 
     /// <summary>Every fast path, measured or not: what <c>pe-train check</c> compares with <see cref="None"/>.</summary>
     All = Default | AttentionKernel | RelativeKernel | CudnnBiasAttention | ConstantBiasExplicit | TensorCoreAttention | ParameterGradientsInPlace
-              | AttentionBiasKinds,
+              | AttentionBiasKinds | VectorColumnSums,
 }

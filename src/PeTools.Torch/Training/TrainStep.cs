@@ -80,6 +80,7 @@ public sealed class TrainStep : IDisposable
         model.Kernels.TensorCoreAttention = fast.HasFlag(FastPaths.TensorCoreAttention);
         model.Kernels.AttentionBiasKinds = fast.HasFlag(FastPaths.AttentionBiasKinds);
         model.Kernels.AccumulateParameterGradients = fast.HasFlag(FastPaths.ParameterGradientsInPlace);
+        model.Kernels.VectorColumnSums = fast.HasFlag(FastPaths.VectorColumnSums);
     }
 
     public FastPaths Fast { get; }

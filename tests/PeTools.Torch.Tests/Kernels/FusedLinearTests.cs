@@ -109,6 +109,62 @@ public class FusedLinearTests
     }
 
     [Theory]
+    [InlineData(false, 264)]
+    [InlineData(true, 264)]
+    [InlineData(true, 40)]
+    public void The_16_byte_kernel_sums_every_row_of_every_column_once(bool bf16, long d)
+    {
+        // Given integer rows (exact in bf16 and in any fp32 order) over two chunks plus a ragged third, as many columns as
+        // take a block and a ragged second one (bf16: 264 = 33 vectors of 8) or a part of one
+        using var scope = NewDisposeScope();
+        long rows = 2 * FusedLinear.VectorRowsPerChunk + 21;
+        var dtype = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        var g = arange(rows * d, dtype: ScalarType.Float32).view(rows, d).remainder(97).sub(48).to(dtype);
+        Assert.True(FusedLinear.TakesVectorLoads(KernelEmulator.Instance, g));
+
+        // When the 16-byte kernel sums its columns
+        var sums = FusedLinear.ColumnSum(KernelEmulator.Instance, g, vectorLoads: true);
+
+        // Then each is the exact column sum, rounded once to the dtype
+        var exact = g.to(ScalarType.Float32).sum([0L]).to(dtype).to(ScalarType.Float32);
+        Assert.Equal(exact.data<float>().ToArray(), sums.to(ScalarType.Float32).data<float>().ToArray());
+    }
+
+    [Fact]
+    public void Rows_that_are_not_16_byte_aligned_fall_back_to_the_scalar_kernel_with_the_same_sums()
+    {
+        // Given a bf16 gradient whose first element is 2 bytes past an aligned one, and one whose rows are 36 bytes wide
+        using var scope = NewDisposeScope();
+        var values = arange(130 * 24 + 1, dtype: ScalarType.Float32).remainder(13).sub(6).to(ScalarType.BFloat16);
+        var shifted = values.narrow(0, 1, 130 * 24).view(130, 24);
+        var narrow = values.narrow(0, 0, 130 * 18).view(130, 18);
+
+        // When they are summed with 16-byte loads asked for
+        // Then neither takes them, and both get their exact sums
+        foreach (var g in new[] { shifted, narrow })
+        {
+            Assert.False(FusedLinear.TakesVectorLoads(KernelEmulator.Instance, g));
+            Assert.Equal(g.to(ScalarType.Float32).sum([0L]).to(ScalarType.BFloat16).to(ScalarType.Float32).data<float>().ToArray(),
+                         FusedLinear.ColumnSum(KernelEmulator.Instance, g, vectorLoads: true).to(ScalarType.Float32).data<float>().ToArray());
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ShapesAndDtypes))]
+    public void Linear_with_the_16_byte_column_sums_equals_libtorch_with_all_three_gradients(string shapeName, bool bf16)
+    {
+        // Given a check shape (ragged-16B takes 16-byte loads in both dtypes)
+        var shape = FusedLinearCheck.Shapes.Single(s => s.Name == shapeName);
+        var dtype = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+
+        // When the kernel path with 16-byte column sums and libtorch project it and back-propagate
+        double difference = FusedLinearCheck.Compare(KernelEmulator.Instance, CPU, dtype, shape, vectorSums: true);
+
+        // Then y, dx, dW and db agree to rounding
+        Assert.True(difference <= FusedLinearCheck.Tolerance(dtype), $"{difference}");
+    }
+
+    [Theory]
     [InlineData(1, 7)]
     [InlineData(20, 33)]
     [InlineData(1030, 300)]

@@ -58,6 +58,13 @@
 #ifndef PE_MMA_FWD_KEYS
 #define PE_MMA_FWD_KEYS 32
 #endif
+// PE_MMA_KEEP_SHARED: 1, the backward copies its block's dropout words (2 KB at most) into shared memory with the other
+//   operands and each step reads them there; 0, each step loads its two words from global memory. In the SASS of the
+//   latter (nvcc 11.8, sm_90) each step computed 64-bit addresses (about 25 instructions of a 174-instruction step) and
+//   waited on two global loads issued at its start, a latency no barrier-free work covered. Not timed yet.
+#ifndef PE_MMA_KEEP_SHARED
+#define PE_MMA_KEEP_SHARED 1
+#endif
 // Queries per backward half: dS of 64 queries × up to 128 keys (bf16, rows PE_MMA_COL apart) is 17 KB of shared memory,
 // where all 128 queries' (34 KB) would take the block past the 48 KB of static shared memory. The padding of 136 (68 words,
 // 4 banks past a multiple of 32) keeps both accesses conflict-free: the key-major pass's 2-byte stores of dS[i][j] (lane
@@ -219,12 +226,21 @@ __device__ __forceinline__ long long pe_mma_keep_word(long long bh, int qb, int 
     return ((bh * q_blocks + qb) * k_words + kw) * 32 + lane;
 }
 
+// The words of one (batch, head) block, which are contiguous from pe_mma_keep_word(bh, 0, 0, 0): q_blocks·k_words·32,
+// at most PE_MMA_MAX_KEEP_WORDS (T, S ≤ 128).
+__device__ __forceinline__ int pe_mma_block_keep_words(int t_len, int s_len)
+{
+    return (t_len + 15) / 16 * (((s_len + 15) / 16 + 3) / 4) * 32;
+}
+#define PE_MMA_MAX_KEEP_WORDS (PE_ATTENTION_MAX_LEN / 16 * ((PE_ATTENTION_MAX_LEN / 16 + 3) / 4) * 32)
+
 // A backward lane's dropout words for key-major step `step` (query blocks step·PE_MMA_STEP / 2 + q) and its keys c0 =
 // 16·warp + g and c0 + 8 (key tiles 2·warp, 2·warp + 1: both in word warp / 4): words[q][r] is the word of the forward
-// lane that holds query i0 + r of the lane's tiles (row 2·t4 + r of a half, so lane 4·(2·t4 + r) + g / 2). All ones
-// (every score kept) without dropout, past the last query block, and for a warp without keys.
-__device__ __forceinline__ void pe_mma_step_words(unsigned int (*words)[2], const unsigned int* keep_bits, bool on, long long bh,
-                                                  int step, int warp, int t_len, int s_len, bool keys_live, int g, int t4)
+// lane that holds query i0 + r of the lane's tiles (row 2·t4 + r of a half, so lane 4·(2·t4 + r) + g / 2), read from
+// `keep`, the block's words (pe_mma_block_keep_words, in shared or global memory). All ones (every score kept) without
+// dropout, past the last query block, and for a warp without keys.
+__device__ __forceinline__ void pe_mma_step_words(unsigned int (*words)[2], const unsigned int* keep, bool on, int step, int warp,
+                                                  int t_len, int s_len, bool keys_live, int g, int t4)
 {
     PE_UNROLL
     for (int q = 0; q < PE_MMA_STEP / 2; q++)
@@ -233,7 +249,7 @@ __device__ __forceinline__ void pe_mma_step_words(unsigned int (*words)[2], cons
         PE_UNROLL
         for (int r = 0; r < 2; r++)
             words[q][r] = on && keys_live && 16 * qb < t_len
-                              ? keep_bits[pe_mma_keep_word(bh, qb, warp >> 2, 4 * (2 * t4 + r) + (g >> 1), t_len, s_len)]
+                              ? keep[pe_mma_keep_word(0, qb, warp >> 2, 4 * (2 * t4 + r) + (g >> 1), t_len, s_len)]
                               : 0xffffffffu;
     }
 }
@@ -478,13 +494,15 @@ __device__ __forceinline__ float pe_mma_dscore(const pe_attention_bias& bias, co
 }
 
 // The backward's shared operands: q and dz as rows and q, k, dz transposed, each query's lse and D, the block's
-// relative-table gradient (null without a table), and dS of the current PE_MMA_HALF queries.
+// relative-table gradient (null without a table), dS of the current PE_MMA_HALF queries, and the block's dropout words
+// (pe_mma_step_words; in global memory where PE_MMA_KEEP_SHARED is 0, null without dropout).
 struct pe_mma_bwd_shared
 {
     const pe_bf16 *qs, *dzs, *qt, *kt, *dzt;
     const float *lses, *ds;
     float* drel;
     pe_bf16* dss;  // dS[i − first query of the half][j], rows PE_MMA_COL apart
+    const unsigned int* keep;
 };
 
 // The relative table's gradient from a half's dS: drel[j − i + T − 1] += Σ dS_ij over the half's queries i, a thread per
@@ -558,7 +576,7 @@ __device__ __forceinline__ void pe_mma_step_scores(const pe_mma_bwd_shared& sh, 
 // half's queries, one item (16 query rows, 8 of the 16 dims) per warp, so that 8 warps cover 64 rows without a reduction.
 template <int Bias, bool Full>
 __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, const pe_attention_bias& bias, const pe_bf16* mask,
-                                                const pe_bf16* k, const pe_bf16* v, const unsigned int* keep_bits, pe_bf16* dq,
+                                                const pe_bf16* k, const pe_bf16* v, pe_bf16* dq,
                                                 pe_bf16* dk, pe_bf16* dv, const pe_attention_shape& a, float scale, float p)
 {
     const long long bh = blockIdx.x, b = bh / a.heads, h = bh % a.heads;
@@ -567,7 +585,7 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5, g = lane >> 2, t4 = lane & 3;
     const int key_tiles = 2 * ((s_len + 15) / 16), query_tiles = 2 * ((t_len + 15) / 16);
     const float qk_scale = scale * PE_LOG2E;
-    const bool dropping = p > 0.0f;  // the forward's decisions are in keep_bits
+    const bool dropping = p > 0.0f;  // the forward's decisions are in sh.keep
     const float keep_scale = pe_keep_scale(p);
     const int c0 = warp * 16 + g;          // this lane's keys: c0, c0 + 8
     const bool live = warp * 16 < s_len;  // Full: this warp's key rows exist
@@ -585,7 +603,7 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
             float st[PE_MMA_STEP][4], dpt[PE_MMA_STEP][4];
             pe_mma_pass_products(st, dpt, ka, va, sh.qs, sh.dzs, step, query_tiles, g, t4);
             unsigned int words[PE_MMA_STEP / 2][2];
-            pe_mma_step_words(words, keep_bits, dropping, bh, step, warp, t_len, s_len, live, g, t4);
+            pe_mma_step_words(words, sh.keep, dropping, step, warp, t_len, s_len, live, g, t4);
             unsigned int pa[PE_MMA_STEP / 2][4], sa[PE_MMA_STEP / 2][4];
             if (Full && live && (step + 1) * PE_MMA_STEP <= query_tiles)  // warp-uniform
                 pe_mma_step_scores<Bias, Full, false>(sh, bias, mask, words, keep_scale, qk_scale, st, dpt, pa, sa, step, first,
@@ -627,10 +645,11 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
 }
 
 // Grid (B·H), block 32·⌈max(T, S) / 16⌉ threads: warp w owns key rows [16w, 16w + 16) (dk, dv) and dq items (above).
-// Static shared memory, 46,328 of the 49,152 bytes (48 KiB) a block may declare: qs, dzs 2 × 6,144; qt, kt, dzt 3 × 4,352;
-// dss 17,408 (64 × 136 bf16); lses, ds 1,024; key_bias 512; rel_s, drel_s 2 × 1,020. A whole 128 × 128 dS would not fit,
-// hence halves of 64 queries; k and v rows are not staged (each warp loads its key rows' A fragments once from global
-// memory). PE_MMA_BWD_BLOCKS = 3 blocks of 256 threads per SM take 139 KB of the H200's 228.
+// Static shared memory, 48,376 of the 49,152 bytes (48 KiB) a block may declare: qs, dzs 2 × 6,144; qt, kt, dzt 3 × 4,352;
+// dss 17,408 (64 × 136 bf16); lses, ds 1,024; key_bias 512; rel_s, drel_s 2 × 1,020; keep_s 2,048 (PE_MMA_KEEP_SHARED).
+// A whole 128 × 128 dS would not fit, hence halves of 64 queries; k and v rows are not staged (each warp loads its key
+// rows' A fragments once from global memory). PE_MMA_BWD_BLOCKS = 3 blocks of 256 threads per SM take 145 KB of the
+// H200's 228.
 __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_bf16* k, const pe_bf16* v, const float* slopes,
                                                      const pe_bf16* mask, const pe_bf16* rel, const pe_bf16* z,
                                                      const pe_bf16* dz, const float* lse, pe_bf16* dq,
@@ -662,15 +681,24 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
         ds[r] = r < t_len ? pe_attention_row_d(z, dz, a, b, h, r) : 0.0f;
         lses[r] = r < t_len ? lse[bh * a.t + r] : PE_INFINITY;  // +∞: P = 0 for a query past the end
     }
+    const unsigned int* block_keep = keep_bits != nullptr ? keep_bits + pe_mma_keep_word(bh, 0, 0, 0, t_len, s_len) : nullptr;
+#if PE_MMA_KEEP_SHARED
+    __shared__ unsigned int keep_s[PE_MMA_MAX_KEEP_WORDS];
+    if (block_keep != nullptr)
+    {
+        for (int e = threadIdx.x; e < pe_mma_block_keep_words(t_len, s_len); e += blockDim.x) keep_s[e] = block_keep[e];
+        block_keep = keep_s;
+    }
+#endif
     __syncthreads();
     // The shared arrays stay here, outside the templates: each instantiation would get its own copies.
-    const pe_mma_bwd_shared sh = {qs, dzs, qt, kt, dzt, lses, ds, drel != nullptr ? drel_s : nullptr, dss};
+    const pe_mma_bwd_shared sh = {qs, dzs, qt, kt, dzt, lses, ds, drel != nullptr ? drel_s : nullptr, dss, block_keep};
     const int kind = pe_mma_bias_kind(slopes, mask, rel, bias_kinds);
-    if (!pe_mma_whole_tiles(a)) pe_mma_bwd_rows<PE_MMA_BIAS_GENERAL, false>(sh, bias, mask, k, v, keep_bits, dq, dk, dv, a, scale, p);
-    else if (kind == PE_MMA_BIAS_GENERAL) pe_mma_bwd_rows<PE_MMA_BIAS_GENERAL, true>(sh, bias, mask, k, v, keep_bits, dq, dk, dv, a, scale, p);
-    else if (kind == PE_MMA_BIAS_SLOPES) pe_mma_bwd_rows<PE_MMA_BIAS_SLOPES, true>(sh, bias, mask, k, v, keep_bits, dq, dk, dv, a, scale, p);
-    else if (kind == PE_MMA_BIAS_TABLE) pe_mma_bwd_rows<PE_MMA_BIAS_TABLE, true>(sh, bias, mask, k, v, keep_bits, dq, dk, dv, a, scale, p);
-    else pe_mma_bwd_rows<PE_MMA_BIAS_NONE, true>(sh, bias, mask, k, v, keep_bits, dq, dk, dv, a, scale, p);
+    if (!pe_mma_whole_tiles(a)) pe_mma_bwd_rows<PE_MMA_BIAS_GENERAL, false>(sh, bias, mask, k, v, dq, dk, dv, a, scale, p);
+    else if (kind == PE_MMA_BIAS_GENERAL) pe_mma_bwd_rows<PE_MMA_BIAS_GENERAL, true>(sh, bias, mask, k, v, dq, dk, dv, a, scale, p);
+    else if (kind == PE_MMA_BIAS_SLOPES) pe_mma_bwd_rows<PE_MMA_BIAS_SLOPES, true>(sh, bias, mask, k, v, dq, dk, dv, a, scale, p);
+    else if (kind == PE_MMA_BIAS_TABLE) pe_mma_bwd_rows<PE_MMA_BIAS_TABLE, true>(sh, bias, mask, k, v, dq, dk, dv, a, scale, p);
+    else pe_mma_bwd_rows<PE_MMA_BIAS_NONE, true>(sh, bias, mask, k, v, dq, dk, dv, a, scale, p);
     if (drel != nullptr)  // one global add per offset and block into the fp32 (2·max_len − 1, H) gradient
     {
         __syncthreads();

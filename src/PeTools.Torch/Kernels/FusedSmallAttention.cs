@@ -89,7 +89,8 @@ public static class FusedSmallAttention
     /// z (B, H, T, 16) (a view of a contiguous (B, T, H, 16)), differentiable once in q, k and v. seed: the dropout seed,
     /// an int64 (1) on q's device; null draws one there from libtorch's generator (no host synchronisation).
     /// tensorCores: the tensor-core kernels, where <see cref="FitsTensorCores"/> and the mask takes no gradient (else the
-    /// scalar ones). scale: the logits' factor on q·k, 1/√16 unless given (MLA: 1/√32, its rotary half in the mask).
+    /// scalar ones). scale: the logits' factor on q·k, positive (the tensor-core forward takes the softmax's max over
+    /// q·k before scaling), 1/√16 unless given (MLA: 1/√32, its rotary half in the mask).
     /// maskRows: the mask's values row-major (<see cref="SharedLogits"/>), read by the scalar backward's key pass.
     /// biasKinds: the tensor-core kernels compute ALiBi's bias alone, or the relative table's alone, in score loops of
     /// their own where a call has one of them and no mask (<c>pe_mma_bias_kind</c>), instead of the general bias with
@@ -102,6 +103,7 @@ public static class FusedSmallAttention
         if (maskRows is not null && (mask is null || !maskRows.shape.SequenceEqual(mask.shape) || !maskRows.is_contiguous()
                                      || maskRows.dtype != mask.dtype || !OnDeviceOf(maskRows, mask)))
             throw new ArgumentException("maskRows: the mask's shape, dtype and device, contiguous", nameof(maskRows));
+        if (scale is <= 0 or double.NaN) throw new ArgumentOutOfRangeException(nameof(scale), scale, "a positive factor on q·k");
         seed ??= dropout > 0 ? randint(0, long.MaxValue, [1], dtype: int64, device: q.device) : null;
         bool graph = is_grad_enabled() && new[] { q, k, v, relative, mask }.Any(t => t?.requires_grad == true);
         bool maskGradient = graph && mask?.requires_grad == true;

@@ -27,7 +27,7 @@
 // the backward reading the forward's bits, 179 and 450 µs (examples/results/gpu/attention-bits-h200).
 // At dh = 16 the products are cheap and each score's scalar work decides the time (BENCHMARKS.md, Nsight Compute), so
 // the score loops come in block-uniform variants without the bias or without per-score bounds checks where a call
-// allows (pe_mma_whole_tiles; in the backward, per step: pe_mma_step_scores), P and dS round to bf16 and 2^x runs in
+// allows (pe_mma_whole_tiles, pe_mma_whole_chunks; in the backward, per step: pe_mma_step_scores), P and dS round to bf16 and 2^x runs in
 // one instruction each, the dropout hash's first step is taken once per block, one hash decides two neighbouring keys
 // (pe_pair_hash: the forward's lanes hold both keys of a pair), and the forward keeps its decisions as bits for the
 // backward (pe_mma_keep_word), which then hashes nothing.
@@ -288,10 +288,20 @@ __device__ __forceinline__ int pe_mma_bias_kind(const float* slopes, const pe_bf
 // checks become one test per warp and tile. Ragged lengths take the general variant, with the general bias.
 __device__ __forceinline__ bool pe_mma_whole_tiles(const pe_attention_shape& a) { return a.t % 16 == 0 && a.s % 16 == 0; }
 
+// Whole chunks (the forward's fastest variant): whole tiles, S a multiple of the forward's chunk of keys, and T ≥ S, so
+// that every warp of the block (⌈max(T, S) / 16⌉) has rows and every chunk all its tiles: no per-tile or per-score test.
+__device__ __forceinline__ bool pe_mma_whole_chunks(const pe_attention_shape& a)
+{
+    return pe_mma_whole_tiles(a) && a.s % PE_MMA_FWD_KEYS == 0 && a.t >= a.s;
+}
+
 // A warp's 16 query rows of the forward over the staged keys (ks) and transposed values (vt), a chunk of keys at a
 // time with an online softmax: per chunk S, the running row max m and the rescaling of the row sum l and of o by
 // 2^(m_old − m_new), P for the chunk as bf16 A fragments (dropout from pe_pair_hash, its decisions kept in keep_bits when the host asks), and o += P·v.
-template <int Bias, bool Full>
+// Chunks (needs Full): pe_mma_whole_chunks, so the tests of which tiles and rows exist compile away.
+// Without a bias, the running max is taken over the raw products q·k (scale > 0 keeps their order) and the scale enters
+// each weight's exponent in one fma, 2^(s·c − m·c), instead of a multiply for the logit and a subtract for 2^(logit − m).
+template <int Bias, bool Full, bool Chunks = false>
 __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16* vt, const pe_attention_bias& bias, const pe_bf16* mask,
                                                 const pe_bf16* q, const long long* seed_ptr, pe_bf16* z, float* lse,
                                                 unsigned int* keep_bits, const pe_attention_shape& a, float scale, float p)
@@ -306,6 +316,7 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
     pe_mma_global_a(qa, q + b * a.q_b + h * a.q_h, warp * 16, t_len, a.q_t, g, t4);
     const float zero[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     const float qk_scale = scale * PE_LOG2E;
+    const float unit = Bias == PE_MMA_BIAS_NONE ? qk_scale : 1.0f;  // log2-logits per unit of m and of the scores below
     const pe_mma_dropout drop = pe_mma_dropout_of(seed_ptr, bh, p);
     // Running max of rows r0, r1 over the keys so far (−∞ while all of them are masked), and this lane's share of the
     // row sums Σ 2^(logit − m) before dropout, quad-summed once at the end (the rescaling is uniform over a quad).
@@ -324,7 +335,7 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
         float s[keys / 8][4];
         PE_UNROLL
         for (int j = 0; j < keys / 8; j++)
-            if (tile0 + j < tiles)
+            if (Chunks || tile0 + j < tiles)
             {
                 unsigned int kb[2];
                 pe_mma_rows_b(kb, ks, (tile0 + j) * 8, g, t4);
@@ -337,8 +348,8 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
             for (int e = 0; e < 4; e++)
             {
                 const int i = e < 2 ? r0 : r1, col = (tile0 + j) * 8 + 2 * t4 + (e & 1);
-                const bool inside = tile0 + j < tiles && (Full ? live : i < t_len && col < s_len);
-                const float val = inside ? (Bias ? fmaf(s[j][e], qk_scale, pe_mma_bias<Bias>(bias, mask, i, col)) : s[j][e] * qk_scale) : -PE_INFINITY;
+                const bool inside = Chunks || (tile0 + j < tiles && (Full ? live : i < t_len && col < s_len));
+                const float val = inside ? (Bias ? fmaf(s[j][e], qk_scale, pe_mma_bias<Bias>(bias, mask, i, col)) : s[j][e]) : -PE_INFINITY;
                 s[j][e] = val;
                 if (e < 2) c0 = fmaxf(c0, val);
                 else c1 = fmaxf(c1, val);
@@ -349,7 +360,8 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
         // that neither −∞ − −∞ nor the rescaling below makes a NaN. 2^(m − base) is 0 for m = −∞ (nothing summed yet)
         // and 1 where the max has not moved.
         const float base0 = c0 == -PE_INFINITY ? 0.0f : c0, base1 = c1 == -PE_INFINITY ? 0.0f : c1;
-        const float rescale0 = pe_exp2(m0 - base0), rescale1 = pe_exp2(m1 - base1);
+        const float rescale0 = pe_exp2((m0 - base0) * unit), rescale1 = pe_exp2((m1 - base1) * unit);
+        const float shift0 = -base0 * unit, shift1 = -base1 * unit;  // the exponent's offset, in log2-logits
         m0 = c0;
         m1 = c1;
         l0 *= rescale0;
@@ -366,7 +378,7 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
         unsigned int chunk_bits = 0u;   // this chunk's decisions, bit 4·j + e
         PE_UNROLL
         for (int j = 0; j < keys / 8; j++)
-            if (tile0 + j < tiles)
+            if (Chunks || tile0 + j < tiles)
             {
                 // Scores e = 0, 1 are row r0's keys col, col + 1 (col even), one pair; e = 2, 3 the same of row r1.
                 const int col = (tile0 + j) * 8 + 2 * t4;
@@ -376,7 +388,8 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
                 PE_UNROLL
                 for (int e = 0; e < 4; e++)
                 {
-                    const float prob = pe_exp2(s[j][e] - (e < 2 ? base0 : base1));  // 0 for a masked key and past the end
+                    // 0 for a masked key and past the end. With a bias, unit = 1: fma(x, 1, −base) = x − base, exactly.
+                    const float prob = pe_exp2(fmaf(s[j][e], unit, e < 2 ? shift0 : shift1));
                     if (e < 2) l0 += prob;
                     else l1 += prob;
                     const bool keep = !drop.on || pe_pair_keep(e < 2 ? hash0 : hash1, e & 1, drop.threshold);
@@ -397,7 +410,7 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
         }
         PE_UNROLL
         for (int kk = 0; kk < keys / 16; kk++)
-            if (tile0 + 2 * kk < tiles)
+            if (Chunks || tile0 + 2 * kk < tiles)
                 PE_UNROLL
                 for (int n = 0; n < 2; n++)
                 {
@@ -408,7 +421,8 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
     }
     l0 = pe_quad_sum(l0);
     l1 = pe_quad_sum(l1);
-    const float base0 = m0 == -PE_INFINITY ? 0.0f : m0, base1 = m1 == -PE_INFINITY ? 0.0f : m1;  // a row with every key masked
+    // In log2-logits; 0 for a row with every key masked.
+    const float base0 = m0 == -PE_INFINITY ? 0.0f : m0 * unit, base1 = m1 == -PE_INFINITY ? 0.0f : m1 * unit;
     const long long z_row = a.heads * PE_ATTENTION_DIM;  // z is (B, T, H, 16) contiguous
     pe_bf16* zb = z + b * a.t * z_row + h * PE_ATTENTION_DIM;
     pe_mma_store_rows(zb, z_row, o, warp * 16 + g, t_len, l0 > 0.0f ? drop.keep_scale / l0 : 0.0f,
@@ -418,6 +432,18 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
         if (r0 < t_len) lse[bh * a.t + r0] = l0 > 0.0f ? base0 + log2f(l0) : PE_INFINITY;
         if (r1 < t_len) lse[bh * a.t + r1] = l1 > 0.0f ? base1 + log2f(l1) : PE_INFINITY;
     }
+}
+
+// The whole-tile forward of a bias kind (pe_mma_bias_kind), with or without whole chunks.
+template <bool Chunks>
+__device__ __forceinline__ void pe_mma_fwd_kind(int kind, const pe_bf16* ks, const pe_bf16* vt, const pe_attention_bias& bias,
+                                                const pe_bf16* mask, const pe_bf16* q, const long long* seed_ptr, pe_bf16* z,
+                                                float* lse, unsigned int* keep_bits, const pe_attention_shape& a, float scale, float p)
+{
+    if (kind == PE_MMA_BIAS_GENERAL) pe_mma_fwd_rows<PE_MMA_BIAS_GENERAL, true, Chunks>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
+    else if (kind == PE_MMA_BIAS_SLOPES) pe_mma_fwd_rows<PE_MMA_BIAS_SLOPES, true, Chunks>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
+    else if (kind == PE_MMA_BIAS_TABLE) pe_mma_fwd_rows<PE_MMA_BIAS_TABLE, true, Chunks>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
+    else pe_mma_fwd_rows<PE_MMA_BIAS_NONE, true, Chunks>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
 }
 
 // Grid (B·H), block 32·⌈max(T, S) / 16⌉ threads: warp w owns query rows [16w, 16w + 16).
@@ -438,10 +464,8 @@ __device__ __forceinline__ void pe_mma_attention_fwd(const pe_bf16* q, const pe_
     // The shared arrays stay here, outside the templates: each instantiation would get its own copies.
     const int kind = pe_mma_bias_kind(slopes, mask, rel, bias_kinds);
     if (!pe_mma_whole_tiles(a)) pe_mma_fwd_rows<PE_MMA_BIAS_GENERAL, false>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
-    else if (kind == PE_MMA_BIAS_GENERAL) pe_mma_fwd_rows<PE_MMA_BIAS_GENERAL, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
-    else if (kind == PE_MMA_BIAS_SLOPES) pe_mma_fwd_rows<PE_MMA_BIAS_SLOPES, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
-    else if (kind == PE_MMA_BIAS_TABLE) pe_mma_fwd_rows<PE_MMA_BIAS_TABLE, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
-    else pe_mma_fwd_rows<PE_MMA_BIAS_NONE, true>(ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
+    else if (pe_mma_whole_chunks(a)) pe_mma_fwd_kind<true>(kind, ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
+    else pe_mma_fwd_kind<false>(kind, ks, vt, bias, mask, q, seed_ptr, z, lse, keep_bits, a, scale, p);
 }
 
 // The first two products of a key-major step over 8·PE_MMA_STEP queries (tiles [PE_MMA_STEP·step, PE_MMA_STEP·(step + 1))

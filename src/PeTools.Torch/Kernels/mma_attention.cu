@@ -30,7 +30,8 @@
 // allows (pe_mma_whole_tiles, pe_mma_whole_chunks; in the backward, per step: pe_mma_step_scores), P and dS round to bf16 and 2^x runs in
 // one instruction each, the dropout hash's first step is taken once per block, one hash decides two neighbouring keys
 // (pe_pair_hash: the forward's lanes hold both keys of a pair), and the forward keeps its decisions as bits for the
-// backward (pe_mma_keep_word), which then hashes nothing.
+// backward (pe_mma_keep_word), which then hashes nothing; fragments move between shared memory and registers by
+// ldmatrix, and dS into shared memory by stmatrix (PE_MMA_LDMATRIX).
 
 #include "pe_attention.cuh"
 
@@ -64,6 +65,14 @@
 //   waited on two global loads issued at its start, a latency no barrier-free work covered. Not timed yet.
 #ifndef PE_MMA_KEEP_SHARED
 #define PE_MMA_KEEP_SHARED 1
+#endif
+// PE_MMA_LDMATRIX: 1, fragments move between shared memory and registers by ldmatrix (an A fragment, or the B fragments
+//   of two 8-row blocks, per instruction) and the backward stores each 16 × 16 tile of dS by one stmatrix.trans (sm_90);
+//   0, by 32-bit loads and 2-byte stores. In the SASS (nvcc 11.8, sm_90) a backward step of 8 scores a lane had issued
+//   16 LDS for B fragments and 8 STS.U16 plus 4 shifts for dS; with ldmatrix the no-bias step loop went from 255 to 214
+//   instructions, dq's loop over keys from 140 to 111, the forward's chunk loop from 349 to 337. Not timed yet.
+#ifndef PE_MMA_LDMATRIX
+#define PE_MMA_LDMATRIX 1
 #endif
 // Queries per backward half: dS of 64 queries × up to 128 keys (bf16, rows PE_MMA_COL apart) is 17 KB of shared memory,
 // where all 128 queries' (34 KB) would take the block past the 48 KB of static shared memory. The padding of 136 (68 words,
@@ -131,19 +140,62 @@ __device__ __forceinline__ void pe_mma_tile_a(unsigned int* frag, const pe_bf16*
     frag[3] = pe_word(m, (r + g + 8) * stride + c + 2 * t4 + 8);
 }
 
-// The B fragment whose columns are rows [r, r + 8) of shared row-major operand `rows`: B[k][n] = rows[r + n][k].
-__device__ __forceinline__ void pe_mma_rows_b(unsigned int* frag, const pe_bf16* rows, int r, int g, int t4)
-{
-    frag[0] = pe_word(rows, (r + g) * PE_MMA_ROW + 2 * t4);
-    frag[1] = pe_word(rows, (r + g) * PE_MMA_ROW + 2 * t4 + 8);
-}
-
 // The B fragment B[k][n] = cols[(n0 + n)·PE_MMA_COL + k0 + k] of a transposed shared operand: k over 16 keys or
 // queries from k0, n over 8 dims from n0.
 __device__ __forceinline__ void pe_mma_cols_b(unsigned int* frag, const pe_bf16* cols, int n0, int k0, int g, int t4)
 {
     frag[0] = pe_word(cols, (n0 + g) * PE_MMA_COL + k0 + 2 * t4);
     frag[1] = pe_word(cols, (n0 + g) * PE_MMA_COL + k0 + 2 * t4 + 8);
+}
+
+// A shared bf16 matrix: its pointer, for 32-bit and 16-bit accesses, and its pe_shared_base, for ldmatrix and stmatrix.
+struct pe_mma_smem
+{
+    pe_bf16* p;
+    pe_shared_base base;
+};
+
+__device__ __forceinline__ pe_mma_smem pe_mma_smem_of(pe_bf16* p)
+{
+    pe_shared_base base = pe_shared_base_of(p);
+#ifdef __CUDACC__
+    asm("" : "+r"(base));  // opaque, so kept: sm_90 code otherwise rebuilt it at each use (3 uniform instructions)
+#endif
+    return pe_mma_smem{p, base};
+}
+
+// The B fragments of two 8-row blocks of a shared bf16 matrix whose rows are `stride` elements apart, 16 columns from c:
+// b[n][·] for rows r + 8n .. r + 8n + 7, B[k][col] = m[(r + 8n + col)·stride + c + k] (pe_mma_cols_b of both
+// blocks). Lane l addresses row (l mod 8) + 8·(l / 16), columns from c + 8·((l / 8) mod 2).
+__device__ __forceinline__ void pe_mma_b_pair(unsigned int (*b)[2], pe_mma_smem m, int stride, int r, int c, int lane)
+{
+#if PE_MMA_LDMATRIX
+    unsigned int f[4];
+    pe_ldmatrix_x4(f, m.base + 2u * (unsigned int)((r + (lane & 7) + ((lane >> 4) << 3)) * stride + c + ((lane >> 3) & 1) * 8));
+    b[0][0] = f[0];
+    b[0][1] = f[1];
+    b[1][0] = f[2];
+    b[1][1] = f[3];
+#else
+    const int g = lane >> 2, t4 = lane & 3;
+    PE_UNROLL
+    for (int n = 0; n < 2; n++)
+    {
+        b[n][0] = pe_word(m.p, (r + 8 * n + g) * stride + c + 2 * t4);
+        b[n][1] = pe_word(m.p, (r + 8 * n + g) * stride + c + 2 * t4 + 8);
+    }
+#endif
+}
+
+// The A fragment of the 16 × 16 tile at row r, column c of a shared bf16 matrix (pe_mma_tile_a): lane l addresses row
+// l mod 16, columns from c + 8·(l / 16).
+__device__ __forceinline__ void pe_mma_a_tile(unsigned int* frag, pe_mma_smem m, int stride, int r, int c, int lane)
+{
+#if PE_MMA_LDMATRIX
+    pe_ldmatrix_x4(frag, m.base + 2u * (unsigned int)((r + (lane & 15)) * stride + c + (lane >> 4) * 8));
+#else
+    pe_mma_tile_a(frag, m.p, stride, r, c, lane >> 2, lane & 3);
+#endif
 }
 
 // C tile j (16 × 8) of a row of tiles, as bf16, into the A fragments of k-step j / 2 (16 × 16).
@@ -310,6 +362,7 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
     const int t_len = (int)a.t, s_len = (int)a.s;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t4 = lane & 3;
     const int r0 = warp * 16 + g, r1 = r0 + 8;
+    const pe_mma_smem keys_s = pe_mma_smem_of(const_cast<pe_bf16*>(ks)), values_t = pe_mma_smem_of(const_cast<pe_bf16*>(vt));
     const bool live = warp * 16 < t_len;        // this warp's rows exist (some of them, for ragged lengths)
     const int tiles = 2 * ((s_len + 15) / 16);  // key tiles of 8, a whole number of 16-key steps
     unsigned int qa[4];
@@ -334,12 +387,13 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
     {
         float s[keys / 8][4];
         PE_UNROLL
-        for (int j = 0; j < keys / 8; j++)
-            if (Chunks || tile0 + j < tiles)
+        for (int j = 0; j < keys / 8; j += 2)
+            if (Chunks || tile0 + j < tiles)  // tiles is even: both tiles of the pair or neither
             {
-                unsigned int kb[2];
-                pe_mma_rows_b(kb, ks, (tile0 + j) * 8, g, t4);
-                pe_mma_bf16_16816(s[j], qa, kb, zero);
+                unsigned int kb[2][2];
+                pe_mma_b_pair(kb, keys_s, PE_MMA_ROW, (tile0 + j) * 8, 0, lane);
+                pe_mma_bf16_16816(s[j], qa, kb[0], zero);
+                pe_mma_bf16_16816(s[j + 1], qa, kb[1], zero);
             }
         float c0 = m0, c1 = m1;  // the new running max
         PE_UNROLL
@@ -411,13 +465,12 @@ __device__ __forceinline__ void pe_mma_fwd_rows(const pe_bf16* ks, const pe_bf16
         PE_UNROLL
         for (int kk = 0; kk < keys / 16; kk++)
             if (Chunks || tile0 + 2 * kk < tiles)
+            {
+                unsigned int vb[2][2];
+                pe_mma_b_pair(vb, values_t, PE_MMA_COL, 0, tile0 * 8 + kk * 16, lane);
                 PE_UNROLL
-                for (int n = 0; n < 2; n++)
-                {
-                    unsigned int vb[2];
-                    pe_mma_cols_b(vb, vt, n * 8, tile0 * 8 + kk * 16, g, t4);
-                    pe_mma_bf16_16816(o[n], pa[kk], vb, o[n]);
-                }
+                for (int n = 0; n < 2; n++) pe_mma_bf16_16816(o[n], pa[kk], vb[n], o[n]);
+            }
     }
     l0 = pe_quad_sum(l0);
     l1 = pe_quad_sum(l1);
@@ -472,36 +525,40 @@ __device__ __forceinline__ void pe_mma_attention_fwd(const pe_bf16* q, const pe_
 // of 8, those below `tiles`):
 // st_j = ka·(rows tile j of qs)ᵀ = Sᵀ and dpt_j = va·(rows tile j of dzs)ᵀ = dPᵀ for a warp's 16 keys.
 __device__ __forceinline__ void pe_mma_pass_products(float (*st)[4], float (*dpt)[4], const unsigned int* ka, const unsigned int* va,
-                                                     const pe_bf16* qs, const pe_bf16* dzs, int step, int tiles, int g, int t4)
+                                                     pe_mma_smem qs, pe_mma_smem dzs, int step, int tiles, int g, int t4)
 {
     const float zero[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    const int lane = 4 * g + t4;
     PE_UNROLL
-    for (int j = 0; j < PE_MMA_STEP; j++)
-        if (step * PE_MMA_STEP + j < tiles)
+    for (int j = 0; j < PE_MMA_STEP; j += 2)
+        if (step * PE_MMA_STEP + j < tiles)  // tiles is even: both tiles of the pair or neither
         {
-            unsigned int qb[2], dzb[2];
-            pe_mma_rows_b(qb, qs, (step * PE_MMA_STEP + j) * 8, g, t4);
-            pe_mma_rows_b(dzb, dzs, (step * PE_MMA_STEP + j) * 8, g, t4);
-            pe_mma_bf16_16816(st[j], ka, qb, zero);
-            pe_mma_bf16_16816(dpt[j], va, dzb, zero);
+            unsigned int qb[2][2], dzb[2][2];
+            pe_mma_b_pair(qb, qs, PE_MMA_ROW, (step * PE_MMA_STEP + j) * 8, 0, lane);
+            pe_mma_b_pair(dzb, dzs, PE_MMA_ROW, (step * PE_MMA_STEP + j) * 8, 0, lane);
+            PE_UNROLL
+            for (int u = 0; u < 2; u++)
+            {
+                pe_mma_bf16_16816(st[j + u], ka, qb[u], zero);
+                pe_mma_bf16_16816(dpt[j + u], va, dzb[u], zero);
+            }
         }
 }
 
 // acc (16 keys × 16 dims) += frags (16 keys × the step's 8·PE_MMA_STEP queries, as A fragments) · the transposed shared operand
 // `cols` over those 32 (tiles below `tiles`): dv += P_keptᵀ·dz, dk += dSᵀ·q.
-__device__ __forceinline__ void pe_mma_pass_accumulate(float (*acc)[4], const unsigned int (*frags)[4], const pe_bf16* cols,
+__device__ __forceinline__ void pe_mma_pass_accumulate(float (*acc)[4], const unsigned int (*frags)[4], pe_mma_smem cols,
                                                        int step, int tiles, int g, int t4)
 {
     PE_UNROLL
     for (int kk = 0; kk < PE_MMA_STEP / 2; kk++)
         if (step * PE_MMA_STEP + 2 * kk < tiles)
+        {
+            unsigned int b[2][2];
+            pe_mma_b_pair(b, cols, PE_MMA_COL, 0, step * PE_MMA_STEP * 8 + kk * 16, 4 * g + t4);
             PE_UNROLL
-            for (int n = 0; n < 2; n++)
-            {
-                unsigned int b[2];
-                pe_mma_cols_b(b, cols, n * 8, step * PE_MMA_STEP * 8 + kk * 16, g, t4);
-                pe_mma_bf16_16816(acc[n], frags[kk], b, acc[n]);
-            }
+            for (int n = 0; n < 2; n++) pe_mma_bf16_16816(acc[n], frags[kk], b[n], acc[n]);
+        }
 }
 
 // dS_ij = P_ij (drop_ij dP_ij / (1 − p) − D_i) of one score, from its products s = q_i·k_j and dp = dz_i·v_j, query
@@ -522,10 +579,11 @@ __device__ __forceinline__ float pe_mma_dscore(const pe_attention_bias& bias, co
 // (pe_mma_step_words; in global memory where PE_MMA_KEEP_SHARED is 0, null without dropout).
 struct pe_mma_bwd_shared
 {
-    const pe_bf16 *qs, *dzs, *qt, *kt, *dzt;
+    pe_mma_smem qs, dzs, qt, dzt;
+    const pe_bf16* kt;
     const float *lses, *ds;
     float* drel;
-    pe_bf16* dss;  // dS[i − first query of the half][j], rows PE_MMA_COL apart
+    pe_mma_smem dss;  // dS[i − first query of the half][j], rows PE_MMA_COL apart
     const unsigned int* keep;
 };
 
@@ -583,14 +641,26 @@ __device__ __forceinline__ void pe_mma_step_scores(const pe_mma_bwd_shared& sh, 
         }
         pe_mma_c_to_a(pa, j, kept4);
         pe_mma_c_to_a(sa, j, d4);
+#if PE_MMA_LDMATRIX && PE_HAS_STMATRIX
+        // sa[j / 2] is dSᵀ of the warp's 16 keys × the pair's 16 queries, as A fragments, i.e. four 8 × 8 matrices
+        // (keys 0-7 | 8-15) × (queries 0-7 | 8-15): stored transposed they are dS's rows. Lane l addresses query row
+        // (l mod 8) + 8·(l / 16) of the pair, keys from 8·((l / 8) mod 2).
+        if (j & 1)
+        {
+            const int lane = 4 * g + t4;
+            const int row = tile * 8 - 8 - first + (lane & 7) + ((lane >> 4) << 3), key = c0 - g + ((lane >> 3) & 1) * 8;
+            pe_stmatrix_x4_trans(sh.dss.base + 2u * (unsigned int)(row * PE_MMA_COL + key), sa[j >> 1]);
+        }
+#else
         // The two words hold dS of (key c0, queries i0, i0 + 1) and (key c0 + 8, the same queries): four 2-byte
         // stores put them at dS[i][j].
         const unsigned int w0 = sa[j >> 1][(j & 1) * 2], w1 = sa[j >> 1][(j & 1) * 2 + 1];
-        pe_bf16* at = sh.dss + (i0 - first) * PE_MMA_COL + c0;
+        pe_bf16* at = sh.dss.p + (i0 - first) * PE_MMA_COL + c0;
         at[0] = (pe_bf16)(w0 & 0xffffu);
         at[PE_MMA_COL] = (pe_bf16)(w0 >> 16);
         at[8] = (pe_bf16)(w1 & 0xffffu);
         at[PE_MMA_COL + 8] = (pe_bf16)(w1 >> 16);
+#endif
     }
 }
 
@@ -639,7 +709,7 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
             pe_mma_pass_accumulate(dk_acc, sa, sh.qt, step, query_tiles, g, t4);
         }
         __syncthreads();  // every dS of the half is in dss
-        if (Bias && sh.drel != nullptr) pe_mma_half_diagonals(sh.drel, sh.dss, first, t_len, s_len);
+        if (Bias && sh.drel != nullptr) pe_mma_half_diagonals(sh.drel, sh.dss.p, first, t_len, s_len);
 
         // Query-major: dq_i = scale · Σ_j dS_ij k_j for the half's queries. Item 2r + n: query tile r (16 rows) of the
         // half, dims [8n, 8n + 8); all warps run the same number of rounds and products (past the last item they
@@ -655,7 +725,7 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
                 if (2 * kk < key_tiles)
                 {
                     unsigned int da[4], kb[2];
-                    pe_mma_tile_a(da, sh.dss, PE_MMA_COL, rows - first, kk * 16, g, t4);
+                    pe_mma_a_tile(da, sh.dss, PE_MMA_COL, rows - first, kk * 16, lane);
                     pe_mma_cols_b(kb, sh.kt, n * 8, kk * 16, g, t4);
                     pe_mma_bf16_16816(acc, da, kb, acc);
                 }
@@ -716,7 +786,8 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
 #endif
     __syncthreads();
     // The shared arrays stay here, outside the templates: each instantiation would get its own copies.
-    const pe_mma_bwd_shared sh = {qs, dzs, qt, kt, dzt, lses, ds, drel != nullptr ? drel_s : nullptr, dss, block_keep};
+    const pe_mma_bwd_shared sh = {pe_mma_smem_of(qs),  pe_mma_smem_of(dzs), pe_mma_smem_of(qt), pe_mma_smem_of(dzt), kt, lses, ds,
+                                  drel != nullptr ? drel_s : nullptr, pe_mma_smem_of(dss), block_keep};
     const int kind = pe_mma_bias_kind(slopes, mask, rel, bias_kinds);
     if (!pe_mma_whole_tiles(a)) pe_mma_bwd_rows<PE_MMA_BIAS_GENERAL, false>(sh, bias, mask, k, v, dq, dk, dv, a, scale, p);
     else if (kind == PE_MMA_BIAS_GENERAL) pe_mma_bwd_rows<PE_MMA_BIAS_GENERAL, true>(sh, bias, mask, k, v, dq, dk, dv, a, scale, p);

@@ -156,6 +156,46 @@ __device__ __forceinline__ void pe_mma_bf16_16816(float* d, const unsigned int* 
 }
 #endif
 
+// Four 8 × 8 matrices of 16-bit elements between shared memory and a warp's registers in one instruction (ldmatrix,
+// stmatrix .sync.aligned.m8n8.x4): lane l gives the address of row l mod 8 of matrix l / 8 (16 bytes, 16-byte aligned),
+// and frag[m] of lane 4·g + t is the word (columns 2t, 2t + 1, the first in the low half) of row g of matrix m: the
+// layout of mma.sync's fragments. stmatrix .trans stores each matrix transposed (memory row r holds its column r). One
+// instruction where 32-bit shared accesses took four loads (an A fragment, or the B fragments of two 8-row blocks) or
+// eight 2-byte stores. Every lane of the warp must call them; the CPU emulation (cuda_emulation.h) defines the same
+// functions over the whole warp. stmatrix needs sm_90 (PE_HAS_STMATRIX).
+// Addresses are pe_shared_base values plus byte offsets: a shared array's 32-bit shared-window address, converted once
+// (pe_shared_base_of) where the kernel starts, since converting a generic pointer at each access cost sm_90 code a
+// special-register read and three uniform instructions (nvcc 11.8 SASS). The CPU emulation's is the pointer itself.
+#ifdef __CUDACC__
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#define PE_HAS_STMATRIX 1
+#else
+#define PE_HAS_STMATRIX 0
+#endif
+typedef unsigned int pe_shared_base;
+
+__device__ __forceinline__ pe_shared_base pe_shared_base_of(const void* p) { return (unsigned int)__cvta_generic_to_shared(p); }
+
+__device__ __forceinline__ void pe_ldmatrix_x4(unsigned int* frag, pe_shared_base address)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(frag[0]), "=r"(frag[1]), "=r"(frag[2]), "=r"(frag[3])
+                 : "r"(address));
+}
+
+#if PE_HAS_STMATRIX
+__device__ __forceinline__ void pe_stmatrix_x4_trans(pe_shared_base address, const unsigned int* frag)
+{
+    asm volatile("stmatrix.sync.aligned.m8n8.x4.trans.shared.b16 [%0], {%1, %2, %3, %4};"
+                 :
+                 : "r"(address), "r"(frag[0]), "r"(frag[1]), "r"(frag[2]), "r"(frag[3])
+                 : "memory");
+}
+#endif
+#else
+#define PE_HAS_STMATRIX 1
+#endif
+
 // Two values as one word of bf16 (the first in the low half), rounded to nearest even as libtorch rounds. On the GPU
 // one cvt.rn.bf16x2.f32 (sm_80+) instead of pe_float_to_bf16's six integer operations a value: it puts its FIRST source
 // in the UPPER half, hence (hi, lo). It rounds every finite value and infinity as pe_float_to_bf16 does and differs

@@ -97,6 +97,58 @@ static inline void pe_mma_bf16_16816(float* d, const unsigned int* a, const unsi
     for (int e = 0; e < 4; e++) d[e] = out[e];
 }
 
+// pe_common.cuh's ldmatrix and stmatrix (.x4, 16-bit elements) over the calling thread's warp: each lane's row address
+// (and for stmatrix its four words) exchanged through the block like a fragment, so every thread of the block must
+// reach them. An address is the pointer itself (pe_shared_base). One that is not 16-byte aligned aborts, as the GPU
+// would fault.
+typedef std::uintptr_t pe_shared_base;
+
+static inline pe_shared_base pe_shared_base_of(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
+
+static inline void pe_post_matrix_row(pe_shared_base row, const unsigned int* frag)
+{
+    if (row % 16 != 0)
+    {
+        std::fprintf(stderr, "cuda_emulation.h: ldmatrix/stmatrix row address %#zx is not 16-byte aligned\n", (std::size_t)row);
+        std::abort();
+    }
+    __syncthreads();                                   // every earlier exchange has been read
+    unsigned int* words = pe_block->fragments->data() + threadIdx.x * 6;
+    std::memcpy(words, &row, sizeof row);
+    if (frag != nullptr) std::memcpy(words + 2, frag, 16);
+    __syncthreads();                                   // every row of this exchange is posted
+}
+
+// The row that lane `lane` of the calling thread's warp posted.
+static inline unsigned short* pe_posted_row(unsigned int lane)
+{
+    pe_shared_base row;
+    std::memcpy(&row, pe_block->fragments->data() + ((threadIdx.x & ~31u) + lane) * 6, sizeof row);
+    return reinterpret_cast<unsigned short*>(row);
+}
+
+static inline void pe_ldmatrix_x4(unsigned int* frag, pe_shared_base row)
+{
+    pe_post_matrix_row(row, nullptr);
+    const unsigned int lane = threadIdx.x & 31u;
+    for (unsigned int m = 0; m < 4; m++) std::memcpy(frag + m, pe_posted_row(8 * m + lane / 4) + 2 * (lane % 4), 4);
+}
+
+static inline void pe_stmatrix_x4_trans(pe_shared_base row, const unsigned int* frag)
+{
+    pe_post_matrix_row(row, frag);
+    // This lane's row is row r of matrix m in memory, column r of the fragments' matrix m: its element c is half r & 1
+    // of word m of lane 4c + r / 2.
+    const unsigned int lane = threadIdx.x & 31u, m = lane / 8, r = lane % 8;
+    const unsigned int* words = pe_block->fragments->data() + (threadIdx.x & ~31u) * 6;
+    unsigned short* out = reinterpret_cast<unsigned short*>(row);
+    for (unsigned int c = 0; c < 8; c++)
+    {
+        const unsigned int w = words[(4 * c + r / 2) * 6 + 2 + m];
+        out[c] = (unsigned short)(r & 1 ? w >> 16 : w & 0xffffu);
+    }
+}
+
 // One 64-bit slot per argument, as CudaDriver.Launch passes them: pointers and integers by value, floating point
 // by bit pattern.
 template <typename A> static A pe_arg(long long v)

@@ -187,6 +187,24 @@ __device__ __forceinline__ void pe_mma_b_pair(unsigned int (*b)[2], pe_mma_smem 
 #endif
 }
 
+// The B fragments of one 8-row block of a shared bf16 matrix over 32 columns from c: b[u][·] for columns c + 16u ..
+// c + 16u + 15, B[k][col] = m[(r + col)·stride + c + 16u + k] (pe_mma_cols_b of two k-steps). Lane l addresses row
+// r + (l mod 8), columns from c + 8·(l / 8).
+__device__ __forceinline__ void pe_mma_b_steps(unsigned int (*b)[2], pe_mma_smem m, int stride, int r, int c, int lane)
+{
+#if PE_MMA_LDMATRIX
+    unsigned int f[4];
+    pe_ldmatrix_x4(f, m.base + 2u * (unsigned int)((r + (lane & 7)) * stride + c + (lane >> 3) * 8));
+    b[0][0] = f[0];
+    b[0][1] = f[1];
+    b[1][0] = f[2];
+    b[1][1] = f[3];
+#else
+    PE_UNROLL
+    for (int u = 0; u < 2; u++) pe_mma_cols_b(b[u], m.p, r, c + 16 * u, lane >> 2, lane & 3);
+#endif
+}
+
 // The A fragment of the 16 × 16 tile at row r, column c of a shared bf16 matrix (pe_mma_tile_a): lane l addresses row
 // l mod 16, columns from c + 8·(l / 16).
 __device__ __forceinline__ void pe_mma_a_tile(unsigned int* frag, pe_mma_smem m, int stride, int r, int c, int lane)
@@ -579,8 +597,7 @@ __device__ __forceinline__ float pe_mma_dscore(const pe_attention_bias& bias, co
 // (pe_mma_step_words; in global memory where PE_MMA_KEEP_SHARED is 0, null without dropout).
 struct pe_mma_bwd_shared
 {
-    pe_mma_smem qs, dzs, qt, dzt;
-    const pe_bf16* kt;
+    pe_mma_smem qs, dzs, qt, kt, dzt;
     const float *lses, *ds;
     float* drel;
     pe_mma_smem dss;  // dS[i − first query of the half][j], rows PE_MMA_COL apart
@@ -721,13 +738,19 @@ __device__ __forceinline__ void pe_mma_bwd_rows(const pe_mma_bwd_shared& sh, con
             const int rows = first + ((item >> 1) & (PE_MMA_HALF / 16 - 1)) * 16;  // past the last item: any tile
             float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
             PE_UNROLL
-            for (int kk = 0; kk < PE_ATTENTION_MAX_LEN / 16; kk++)
+            for (int kk = 0; kk < PE_ATTENTION_MAX_LEN / 16; kk += 2)  // key steps of 16 in pairs (kt's zeros past S)
                 if (2 * kk < key_tiles)
                 {
-                    unsigned int da[4], kb[2];
-                    pe_mma_a_tile(da, sh.dss, PE_MMA_COL, rows - first, kk * 16, lane);
-                    pe_mma_cols_b(kb, sh.kt, n * 8, kk * 16, g, t4);
-                    pe_mma_bf16_16816(acc, da, kb, acc);
+                    unsigned int kb[2][2];
+                    pe_mma_b_steps(kb, sh.kt, PE_MMA_COL, n * 8, kk * 16, lane);
+                    PE_UNROLL
+                    for (int u = 0; u < 2; u++)
+                        if (u == 0 || 2 * (kk + 1) < key_tiles)
+                        {
+                            unsigned int da[4];
+                            pe_mma_a_tile(da, sh.dss, PE_MMA_COL, rows - first, (kk + u) * 16, lane);
+                            pe_mma_bf16_16816(acc, da, kb[u], acc);
+                        }
                 }
             if (item < items)
                 pe_mma_store_tile(dq + b * a.t * z_row + h * PE_ATTENTION_DIM + n * 8, z_row, acc, rows + g, t_len, scale, scale, t4);
@@ -786,7 +809,7 @@ __device__ __forceinline__ void pe_mma_attention_bwd(const pe_bf16* q, const pe_
 #endif
     __syncthreads();
     // The shared arrays stay here, outside the templates: each instantiation would get its own copies.
-    const pe_mma_bwd_shared sh = {pe_mma_smem_of(qs),  pe_mma_smem_of(dzs), pe_mma_smem_of(qt), pe_mma_smem_of(dzt), kt, lses, ds,
+    const pe_mma_bwd_shared sh = {pe_mma_smem_of(qs), pe_mma_smem_of(dzs), pe_mma_smem_of(qt), pe_mma_smem_of(kt), pe_mma_smem_of(dzt), lses, ds,
                                   drel != nullptr ? drel_s : nullptr, pe_mma_smem_of(dss), block_keep};
     const int kind = pe_mma_bias_kind(slopes, mask, rel, bias_kinds);
     if (!pe_mma_whole_tiles(a)) pe_mma_bwd_rows<PE_MMA_BIAS_GENERAL, false>(sh, bias, mask, k, v, dq, dk, dv, a, scale, p);

@@ -75,6 +75,21 @@ public static class FusedLayerNorm
     }
 
     /// <summary>
+    /// LayerNorm of x (…, d) and x itself for the residual stream of a pre-LN block, (LN(x), x′ = x), differentiable once:
+    /// backward adds x′'s gradient into dx inside the LayerNorm kernel (fp32, rounded once), where autograd would add the
+    /// two uses' gradients of x in a kernel of its own (a 32 MB bf16 add per LayerNorm at the paper's batch). x′ is a
+    /// view of x: it must not be modified in place. Without a graph, (LN(x), x).
+    /// </summary>
+    public static (Tensor Normed, Tensor Residual) ApplyWithResidual(Tensor x, Tensor weight, Tensor bias, double eps, IKernelLauncher launcher,
+                                                                     bool inPlace = false)
+    {
+        bool graph = is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias.requires_grad);
+        if (!graph) return (Apply(x, weight, bias, eps, launcher), x);
+        var outputs = LayerNormResidualFunction.apply(x, weight, bias, new Settings(eps, launcher, inPlace));
+        return (outputs[0], outputs[1]);
+    }
+
+    /// <summary>
     /// The module's LayerNorm of x: in the kernel when <paramref name="use"/> asks for it and its launcher can take it,
     /// else the module itself (the oracle).
     /// </summary>
@@ -123,13 +138,16 @@ public static class FusedLayerNorm
     /// <summary>True when every tensor's first element is 16-byte aligned (rows of whole vectors then keep it so).</summary>
     private static bool Aligned16(params Tensor[] tensors) => tensors.All(t => TensorPointer.Of(t) % 16 == 0);
 
-    /// <summary>(dx, dγ, dβ) for upstream g like x; dγ or dβ null where it went into the parameter's .grad.</summary>
-    private static (Tensor Dx, Tensor? DWeight, Tensor? DBias) Backward(IKernelLauncher launcher, Tensor g, Saved s)
+    /// <summary>(dx, dγ, dβ) for upstream g like x, dx plus <paramref name="addend"/> (like x, contiguous) where given;
+    /// dγ or dβ null where it went into the parameter's .grad.</summary>
+    private static (Tensor Dx, Tensor? DWeight, Tensor? DBias) Backward(IKernelLauncher launcher, Tensor g, Saved s, Tensor? addend = null)
     {
         var x = s.X;
         long d = x.shape[^1], rows = x.numel() / d;
         var dx = empty_like(x);
-        var fused = WideKernel(FusedBackwardStem, MaxBackwardVectors, x, launcher) is { } k && Aligned16(g, x, s.Weight, dx) ? k : null;
+        var fused = WideKernel(FusedBackwardStem, MaxBackwardVectors, x, launcher) is { } k
+                    && Aligned16([g, x, s.Weight, dx, .. addend is null ? (Tensor[])[] : [addend]]) ? k : null;
+        long added = addend is null ? 0 : TensorPointer.Of(addend);
         var fusedGrid = WideGrid(rows, MaxFusedBlocks);
         long perChunk = Math.Max(RowsPerChunk, (rows + 65534) / 65535);
         long chunks = fused is not null ? fusedGrid.GridX : Math.Max(1, (rows + perChunk - 1) / perChunk);
@@ -140,12 +158,12 @@ public static class FusedLayerNorm
         else if (fused is not null) // chunk = block: the rows its warps stride over
             launcher.Launch(fused, fusedGrid,
                 [TensorPointer.Of(g), TensorPointer.Of(x), TensorPointer.Of(s.Weight), TensorPointer.Of(s.Mean),
-                 TensorPointer.Of(s.Rstd), TensorPointer.Of(dx), TensorPointer.Of(partial), rows, d]);
+                 TensorPointer.Of(s.Rstd), TensorPointer.Of(dx), TensorPointer.Of(partial), added, rows, d]);
         else
         {
             launcher.Launch(KernelName.Of("layer_norm_bwd_dx", x.dtype), RowGrid(rows),
                 [TensorPointer.Of(g), TensorPointer.Of(x), TensorPointer.Of(s.Weight), TensorPointer.Of(s.Mean),
-                 TensorPointer.Of(s.Rstd), TensorPointer.Of(dx), rows, d]);
+                 TensorPointer.Of(s.Rstd), TensorPointer.Of(dx), added, rows, d]);
             uint threads = (uint)Math.Min(256, (d + 31) / 32 * 32);
             launcher.Launch(KernelName.Of("layer_norm_bwd_gb", x.dtype), new KernelGrid((uint)((d + threads - 1) / threads), (uint)chunks, threads),
                 [TensorPointer.Of(g), TensorPointer.Of(x), TensorPointer.Of(s.Mean), TensorPointer.Of(s.Rstd),
@@ -181,38 +199,67 @@ public static class FusedLayerNorm
         }
     }
 
+    /// <summary>The forward of both autograd functions: y = LN(x), and what backward needs saved in ctx.</summary>
+    private static Tensor ForwardSaving(AutogradContext ctx, object[] vars)
+    {
+        var (x, weight, bias, settings) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Settings)vars[3]);
+        var xc = x.contiguous();
+        var (y, mean, rstd) = Forward(settings.Launcher, xc, weight, bias, settings.Eps);
+        // weight.alias() is another TensorImpl, whose .grad is not the parameter's: the .grad is read off vars[1].
+        ctx.save_data(nameof(Saved), new Saved(xc.alias().DetachFromDisposeScope(), weight.alias().DetachFromDisposeScope(),
+            mean.DetachFromDisposeScope(), rstd.DetachFromDisposeScope(), settings.Launcher,
+            GradientInPlace.Candidate(weight, settings.InPlace), GradientInPlace.Candidate(bias, settings.InPlace)));
+        return y;
+    }
+
+    /// <summary>The backward of both autograd functions: a gradient per forward argument (the settings take none),
+    /// dx plus <paramref name="addend"/> where given.</summary>
+    private static List<Tensor> BackwardFromSaved(AutogradContext ctx, Tensor grad, Tensor? addend, GradientHandOff handOff)
+    {
+        handOff.ReleasePrevious();
+        using var saved = (Saved)ctx.get_data(nameof(Saved));
+        Tensor dx;
+        Tensor? dWeight, dBias; // null: added into the parameter's .grad, none for AccumulateGrad
+        using (var scope = NewDisposeScope()) // the autograd engine's thread has none of its own
+        {
+            var (a, b, c) = Backward(saved.Launcher, grad.contiguous(), saved, addend?.contiguous());
+            (dx, dWeight, dBias) = (a.DetachFromDisposeScope(), b?.DetachFromDisposeScope(), c?.DetachFromDisposeScope());
+        }
+        return [handOff.Hand(dx), dWeight is null ? null! : handOff.Hand(dWeight), dBias is null ? null! : handOff.Hand(dBias), null!];
+    }
+
     internal sealed class LayerNormFunction : SingleTensorFunction<LayerNormFunction>
     {
         private static readonly GradientHandOff HandOff = new();
 
         public override string Name => nameof(FusedLayerNorm);
 
-        public override Tensor forward(AutogradContext ctx, params object[] vars)
-        {
-            var (x, weight, bias, settings) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Settings)vars[3]);
-            var xc = x.contiguous();
-            var (y, mean, rstd) = Forward(settings.Launcher, xc, weight, bias, settings.Eps);
-            // weight.alias() is another TensorImpl, whose .grad is not the parameter's: the .grad is read off vars[1].
-            ctx.save_data(nameof(Saved), new Saved(xc.alias().DetachFromDisposeScope(), weight.alias().DetachFromDisposeScope(),
-                mean.DetachFromDisposeScope(), rstd.DetachFromDisposeScope(), settings.Launcher,
-                GradientInPlace.Candidate(weight, settings.InPlace), GradientInPlace.Candidate(bias, settings.InPlace)));
-            return y;
-        }
+        public override Tensor forward(AutogradContext ctx, params object[] vars) => ForwardSaving(ctx, vars);
 
         public override List<Tensor> backward(AutogradContext ctx, Tensor grad)
         {
-            HandOff.ReleasePrevious();
-            using var saved = (Saved)ctx.get_data(nameof(Saved));
-            Tensor dx;
-            Tensor? dWeight, dBias; // null: added into the parameter's .grad, none for AccumulateGrad
-            using (var scope = NewDisposeScope()) // the autograd engine's thread has none of its own
-            {
-                var (a, b, c) = Backward(saved.Launcher, grad.contiguous(), saved);
-                (dx, dWeight, dBias) = (a.DetachFromDisposeScope(), b?.DetachFromDisposeScope(), c?.DetachFromDisposeScope());
-            }
+            var gradients = BackwardFromSaved(ctx, grad, null, HandOff);
             grad.Dispose();
-            // One slot per forward argument: the settings take none.
-            return [HandOff.Hand(dx), dWeight is null ? null! : HandOff.Hand(dWeight), dBias is null ? null! : HandOff.Hand(dBias), null!];
+            return gradients;
+        }
+    }
+
+    /// <summary>(LN(x), x′): x′ a view of x, whose gradient backward adds into dx in the kernel.</summary>
+    internal sealed class LayerNormResidualFunction : MultiTensorFunction<LayerNormResidualFunction>
+    {
+        private static readonly GradientHandOff HandOff = new();
+
+        public override string Name => nameof(FusedLayerNorm) + "WithResidual";
+
+        public override List<Tensor> forward(AutogradContext ctx, params object[] vars) => [ForwardSaving(ctx, vars), ((Tensor)vars[0]).alias()];
+
+        public override List<Tensor> backward(AutogradContext ctx, List<Tensor> grads)
+        {
+            // An output no later op used has an undefined gradient (a handle-less tensor in TorchSharp).
+            var residual = grads.Count > 1 && grads[1] is { } r && r.Handle != IntPtr.Zero ? r : null;
+            var gradients = BackwardFromSaved(ctx, grads[0], residual, HandOff);
+            foreach (var g in grads) g.Dispose();
+            return gradients;
         }
     }
 }

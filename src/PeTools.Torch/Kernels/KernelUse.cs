@@ -30,6 +30,11 @@ public sealed class KernelUse
     /// </summary>
     public bool AccumulateParameterGradients { get; set; }
 
+    /// <summary>A pre-LN block's LayerNorms pass their input on for the residual stream and add its gradient into their dx in
+    /// the kernel (<see cref="FusedLayerNorm.ApplyWithResidual"/>), where they fit; false: autograd adds the two uses'
+    /// gradients.</summary>
+    public bool ResidualGradientInNorm { get; set; }
+
     /// <summary><see cref="FusedLinear"/>'s bias gradient summed by the 16-byte column-sum kernel where it fits (a row's
     /// width a multiple of 16 bytes, aligned); false: the kernel with a thread per column and 2- or 4-byte loads.</summary>
     public bool VectorColumnSums { get; set; }

@@ -10,7 +10,10 @@
 // libtorch adds the chunks' partial sums.
 //
 // layer_norm_fwd_*:   y = (x − μ)·rstd·γ + β per row; μ and rstd = 1/√(σ² + eps) (biased σ²) saved for backward.
-// layer_norm_bwd_dx_*: dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)), ĝ = g·γ, x̂ = (x − μ)·rstd.
+// layer_norm_bwd_dx_*: dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)), ĝ = g·γ, x̂ = (x − μ)·rstd; where `addend` is not null,
+//                      plus addend (like x): the gradient x also gets from another use (the residual stream of a
+//                      pre-LN block), added in fp32 and rounded once, so that autograd does not add the two in a
+//                      kernel of its own (FusedLayerNorm.ApplyWithResidual).
 // layer_norm_bwd_gb_*: partial sums over a chunk of rows per column: Σ g·x̂ (for dγ) and Σ g (for dβ), fp32,
 //                      (chunks, d) each.
 // The row kernels give each row one warp (blockDim.x / 32 rows per block); every lane of a block reaches every
@@ -78,7 +81,7 @@ __device__ __forceinline__ void pe_layer_norm_fwd(const T* x, const T* gamma, co
 
 template <typename T>
 __device__ __forceinline__ void pe_layer_norm_bwd_dx(const T* g, const T* x, const T* gamma, const float* mean, const float* rstd,
-                                                     T* dx, long long rows, long long d)
+                                                     T* dx, const T* addend, long long rows, long long d)
 {
     const long long lane = threadIdx.x & 31u;
     const long long row = (long long)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
@@ -103,7 +106,8 @@ __device__ __forceinline__ void pe_layer_norm_bwd_dx(const T* g, const T* x, con
     {
         const float gh = pe_load(gr + c) * pe_load(gamma + c);
         const float xh = (pe_load(xr + c) - mu) * rs;
-        pe_store(dxr + c, rs * (gh - mean_g - xh * mean_gx));
+        const float added = addend != nullptr ? pe_load(addend + row * d + c) : 0.0f;
+        pe_store(dxr + c, rs * (gh - mean_g - xh * mean_gx) + added);
     }
 }
 
@@ -217,11 +221,12 @@ __device__ __forceinline__ void pe_layer_norm_fwd16(const T* x, const T* gamma, 
     }
 }
 
-// dx of the rows this block's warps stride over, and the block's row of partial sums: partial[0][blockIdx.x][c] =
-// Σ g·x̂ and partial[1][blockIdx.x][c] = Σ g over those rows.
+// dx of the rows this block's warps stride over (plus addend where not null, as layer_norm_bwd_dx), and the block's row
+// of partial sums: partial[0][blockIdx.x][c] = Σ g·x̂ and partial[1][blockIdx.x][c] = Σ g over those rows.
 template <typename T, int V>
 __device__ __forceinline__ void pe_layer_norm_bwd16(const T* g, const T* x, const T* gamma, const float* mean,
-                                                   const float* rstd, T* dx, float* partial, long long rows, long long d)
+                                                   const float* rstd, T* dx, float* partial, const T* addend, long long rows,
+                                                   long long d)
 {
     constexpr int lanes = 16 / sizeof(T), n = V * lanes;  // elements per vector, per lane
     __shared__ float sums[PE_LN_WARPS * 2 * n * 32];    // per warp: Σ g·x̂ of the d columns, then Σ g (16 or 32 KB)
@@ -269,12 +274,13 @@ __device__ __forceinline__ void pe_layer_norm_bwd16(const T* g, const T* x, cons
         PE_UNROLL
         for (int v = 0; v < V; v++)
         {
-            float out[lanes];
+            float out[lanes], added[lanes] = {};
+            if (addend != nullptr) pe_unpack16(pe_vec16_of(addend + row * d, v, lane), added, addend);
             PE_UNROLL
             for (int k = 0; k < lanes; k++)
             {
                 const int i = v * lanes + k;
-                out[k] = rs * (gf[i] * gm[i] - mean_g - xh[i] * mean_gx);
+                out[k] = rs * (gf[i] * gm[i] - mean_g - xh[i] * mean_gx) + (addend != nullptr ? added[k] : 0.0f);
             }
             pe_store16(dx + row * d, v, lane, out);
         }
@@ -306,8 +312,8 @@ __device__ __forceinline__ void pe_layer_norm_bwd16(const T* g, const T* x, cons
 // One kernel per storage type and V (see the header for why); every forward takes layer_norm_fwd's arguments.
 #define PE_LN_FWD16_ARGS(T) const T *x, const T *gamma, const T *beta, T *y, float *mean, float *rstd, long long rows, long long d, double eps
 #define PE_LN_FWD16(T, V) pe_layer_norm_fwd16<T, V>(x, gamma, beta, y, mean, rstd, rows, d, (float)eps)
-#define PE_LN_BWD16_ARGS(T) const T *g, const T *x, const T *gamma, const float *mean, const float *rstd, T *dx, float *partial, long long rows, long long d
-#define PE_LN_BWD16(T, V) pe_layer_norm_bwd16<T, V>(g, x, gamma, mean, rstd, dx, partial, rows, d)
+#define PE_LN_BWD16_ARGS(T) const T *g, const T *x, const T *gamma, const float *mean, const float *rstd, T *dx, float *partial, const T *addend, long long rows, long long d
+#define PE_LN_BWD16(T, V) pe_layer_norm_bwd16<T, V>(g, x, gamma, mean, rstd, dx, partial, addend, rows, d)
 
 extern "C" __global__ void layer_norm_fwd16_v1_f32(PE_LN_FWD16_ARGS(float)) { PE_LN_FWD16(float, 1); }
 extern "C" __global__ void layer_norm_fwd16_v2_f32(PE_LN_FWD16_ARGS(float)) { PE_LN_FWD16(float, 2); }
@@ -329,9 +335,9 @@ extern "C" __global__ void layer_norm_fwd_f32(const float* x, const float* gamma
 }
 
 extern "C" __global__ void layer_norm_bwd_dx_f32(const float* g, const float* x, const float* gamma, const float* mean,
-                                               const float* rstd, float* dx, long long rows, long long d)
+                                               const float* rstd, float* dx, const float* addend, long long rows, long long d)
 {
-    pe_layer_norm_bwd_dx(g, x, gamma, mean, rstd, dx, rows, d);
+    pe_layer_norm_bwd_dx(g, x, gamma, mean, rstd, dx, addend, rows, d);
 }
 
 extern "C" __global__ void layer_norm_bwd_gb_f32(const float* g, const float* x, const float* mean, const float* rstd,
@@ -348,9 +354,9 @@ extern "C" __global__ void layer_norm_fwd_bf16(const pe_bf16* x, const pe_bf16* 
 }
 
 extern "C" __global__ void layer_norm_bwd_dx_bf16(const pe_bf16* g, const pe_bf16* x, const pe_bf16* gamma, const float* mean,
-                                               const float* rstd, pe_bf16* dx, long long rows, long long d)
+                                               const float* rstd, pe_bf16* dx, const pe_bf16* addend, long long rows, long long d)
 {
-    pe_layer_norm_bwd_dx(g, x, gamma, mean, rstd, dx, rows, d);
+    pe_layer_norm_bwd_dx(g, x, gamma, mean, rstd, dx, addend, rows, d);
 }
 
 extern "C" __global__ void layer_norm_bwd_gb_bf16(const pe_bf16* g, const pe_bf16* x, const float* mean, const float* rstd,

@@ -60,12 +60,24 @@ public sealed class Block : nn.Module
     public Tensor forward(Tensor x, Tensor memory, Tensor? mask, IReadOnlyList<Tensor>? projectedMemory = null)
     {
         x = resid_pre.call(x);                                          // (B, T, D)
-        var h = Norm(ln1, x);                                           // (B, T, D)
+        var (h, stream) = NormAndStream(ln1, x);                        // (B, T, D) each
         var attended = projectedMemory is not null && keysFromMemory
             ? attn.forward(h, projectedMemory, mask)                    // (B, T, D)
             : attn.forward(h, keysFromMemory ? memory : h, mask);       // (B, T, D)
-        x = Residual(x, attended);                                      // (B, T, D)
-        return Residual(x, FeedForward(Norm(ln2, x)));                  // (B, T, D)
+        x = Residual(stream, attended);                                 // (B, T, D)
+        (h, stream) = NormAndStream(ln2, x);
+        return Residual(stream, FeedForward(h));                        // (B, T, D)
+    }
+
+    /// <summary>(LN(x), x for the residual stream): with <see cref="KernelUse.ResidualGradientInNorm"/> where the kernel fits,
+    /// x passed on through the LayerNorm kernel, whose backward then adds the stream's gradient into dx
+    /// (<see cref="FusedLayerNorm.ApplyWithResidual"/>); else (Norm(x), x), and autograd adds the two.</summary>
+    private (Tensor Normed, Tensor Stream) NormAndStream(LayerNorm ln, Tensor x)
+    {
+        if (kernels.LayerNorm && kernels.ResidualGradientInNorm && ln.normalized_shape.Length == 1 && kernels.LauncherFor(x.device) is { } k
+            && FusedLayerNorm.Fits(x, ln.weight, ln.bias, k))
+            return FusedLayerNorm.ApplyWithResidual(x, ln.weight!, ln.bias!, ln.eps, k, kernels.AccumulateParameterGradients);
+        return (Norm(ln, x), x);
     }
 
     /// <summary>x + dropout(branch): in one kernel pass in training where <see cref="Kernels"/> asks for it and it fits

@@ -196,38 +196,7 @@ public static class FastPathCheck
     private static IEnumerable<CheckRow> KernelRows(Device device, string dev)
     {
         var kernels = CudaKernels.For(device);
-        var checks = new List<(string Check, string Case, Func<IKernelLauncher, ScalarType, (double Difference, string Note)> Compare, Func<ScalarType, double> Tolerance, bool Bf16Only)>();
-        foreach (var shape in FusedLayerNormCheck.Shapes)
-            checks.Add(("ln-kernel", "layer-norm/" + shape.Name, (k, t) => (FusedLayerNormCheck.Compare(k, device, t, shape),
-                "fused LayerNorm vs libtorch's layer_norm: worst of y, dx, dγ, dβ (relative to the oracle's max)"), FusedLayerNormCheck.Tolerance, false));
-        foreach (var shape in FusedLinearCheck.Shapes)
-            checks.Add(("bias-kernel", "linear/" + shape.Name, (k, t) => (FusedLinearCheck.Compare(k, device, t, shape),
-                "linear with the column-sum bias gradient vs libtorch's linear: worst of y, dx, dW, db (relative to the oracle's max)"), FusedLinearCheck.Tolerance, false));
-        foreach (var shape in FusedLinearCheck.Shapes)
-            checks.Add(("bias-kernel-16B", "linear/" + shape.Name, (k, t) => (FusedLinearCheck.Compare(k, device, t, shape, vectorSums: true),
-                "the same with the column sums by 16-byte loads where they fit (VectorColumnSums)"), FusedLinearCheck.Tolerance, false));
-        foreach (var c in FusedSmallAttentionCheck.Cases)
-            checks.Add(("attn-kernel", "attention/" + c.Name, (k, t) => (FusedSmallAttentionCheck.Compare(k, device, t, c),
-                "attention kernel vs the composite with the same bias, mask and dropout bits: worst of z, dq, dk, dv and the relative table's or rotary half's gradients (relative to the oracle's max)"),
-                FusedSmallAttentionCheck.Tolerance, false));
-        foreach (var c in FusedSmallAttentionCheck.Cases.Where(c => c.TensorCores))
-            checks.Add(("tc-attn-kernel", "attention/" + c.Name, (k, t) => (FusedSmallAttentionCheck.Compare(k, device, t, c, tensorCores: true),
-                "tensor-core attention kernel vs the composite with the same bias, mask and dropout bits: worst of z, dq, dk, dv (relative to the oracle's max)"),
-                FusedSmallAttentionCheck.Tolerance, true));
-        foreach (var c in FusedSmallAttentionCheck.Cases.Where(c => c.OwnBiasLoops))
-            checks.Add(("tc-attn-bias-kinds", "attention/" + c.Name, (k, t) => (FusedSmallAttentionCheck.Compare(k, device, t, c, tensorCores: true, biasKinds: true),
-                "tensor-core attention with its own ALiBi or relative-table loops (AttentionBiasKinds) vs the composite: worst of z, dq, dk, dv"), FusedSmallAttentionCheck.Tolerance, true));
-        foreach (var c in FusedResidualDropoutCheck.Cases)
-            checks.Add(("residual-kernel", "residual-dropout/" + c.Name, (k, t) => (FusedResidualDropoutCheck.Compare(k, device, t, c),
-                "x + dropout(y) kernel vs the composite with the same dropout bits: worst of out, dx, dy (relative to the oracle's max)"),
-                FusedResidualDropoutCheck.Tolerance, false));
-        foreach (var layout in FusedRotationCheck.Layouts)
-            checks.Add(("rope-kernel", "rotation/" + layout.Name, (k, t) =>
-            {
-                var (forward, gradient) = FusedRotationCheck.Compare(k, device, t, layout);
-                return (Math.Max(forward, gradient),
-                    $"fused rotation vs RotationTables.Apply: forward {forward:G3}, input gradient {gradient:G3} (relative to the oracle's max)");
-            }, FusedRotationCheck.Tolerance, false));
+        var checks = KernelChecks.For(device);
         foreach (var kind in checks.Select(c => c.Check).Distinct())
             foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
                 foreach (var check in checks.Where(c => c.Check == kind && (!c.Bf16Only || dtype == ScalarType.BFloat16)))

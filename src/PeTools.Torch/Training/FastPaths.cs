@@ -148,11 +148,20 @@ public enum FastPaths
     /// <c>--fast-paths vector-sums</c> times it, <c>pe-train check</c> compares it (bias-kernel-16B).</summary>
     VectorColumnSums = 262144,
 
+    /// <summary>Each pre-LN block's LayerNorms (<see cref="LayerNormKernel"/>) pass their input x on for the residual
+    /// stream and add that use's gradient into their dx inside the backward kernel (<see cref="Kernels.FusedLayerNorm.ApplyWithResidual"/>,
+    /// <see cref="Kernels.KernelUse.ResidualGradientInNorm"/>), instead of autograd adding the gradients of x's two uses
+    /// in a kernel of its own: a bf16 add of 3 × 32 MB per LayerNorm at the paper's batch (12 a step, about 20 µs each by
+    /// the bytes), for one more 32 MB read in the LayerNorm kernel. dx rounds once instead of three times. Not in
+    /// <see cref="Default"/> yet: written in a session without a GPU, so not timed; the CPU emulation checks it against
+    /// libtorch's layer_norm. <c>--fast-paths norm-residual</c> times it, <c>pe-train check</c> compares it (ln-residual).</summary>
+    ResidualGradientInNorm = 524288,
+
     /// <summary>What pe-train trains with: every fast path measured faster than its oracle on a GPU.</summary>
     Default = Flat | FusedMemoryProjections | FastRope | RopeKernel | LayerNormKernel | BiasKernel | CudaGraph | LearnedBiasExplicit
               | BiasAsFourDims | AttentionKernelFp32 | ResidualDropoutKernel | TensorCoreAttention,
 
     /// <summary>Every fast path, measured or not: what <c>pe-train check</c> compares with <see cref="None"/>.</summary>
     All = Default | AttentionKernel | RelativeKernel | CudnnBiasAttention | ConstantBiasExplicit | TensorCoreAttention | ParameterGradientsInPlace
-              | AttentionBiasKinds | VectorColumnSums,
+              | AttentionBiasKinds | VectorColumnSums | ResidualGradientInNorm,
 }

@@ -81,6 +81,7 @@ public sealed class TrainStep : IDisposable
         model.Kernels.AttentionBiasKinds = fast.HasFlag(FastPaths.AttentionBiasKinds);
         model.Kernels.AccumulateParameterGradients = fast.HasFlag(FastPaths.ParameterGradientsInPlace);
         model.Kernels.VectorColumnSums = fast.HasFlag(FastPaths.VectorColumnSums);
+        model.Kernels.ResidualGradientInNorm = fast.HasFlag(FastPaths.ResidualGradientInNorm);
     }
 
     public FastPaths Fast { get; }

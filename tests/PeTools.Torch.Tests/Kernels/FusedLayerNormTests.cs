@@ -1,6 +1,7 @@
 using PeTools.Torch.Kernels;
 using PeTools.Torch.Model;
 using PeTools.Torch.Testing;
+using PeTools.Torch.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -28,6 +29,21 @@ public class FusedLayerNormTests
 
         // Then y, dx, dγ and dβ agree to rounding
         Assert.True(difference <= FusedLayerNormCheck.Tolerance(dtype), $"{difference}");
+    }
+
+    [Theory]
+    [MemberData(nameof(ShapesAndDtypes))]
+    public void Layer_norm_passing_x_on_adds_the_residual_gradient_into_dx_as_autograd_would(string shapeName, bool bf16)
+    {
+        // Given a shape of every kernel form (scalar, 16-byte, misaligned)
+        var shape = FusedLayerNormCheck.Shapes.Single(s => s.Name == shapeName);
+        var dtype = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+
+        // When (LN(x), x′) from the kernel and (layer_norm(x), x) from libtorch both feed a later op and back-propagate
+        double difference = FusedLayerNormCheck.Compare(KernelEmulator.Instance, CPU, dtype, shape, withResidual: true);
+
+        // Then the outputs and the gradients of x (both uses), γ and β agree to rounding
+        Assert.True(difference <= FusedLayerNormCheck.ResidualTolerance(dtype), $"{difference}");
     }
 
     public static TheoryData<string, bool, bool, bool> Paths() => new()
@@ -149,6 +165,56 @@ public class FusedLayerNormTests
         // Then it equals libtorch's LayerNorm, with no autograd history
         Assert.True(Tiny.MaxAbsDiff(y, nn.functional.layer_norm(x, [40], w, b, 1e-5)) < 1e-5);
         Assert.False(y.requires_grad);
+    }
+
+    [Theory]
+    [InlineData("rope", Architecture.Reference)]
+    [InlineData("alibi", Architecture.Standard)]
+    public void A_model_whose_layer_norms_carry_the_residual_gradient_matches_autograd_adding_it(string pe, Architecture arch)
+    {
+        // Given one fp32 model on the LayerNorm kernel path (Reference: layer 0's input also feeds the K/V projections)
+        using var scope = NewDisposeScope();
+        var model = Tiny.Model(Tiny.Config(pe, arch), float64: false);
+        model.KernelLauncher = KernelEmulator.Instance;
+        model.LayerNormInKernel = true;
+        var tokens = Tiny.Tokens(3, 16, seed: 9);
+
+        // When it runs forward and backward with each block's residual gradient added in the LayerNorm kernel, and by autograd
+        // Then logits agree exactly (the forward is the same) and every parameter gradient to fp32 rounding
+        KernelPathComparison.AssertKernelPathMatchesOracle(model, tokens, kernel => model.Kernels.ResidualGradientInNorm = kernel, logitTolerance: 1e-9);
+    }
+
+    [Fact]
+    public void Training_steps_with_the_residual_gradient_in_the_norms_train_like_autograd_adding_it()
+    {
+        // Given one fp32 model on the LayerNorm kernel, with gradients added into .grad, stepped by the train step
+        using var scope = NewDisposeScope();
+        var tokens = Tiny.Tokens(3, 16, seed: 10);
+        var targets = randint(0, 7, [3], generator: new Generator(11), dtype: int64);
+        (string Name, Tensor Value)[] WeightsAfterThreeSteps(bool inNorm)
+        {
+            manual_seed(12);
+            using var model = Tiny.Model(Tiny.Config("alibi", Architecture.Reference), float64: false);
+            model.KernelLauncher = KernelEmulator.Instance;
+            var paths = FastPaths.LayerNormKernel | FastPaths.Flat | FastPaths.ParameterGradientsInPlace |
+                        (inNorm ? FastPaths.ResidualGradientInNorm : FastPaths.None);
+            using var step = new TrainStep(model, new TrainConfig { WeightDecay = 1e-2, IgnoreClass = null }, CPU, paths);
+            Assert.Equal(inNorm, model.Kernels.ResidualGradientInNorm);
+            for (int i = 0; i < 3; i++)
+            {
+                using var s = NewDisposeScope();
+                step.Run(tokens, targets, 1e-3);
+            }
+            return [.. model.named_parameters().Select(p => (p.name, p.parameter.detach().clone()))];
+        }
+
+        // When it takes three steps with the switch on and off
+        var (inNorm, byAutograd) = (WeightsAfterThreeSteps(inNorm: true), WeightsAfterThreeSteps(inNorm: false));
+
+        // Then every weight agrees to fp32 rounding (dx rounds once in the kernel, twice more through autograd's add). Left
+        // out: k_proj.bias, whose gradient is zero in exact arithmetic, so AdamW steps it by ±lr on rounding noise.
+        Assert.All(inNorm.Zip(byAutograd).Where(p => !p.First.Name.EndsWith("k_proj.bias", StringComparison.Ordinal)),
+            p => Assert.True(p.First.Value.allclose(p.Second.Value, rtol: 1e-5, atol: 1e-6), $"{p.First.Name}: max |Δ| {Tiny.MaxAbsDiff(p.First.Value, p.Second.Value)}"));
     }
 
     [Theory]

@@ -49,12 +49,12 @@ public class PeTrainBenchTests
         // When pe-train check runs on CPU
         var o = w.Run("pe-train check --cases rope/reference/mha/fp32 -q");
 
-        // Then it exits 0 with 9 checks per case (forward and gradients for all and for the default fast paths) plus graph-dropout and the 85 run-time kernel rows (8 rotation, 20 LayerNorm (half passing the residual on), 12 bias (half with 16-byte column sums), 8 residual dropout, 26 attention, 11 tensor-core attention (bf16 only)), none failed, the
+        // Then it exits 0 with 9 checks per case (forward and gradients for all and for the default fast paths) plus graph-dropout and the 91 run-time kernel rows (8 rotation, 20 LayerNorm (half passing the residual on), 18 bias (a third with 16-byte column sums, a third with the ReLU), 8 residual dropout, 26 attention, 11 tensor-core attention (bf16 only)), none failed, the
         // sync, graph, in-place gradient and kernel rows skipped (no CUDA)
         Assert.True(o.ExitCode == 0, o.Stderr);
         var rows = o.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')).ToList();
-        Assert.Equal(94 + 2 * 9 + 1, rows.Count);
+        Assert.Equal(100 + 2 * 9 + 1, rows.Count);
         Assert.DoesNotContain(rows, r => r[5] == "fail");
-        Assert.All(rows.Where(r => r[0] is "no-sync" or "graph-step" or "graph-dropout" or "inplace-grads" or "rope-kernel" or "ln-kernel" or "ln-residual" or "bias-kernel" or "bias-kernel-16B" or "attn-kernel" or "tc-attn-kernel" or "tc-attn-bias-kinds" or "residual-kernel"), r => Assert.Equal("skip", r[5]));
+        Assert.All(rows.Where(r => r[0] is "no-sync" or "graph-step" or "graph-dropout" or "inplace-grads" or "rope-kernel" or "ln-kernel" or "ln-residual" or "bias-kernel" or "bias-kernel-16B" or "linear-relu" or "attn-kernel" or "tc-attn-kernel" or "tc-attn-bias-kinds" or "residual-kernel"), r => Assert.Equal("skip", r[5]));
     }
 }

@@ -17,7 +17,7 @@ namespace PeTools.Torch.Kernels;
 /// straight into the parameters' .grad (<see cref="GradientInPlace"/>): dW by <c>addmm_</c>, the add inside the GEMM,
 /// db in the finishing kernel.
 /// </summary>
-public static class FusedLinear
+public static partial class FusedLinear
 {
     private const string Stem = "column_sum_partial", VectorStem = "column_sum_partial16", FinishStem = "column_sum_finish";
 
@@ -152,14 +152,50 @@ public static class FusedLinear
 
     /// <summary>What backward needs, owned here (detached from any dispose scope) and released by backward; the
     /// parameters themselves (<see cref="GradientInPlace.Candidate"/>, null: return their gradients) are the caller's.</summary>
-    private sealed record Saved(Tensor X, Tensor Weight, IKernelLauncher Launcher, bool VectorSums, Tensor? WeightParameter, Tensor? BiasParameter) : IDisposable
+    private sealed record Saved(Tensor X, Tensor Weight, IKernelLauncher Launcher, bool VectorSums, Tensor? WeightParameter, Tensor? BiasParameter,
+                                Tensor? Output = null) : IDisposable
     {
         public void Dispose()
         {
             X.Dispose();
             Weight.Dispose();
+            Output?.Dispose();
         }
     }
+
+    /// <summary>What forward saves for backward: x, the weight, and (ReLU) the output a.</summary>
+    private static Saved Save(Tensor x, Tensor weight, Tensor bias, Settings settings, Tensor? output = null) =>
+        // weight.alias() is another TensorImpl, whose .grad is not the parameter's: the .grad is read off the argument.
+        new(x.alias().DetachFromDisposeScope(), weight.alias().DetachFromDisposeScope(), settings.Launcher, settings.VectorSums,
+            GradientInPlace.Candidate(weight, settings.InPlace), GradientInPlace.Candidate(bias, settings.InPlace),
+            output?.alias().DetachFromDisposeScope());
+
+    /// <summary>(dx, dW, db) from the gradient g (rows, out) of x·Wᵀ + b, contiguous; dW or db null where it went into the
+    /// parameter's .grad. <paramref name="biasPartial"/>: db's fp32 partial sums (chunks, out) where a kernel already has
+    /// them, else the column-sum kernel sums g.</summary>
+    private static (Tensor Dx, Tensor? DWeight, Tensor? DBias) Gradients(Saved saved, Tensor g, Tensor? biasPartial)
+    {
+        Tensor? dWeight = null, dBias = null;
+        var x = saved.X.reshape(-1, saved.Weight.shape[1]);                                   // (rows, in)
+        var dx = g.mm(saved.Weight).view(saved.X.shape);                                      // (…, in)
+        if (GradientInPlace.Target(saved.WeightParameter) is { } weightGrad)
+            weightGrad.addmm_(g.t(), x);                                                      // (out, in) += gᵀ·x in the GEMM
+        else
+            dWeight = g.t().mm(x);                                                            // (out, in)
+        var biasGrad = CanFinish(saved.Launcher, g.dtype) ? GradientInPlace.Target(saved.BiasParameter) : null;
+        if (biasPartial is not null)
+        {
+            if (biasGrad is not null) FinishColumnSums(saved.Launcher, biasPartial, (biasGrad, true)); // (out) += Σ_rows g
+            else dBias = FinishColumnSum(saved.Launcher, biasPartial, g.dtype);                        // (out)
+        }
+        else if (biasGrad is not null) AddColumnSum(saved.Launcher, g, biasGrad, saved.VectorSums);
+        else dBias = ColumnSum(saved.Launcher, g, saved.VectorSums);
+        return (dx, dWeight, dBias);
+    }
+
+    /// <summary>The gradients in autograd's slots, one per forward argument (the settings take none), handed off.</summary>
+    private static List<Tensor> Handed(GradientHandOff handOff, (Tensor Dx, Tensor? DWeight, Tensor? DBias) d) =>
+        [handOff.Hand(d.Dx), d.DWeight is null ? null! : handOff.Hand(d.DWeight), d.DBias is null ? null! : handOff.Hand(d.DBias), null!];
 
     internal sealed class LinearFunction : SingleTensorFunction<LinearFunction>
     {
@@ -170,9 +206,7 @@ public static class FusedLinear
         public override Tensor forward(AutogradContext ctx, params object[] vars)
         {
             var (x, weight, bias, settings) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Settings)vars[3]);
-            // weight.alias() is another TensorImpl, whose .grad is not the parameter's: the .grad is read off vars[1].
-            ctx.save_data(nameof(Saved), new Saved(x.alias().DetachFromDisposeScope(), weight.alias().DetachFromDisposeScope(), settings.Launcher, settings.VectorSums,
-                GradientInPlace.Candidate(weight, settings.InPlace), GradientInPlace.Candidate(bias, settings.InPlace)));
+            ctx.save_data(nameof(Saved), Save(x, weight, bias, settings));
             return BiasedProduct(x, weight, bias);                                                // (…, out)
         }
 
@@ -180,26 +214,14 @@ public static class FusedLinear
         {
             HandOff.ReleasePrevious();
             using var saved = (Saved)ctx.get_data(nameof(Saved));
-            Tensor dx;
-            Tensor? dWeight = null, dBias = null; // null: added into the parameter's .grad, none for AccumulateGrad
+            (Tensor, Tensor?, Tensor?) d;
             using (var scope = NewDisposeScope()) // the autograd engine's thread has none of its own
             {
-                long outputs = saved.Weight.shape[0], inputs = saved.Weight.shape[1];
-                var g = grad.reshape(-1, outputs).contiguous();                                    // (rows, out)
-                var x = saved.X.reshape(-1, inputs);                                               // (rows, in)
-                dx = g.mm(saved.Weight).view(saved.X.shape).DetachFromDisposeScope();              // (…, in)
-                if (GradientInPlace.Target(saved.WeightParameter) is { } weightGrad)
-                    weightGrad.addmm_(g.t(), x);                                                   // (out, in) += gᵀ·x in the GEMM
-                else
-                    dWeight = g.t().mm(x).DetachFromDisposeScope();                                // (out, in)
-                if (CanFinish(saved.Launcher, g.dtype) && GradientInPlace.Target(saved.BiasParameter) is { } biasGrad)
-                    AddColumnSum(saved.Launcher, g, biasGrad, saved.VectorSums);                   // (out) += Σ_rows g
-                else
-                    dBias = ColumnSum(saved.Launcher, g, saved.VectorSums).DetachFromDisposeScope(); // (out)
+                var (dx, dWeight, dBias) = Gradients(saved, grad.reshape(-1, saved.Weight.shape[0]).contiguous(), null);
+                d = (dx.DetachFromDisposeScope(), dWeight?.DetachFromDisposeScope(), dBias?.DetachFromDisposeScope());
             }
             grad.Dispose();
-            // One slot per forward argument: the settings take none.
-            return [HandOff.Hand(dx), dWeight is null ? null! : HandOff.Hand(dWeight), dBias is null ? null! : HandOff.Hand(dBias), null!];
+            return Handed(HandOff, d);
         }
     }
 }

@@ -23,8 +23,9 @@ public static class FusedLinearCheck
     ];
 
     /// <summary>The largest relative difference of y, dx, dW and db: max |kernel − oracle| / max |oracle|, per tensor.
-    /// <paramref name="vectorSums"/>: the bias gradient by the 16-byte column-sum kernel where it fits.</summary>
-    public static double Compare(IKernelLauncher launcher, Device device, ScalarType dtype, Shape shape, bool vectorSums = false)
+    /// <paramref name="vectorSums"/>: the bias gradient by the 16-byte column-sum kernel where it fits. <paramref name="relu"/>:
+    /// <see cref="FusedLinear.ApplyRelu"/> against relu(linear(x)).</summary>
+    public static double Compare(IKernelLauncher launcher, Device device, ScalarType dtype, Shape shape, bool vectorSums = false, bool relu = false)
     {
         using var scope = NewDisposeScope();
         var g = new Generator(78);
@@ -34,8 +35,8 @@ public static class FusedLinearCheck
         var b0 = randn([shape.Outputs], generator: g).mul(0.1).to(dtype);
         var upstream = randn([.. shape.InputDims[..^1], shape.Outputs], generator: g).add(0.3).to(device); // a mean ≠ 0: db must be a sum
         return OracleDifference.OfOutputAndGradients([x0, w0, b0], device, upstream,
-            t => FusedLinear.Fits(t[0], t[1], t[2], launcher) ? FusedLinear.Apply(t[0], t[1], t[2], launcher, vectorSums: vectorSums) : null,
-            t => F.linear(t[0], t[1], t[2]));
+            t => FusedLinear.Fits(t[0], t[1], t[2], launcher) ? (relu ? FusedLinear.ApplyRelu(t[0], t[1], t[2], launcher, vectorSums: vectorSums) : FusedLinear.Apply(t[0], t[1], t[2], launcher, vectorSums: vectorSums)) : null,
+            t => relu ? F.relu(F.linear(t[0], t[1], t[2])) : F.linear(t[0], t[1], t[2]));
     }
 
     /// <summary>

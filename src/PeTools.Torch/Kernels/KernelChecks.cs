@@ -29,6 +29,10 @@ public static class KernelChecks
         foreach (var shape in FusedLinearCheck.Shapes)
             checks.Add(new("bias-kernel-16B", "linear/" + shape.Name, (k, t) => (FusedLinearCheck.Compare(k, device, t, shape, vectorSums: true),
                 "the same with the column sums by 16-byte loads where they fit (VectorColumnSums)"), FusedLinearCheck.Tolerance, false));
+        foreach (var shape in FusedLinearCheck.Shapes)
+            checks.Add(new("linear-relu", "linear/" + shape.Name, (k, t) => (FusedLinearCheck.Compare(k, device, t, shape, vectorSums: true, relu: true),
+                "relu(linear) with the ReLU in the GEMM's epilogue and its backward in the bias kernel vs libtorch's linear then relu (ReluInProjection)"),
+                FusedLinearCheck.Tolerance, false));
         foreach (var c in FusedSmallAttentionCheck.Cases)
             checks.Add(new("attn-kernel", "attention/" + c.Name, (k, t) => (FusedSmallAttentionCheck.Compare(k, device, t, c),
                 "attention kernel vs the composite with the same bias, mask and dropout bits: worst of z, dq, dk, dv and the relative table's or rotary half's gradients (relative to the oracle's max)"),

@@ -35,6 +35,11 @@ public sealed class KernelUse
     /// gradients.</summary>
     public bool ResidualGradientInNorm { get; set; }
 
+    /// <summary>A projection followed by ReLU (the reference FFN's input side) as one <see cref="FusedLinear.ApplyRelu"/>:
+    /// the ReLU in the GEMM's epilogue, its backward fused with the bias's column sums; false: the projection, then
+    /// libtorch's relu.</summary>
+    public bool ReluInProjection { get; set; }
+
     /// <summary><see cref="FusedLinear"/>'s bias gradient summed by the 16-byte column-sum kernel where it fits (a row's
     /// width a multiple of 16 bytes, aligned); false: the kernel with a thread per column and 2- or 4-byte loads.</summary>
     public bool VectorColumnSums { get; set; }

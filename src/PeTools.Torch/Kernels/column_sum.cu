@@ -54,8 +54,12 @@ extern "C" __global__ void column_sum_partial_bf16(const pe_bf16* g, float* part
 //                       1.7 TB/s on an H200 (19 µs for a 65,536 × 256 bf16 gradient, 25 launches 0.48 ms of a 10.3 ms
 //                       step, examples/results/gpu/attention-bits-h200/2-lane-words-3fa8236/profile-variant1.md); here
 //                       a warp reads 512 contiguous bytes of a row in one instruction.
-template <typename T>
-__device__ __forceinline__ void pe_column_sum_partial16(const T* g, float* partial, long long rows, long long d,
+// relu_grad_column_sum_partial16_*: the same over dh = g where a > 0, else 0 (ReLU's backward from its output a, as
+//                       libtorch's threshold_backward), which it also writes (like g): a projection followed by ReLU gets
+//                       its pre-activation gradient and its bias's partial sums in one pass over g and a
+//                       (FusedLinear.ApplyRelu), where threshold_backward wrote dh and this kernel read it again.
+template <typename T, bool Relu>
+__device__ __forceinline__ void pe_column_sum_partial16(const T* g, const T* a, T* dh, float* partial, long long rows, long long d,
                                                         long long rows_per_chunk)
 {
     constexpr int E = 16 / sizeof(T);
@@ -77,6 +81,16 @@ __device__ __forceinline__ void pe_column_sum_partial16(const T* g, float* parti
         {
             float f[E];
             pe_unpack16(pe_load_global16(column + r * d), f, g);
+            if (Relu)
+            {
+                float out[E];
+                pe_unpack16(pe_load_global16(a + r * d + vector * E), out, a);
+                PE_UNROLL
+                for (int e = 0; e < E; e++) f[e] = out[e] > 0.0f ? f[e] : 0.0f;
+                pe_vec16 packed;
+                pe_pack16(packed, f, dh);
+                *(pe_vec16*)(dh + r * d + vector * E) = packed;
+            }
             PE_UNROLL
             for (int e = 0; e < E; e++) sum[e] += f[e];
         }
@@ -98,13 +112,25 @@ __device__ __forceinline__ void pe_column_sum_partial16(const T* g, float* parti
 extern "C" __global__ void column_sum_partial16_f32(const float* g, float* partial, long long rows, long long d,
                                                     long long rows_per_chunk)
 {
-    pe_column_sum_partial16(g, partial, rows, d, rows_per_chunk);
+    pe_column_sum_partial16<float, false>(g, nullptr, nullptr, partial, rows, d, rows_per_chunk);
 }
 
 extern "C" __global__ void column_sum_partial16_bf16(const pe_bf16* g, float* partial, long long rows, long long d,
                                                      long long rows_per_chunk)
 {
-    pe_column_sum_partial16(g, partial, rows, d, rows_per_chunk);
+    pe_column_sum_partial16<pe_bf16, false>(g, nullptr, nullptr, partial, rows, d, rows_per_chunk);
+}
+
+extern "C" __global__ void relu_grad_column_sum_partial16_f32(const float* g, const float* a, float* dh, float* partial,
+                                                              long long rows, long long d, long long rows_per_chunk)
+{
+    pe_column_sum_partial16<float, true>(g, a, dh, partial, rows, d, rows_per_chunk);
+}
+
+extern "C" __global__ void relu_grad_column_sum_partial16_bf16(const pe_bf16* g, const pe_bf16* a, pe_bf16* dh, float* partial,
+                                                               long long rows, long long d, long long rows_per_chunk)
+{
+    pe_column_sum_partial16<pe_bf16, true>(g, a, dh, partial, rows, d, rows_per_chunk);
 }
 
 template <typename T>

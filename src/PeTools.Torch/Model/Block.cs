@@ -91,11 +91,16 @@ public sealed class Block : nn.Module
 
     private Tensor Norm(LayerNorm ln, Tensor x) => FusedLayerNorm.ApplyOrModule(ln, x, kernels);
 
-    /// <summary>fc2(act(fc1(x))), each projection on the kernel path where <see cref="Kernels"/> asks for it.</summary>
+    /// <summary>fc2(act(fc1(x))), each projection on the kernel path where <see cref="Kernels"/> asks for it; with
+    /// <see cref="KernelUse.ReluInProjection"/>, fc1 and a ReLU as one (<see cref="FusedLinear.ApplyRelu"/>).</summary>
     private Tensor FeedForward(Tensor x)
     {
         if (!kernels.Linear) return ffn.call(x);
         var (fc1, fc2) = (ffnLinears[0], ffnLinears[1]);
-        return FusedLinear.ApplyOrModule(fc2, ffnActivation[0].call(FusedLinear.ApplyOrModule(fc1, x, kernels)), kernels);
+        var hidden = ffnActivation[0] is ReLU && kernels.ReluInProjection && kernels.LauncherFor(x.device) is { } k
+                     && FusedLinear.Fits(x, fc1.weight!, fc1.bias, k)
+            ? FusedLinear.ApplyRelu(x, fc1.weight!, fc1.bias!, k, kernels.AccumulateParameterGradients, kernels.VectorColumnSums)
+            : ffnActivation[0].call(FusedLinear.ApplyOrModule(fc1, x, kernels));
+        return FusedLinear.ApplyOrModule(fc2, hidden, kernels);
     }
 }

@@ -157,11 +157,21 @@ public enum FastPaths
     /// libtorch's layer_norm. <c>--fast-paths norm-residual</c> times it, <c>pe-train check</c> compares it (ln-residual).</summary>
     ResidualGradientInNorm = 524288,
 
+    /// <summary>The reference FFN's fc1 and ReLU as one projection (<see cref="Kernels.FusedLinear.ApplyRelu"/>,
+    /// <see cref="Kernels.KernelUse.ReluInProjection"/>, with <see cref="BiasKernel"/>): the ReLU in the GEMM's epilogue
+    /// (libtorch's _addmm_activation, bound by name: cuBLASLt's bias and ReLU epilogue on CUDA), and its backward from the
+    /// output in the kernel that sums the bias's gradient, instead of libtorch's ReLU forward and backward kernels, 0.20
+    /// and 0.27 ms of a 10.3 ms bf16 NoPE step on an H200 (3fa8236's profile: the TensorCompare and threshold kernels, 6
+    /// calls each). Same values. Not in <see cref="Default"/> yet: written in a session without a GPU, so not timed; the
+    /// CPU emulation checks it against linear then relu. <c>--fast-paths relu-epilogue</c> times it, <c>pe-train check</c>
+    /// compares it (linear-relu).</summary>
+    ReluInProjection = 1048576,
+
     /// <summary>What pe-train trains with: every fast path measured faster than its oracle on a GPU.</summary>
     Default = Flat | FusedMemoryProjections | FastRope | RopeKernel | LayerNormKernel | BiasKernel | CudaGraph | LearnedBiasExplicit
               | BiasAsFourDims | AttentionKernelFp32 | ResidualDropoutKernel | TensorCoreAttention,
 
     /// <summary>Every fast path, measured or not: what <c>pe-train check</c> compares with <see cref="None"/>.</summary>
     All = Default | AttentionKernel | RelativeKernel | CudnnBiasAttention | ConstantBiasExplicit | TensorCoreAttention | ParameterGradientsInPlace
-              | AttentionBiasKinds | VectorColumnSums | ResidualGradientInNorm,
+              | AttentionBiasKinds | VectorColumnSums | ResidualGradientInNorm | ReluInProjection,
 }

@@ -82,6 +82,7 @@ public sealed class TrainStep : IDisposable
         model.Kernels.AccumulateParameterGradients = fast.HasFlag(FastPaths.ParameterGradientsInPlace);
         model.Kernels.VectorColumnSums = fast.HasFlag(FastPaths.VectorColumnSums);
         model.Kernels.ResidualGradientInNorm = fast.HasFlag(FastPaths.ResidualGradientInNorm);
+        model.Kernels.ReluInProjection = fast.HasFlag(FastPaths.ReluInProjection);
     }
 
     public FastPaths Fast { get; }

@@ -52,6 +52,7 @@ internal static class BenchCommand
                           "bias-kinds (all plus the tensor-core attention's own score loops for ALiBi alone and the relative table alone, not timed on a GPU yet), " +
                           "vector-sums (all plus the bias gradient's column sums by 16-byte loads, not timed on a GPU yet), " +
                           "norm-residual (all plus the residual stream's gradient added inside the LayerNorm kernels, not timed on a GPU yet), " +
+                          "relu-epilogue (all plus the FFN's ReLU in its first GEMM's epilogue and its backward in the bias kernel, not timed on a GPU yet), " +
                           "cudnn-bias (all plus ALiBi's attention without libtorch's memory-efficient kernel), " +
                           "explicit-const (all plus attention with a constant bias as the explicit matmul-softmax-matmul, measured slower)",
             DefaultValueFactory = _ => "all",

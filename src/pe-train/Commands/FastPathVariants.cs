@@ -28,6 +28,7 @@ internal static class FastPathVariants
         ["bias-kinds"] = FastPaths.Default | FastPaths.AttentionBiasKinds,                 // not timed on a GPU yet
         ["vector-sums"] = FastPaths.Default | FastPaths.VectorColumnSums,                  // not timed on a GPU yet
         ["norm-residual"] = FastPaths.Default | FastPaths.ResidualGradientInNorm,          // not timed on a GPU yet
+        ["relu-epilogue"] = FastPaths.Default | FastPaths.ReluInProjection,                // not timed on a GPU yet
         ["tc-attn"] = FastPaths.Default | FastPaths.TensorCoreAttention,                  // the default since 2026-12-04
         ["no-tc-attn"] = FastPaths.Default & ~FastPaths.TensorCoreAttention,
         ["no-graph"] = FastPaths.Default & ~FastPaths.CudaGraph,

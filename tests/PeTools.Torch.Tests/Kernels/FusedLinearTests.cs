@@ -165,6 +165,39 @@ public class FusedLinearTests
     }
 
     [Theory]
+    [MemberData(nameof(ShapesAndDtypes))]
+    public void A_projection_and_its_relu_in_one_equal_libtorch_with_all_three_gradients(string shapeName, bool bf16)
+    {
+        // Given a check shape (ragged-16B and batch take the fused ReLU-gradient kernel in both dtypes, ragged in fp32 only)
+        var shape = FusedLinearCheck.Shapes.Single(s => s.Name == shapeName);
+        var dtype = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+
+        // When relu(x·Wᵀ + b) runs as one projection (the ReLU in libtorch's _addmm_activation) and as linear then relu
+        double difference = FusedLinearCheck.Compare(KernelEmulator.Instance, CPU, dtype, shape, vectorSums: true, relu: true);
+
+        // Then the output and the gradients of x, W and b agree to rounding
+        Assert.True(difference <= FusedLinearCheck.Tolerance(dtype), $"{difference}");
+    }
+
+    [Fact]
+    public void Libtorchs_addmm_activation_is_bound_and_equals_addmm_then_relu()
+    {
+        // Given a bias, two factors and a preallocated output
+        using var scope = NewDisposeScope();
+        var g = new Generator(41);
+        var (bias, a, b) = (randn([24], generator: g), randn([37, 16], generator: g), randn([16, 24], generator: g));
+        var output = empty([37, 24]);
+
+        // When libtorch's _addmm_activation writes relu(bias + a·b) into it, through its mangled name
+        Assert.True(PeTools.Torch.Native.AddmmActivation.Available);
+        PeTools.Torch.Native.AddmmActivation.ReluInto(output, bias, a, b);
+
+        // Then it equals addmm then relu, bit for bit, with negative entries cut to 0
+        Assert.True(output.eq(addmm(bias, a, b, 1, 1).relu()).all().item<bool>());
+        Assert.True(output.min().item<float>() == 0);
+    }
+
+    [Theory]
     [InlineData(1, 7)]
     [InlineData(20, 33)]
     [InlineData(1030, 300)]

@@ -40,20 +40,21 @@ public static partial class FusedLinear
     /// backward adds the weight's and bias's gradients into their .grad where <see cref="GradientInPlace"/> allows.
     /// <paramref name="vectorSums"/>: the bias gradient's partial sums by 16-byte loads where they fit
     /// (<see cref="ColumnSum"/>).</summary>
-    public static Tensor Apply(Tensor x, Tensor weight, Tensor bias, IKernelLauncher launcher, bool inPlace = false, bool vectorSums = false)
-    {
-        bool graph = is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias.requires_grad);
-        return graph ? LinearFunction.apply(x, weight, bias, new Settings(launcher, inPlace, vectorSums)) : BiasedProduct(x, weight, bias);
-    }
+    public static Tensor Apply(Tensor x, Tensor weight, Tensor bias, IKernelLauncher launcher, bool inPlace = false, bool vectorSums = false) =>
+        NeedsGraph(x, weight, bias) ? LinearFunction.apply(x, weight, bias, new Settings(launcher, inPlace, vectorSums)) : BiasedProduct(x, weight, bias);
+
+    /// <summary>True when autograd records the projection: gradients on, and x, W or b requires one.</summary>
+    private static bool NeedsGraph(Tensor x, Tensor weight, Tensor bias) =>
+        is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias.requires_grad);
+
+    /// <summary>x's shape with its last dim the weight's outputs: (…, out).</summary>
+    private static long[] OutputShape(Tensor x, Tensor weight) => [.. x.shape[..^1], weight.shape[0]];
 
     /// <summary>x·Wᵀ + b for x (…, in) as one addmm over x's rows: the bias goes into cuBLASLt's epilogue (a 1-D
     /// contiguous bias, beta 1), where the C++ frontend's linear adds it in a kernel of its own.</summary>
     public static Tensor BiasedProduct(Tensor x, Tensor weight, Tensor bias)
     {
-        long inputs = x.shape[^1], outputs = weight.shape[0];
-        var shape = x.shape.ToArray();
-        shape[^1] = outputs;
-        return addmm(bias, x.reshape(-1, inputs), weight.t(), 1, 1).view(shape);                 // (…, out)
+        return addmm(bias, x.reshape(-1, x.shape[^1]), weight.t(), 1, 1).view(OutputShape(x, weight)); // (…, out)
     }
 
     /// <summary>The projection of x with this weight and bias: on the kernel path when <paramref name="use"/> asks for it and

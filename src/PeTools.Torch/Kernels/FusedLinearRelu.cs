@@ -19,23 +19,17 @@ public static partial class FusedLinear
     private const string ReluStem = "relu_grad_column_sum_partial16";
 
     /// <summary>relu(linear(x, weight, bias)) for x (…, in), differentiable once; the switches as <see cref="Apply"/>.</summary>
-    public static Tensor ApplyRelu(Tensor x, Tensor weight, Tensor bias, IKernelLauncher launcher, bool inPlace = false, bool vectorSums = false)
-    {
-        bool graph = is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias.requires_grad);
-        return graph ? LinearReluFunction.apply(x, weight, bias, new Settings(launcher, inPlace, vectorSums)) : RectifiedProduct(x, weight, bias);
-    }
+    public static Tensor ApplyRelu(Tensor x, Tensor weight, Tensor bias, IKernelLauncher launcher, bool inPlace = false, bool vectorSums = false) =>
+        NeedsGraph(x, weight, bias) ? LinearReluFunction.apply(x, weight, bias, new Settings(launcher, inPlace, vectorSums)) : RectifiedProduct(x, weight, bias);
 
     /// <summary>relu(x·Wᵀ + b) for x (…, in): the ReLU in the GEMM's epilogue where <see cref="AddmmActivation"/> is bound.</summary>
     public static Tensor RectifiedProduct(Tensor x, Tensor weight, Tensor bias)
     {
-        long inputs = x.shape[^1], outputs = weight.shape[0];
-        var shape = x.shape.ToArray();
-        shape[^1] = outputs;
-        var rows = x.reshape(-1, inputs);                                                        // (rows, in)
-        if (!AddmmActivation.Available) return addmm(bias, rows, weight.t(), 1, 1).relu_().view(shape);
-        var output = empty([rows.shape[0], outputs], dtype: x.dtype, device: x.device);
+        var rows = x.reshape(-1, x.shape[^1]);                                                   // (rows, in)
+        if (!AddmmActivation.Available) return addmm(bias, rows, weight.t(), 1, 1).relu_().view(OutputShape(x, weight));
+        var output = empty([rows.shape[0], weight.shape[0]], dtype: x.dtype, device: x.device);
         AddmmActivation.ReluInto(output, bias, rows, weight.t());
-        return output.view(shape);                                                              // (…, out)
+        return output.view(OutputShape(x, weight));                                             // (…, out)
     }
 
     /// <summary>ReLU's backward from its output and the bias's partial sums, in one kernel where it fits: (dh, partial

@@ -18,7 +18,7 @@ public static unsafe class AddmmActivation
     private static readonly Lazy<IntPtr> Entry = new(Bind);
 
     /// <summary>False when the symbol is absent (a libtorch that renamed it): callers take addmm and relu_.</summary>
-    public static bool Available => Entry.Value != IntPtr.Zero && ScalarHandleProperty is not null;
+    public static bool Available => Entry.Value != IntPtr.Zero && OneHandle.Value != IntPtr.Zero;
 
     /// <summary>output (n, m) = relu(bias (m) + mat1 (n, k) · mat2 (k, m)), all of one dtype and device, output
     /// contiguous; <see cref="Available"/> must be true.</summary>
@@ -32,20 +32,17 @@ public static unsafe class AddmmActivation
         if (all.Any(t => t.dtype != output.dtype || t.device_type != output.device_type || t.device_index != output.device_index))
             throw new ArgumentException("bias, mat1, mat2 and output: one dtype and one device");
         if (!output.is_contiguous()) throw new ArgumentException("output must be contiguous", nameof(output));
-        using var one = 1.ToScalar();
-        var scalar = ScalarHandle(one);
         var call = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, IntPtr, byte, IntPtr, IntPtr>)Entry.Value;
-        call(bias.Handle, mat1.Handle, mat2.Handle, scalar, scalar, 0, output.Handle);
+        call(bias.Handle, mat1.Handle, mat2.Handle, OneHandle.Value, OneHandle.Value, 0, output.Handle);
     }
 
-    // TorchSharp keeps a Scalar's c10::Scalar* internal; read once by reflection.
-    private static readonly System.Reflection.PropertyInfo? ScalarHandleProperty =
-        typeof(Scalar).GetProperty("Handle", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public);
+    // beta = alpha = 1 as a c10::Scalar*, made once and kept for the process: TorchSharp keeps a Scalar's handle
+    // internal, so it is read by reflection (zero when that property is gone: then the binding counts as absent).
+    private static readonly Scalar One = 1.ToScalar();
 
-    private static IntPtr ScalarHandle(Scalar s) =>
-        ScalarHandleProperty?.GetValue(s) is IntPtr handle && handle != IntPtr.Zero
-            ? handle
-            : throw new InvalidOperationException("TorchSharp's Scalar has no Handle to pass to libtorch");
+    private static readonly Lazy<IntPtr> OneHandle = new(() =>
+        typeof(Scalar).GetProperty("Handle", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic |
+                                             System.Reflection.BindingFlags.Public)?.GetValue(One) is IntPtr handle ? handle : IntPtr.Zero);
 
     private static IntPtr Bind()
     {

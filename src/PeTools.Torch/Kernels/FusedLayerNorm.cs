@@ -63,8 +63,7 @@ public static class FusedLayerNorm
     /// allows.</summary>
     public static Tensor Apply(Tensor x, Tensor weight, Tensor bias, double eps, IKernelLauncher launcher, bool inPlace = false)
     {
-        bool graph = is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias.requires_grad);
-        if (!graph)
+        if (!NeedsGraph(x, weight, bias))
         {
             var (y, mean, rstd) = Forward(launcher, x.contiguous(), weight, bias, eps);
             mean.Dispose();
@@ -83,8 +82,7 @@ public static class FusedLayerNorm
     public static (Tensor Normed, Tensor Residual) ApplyWithResidual(Tensor x, Tensor weight, Tensor bias, double eps, IKernelLauncher launcher,
                                                                      bool inPlace = false)
     {
-        bool graph = is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias.requires_grad);
-        if (!graph) return (Apply(x, weight, bias, eps, launcher), x);
+        if (!NeedsGraph(x, weight, bias)) return (Apply(x, weight, bias, eps, launcher), x);
         var outputs = LayerNormResidualFunction.apply(x, weight, bias, new Settings(eps, launcher, inPlace));
         return (outputs[0], outputs[1]);
     }
@@ -93,12 +91,26 @@ public static class FusedLayerNorm
     /// The module's LayerNorm of x: in the kernel when <paramref name="use"/> asks for it and its launcher can take it,
     /// else the module itself (the oracle).
     /// </summary>
-    public static Tensor ApplyOrModule(TorchSharp.Modules.LayerNorm ln, Tensor x, KernelUse use)
-    {
-        if (use.LayerNorm && ln.normalized_shape.Length == 1 && use.LauncherFor(x.device) is { } k && Fits(x, ln.weight, ln.bias, k))
-            return Apply(x, ln.weight!, ln.bias!, ln.eps, k, use.AccumulateParameterGradients);
-        return ln.call(x);
-    }
+    public static Tensor ApplyOrModule(TorchSharp.Modules.LayerNorm ln, Tensor x, KernelUse use) =>
+        LauncherIfFits(ln, x, use) is { } k ? Apply(x, ln.weight!, ln.bias!, ln.eps, k, use.AccumulateParameterGradients) : ln.call(x);
+
+    /// <summary>
+    /// (LN(x), x for the residual stream): with <see cref="KernelUse.ResidualGradientInNorm"/> where the kernel path fits,
+    /// x passed on through the kernel, whose backward adds the stream's gradient into dx (<see cref="ApplyWithResidual"/>);
+    /// else (<see cref="ApplyOrModule"/>, x), and autograd adds the two.
+    /// </summary>
+    public static (Tensor Normed, Tensor Stream) ApplyOrModuleWithResidual(TorchSharp.Modules.LayerNorm ln, Tensor x, KernelUse use) =>
+        use.ResidualGradientInNorm && LauncherIfFits(ln, x, use) is { } k
+            ? ApplyWithResidual(x, ln.weight!, ln.bias!, ln.eps, k, use.AccumulateParameterGradients)
+            : (ApplyOrModule(ln, x, use), x);
+
+    /// <summary>The launcher for x's device when <paramref name="use"/> asks for the LayerNorm kernel and the module fits it.</summary>
+    private static IKernelLauncher? LauncherIfFits(TorchSharp.Modules.LayerNorm ln, Tensor x, KernelUse use) =>
+        use.LayerNorm && ln.normalized_shape.Length == 1 && use.LauncherFor(x.device) is { } k && Fits(x, ln.weight, ln.bias, k) ? k : null;
+
+    /// <summary>True when autograd records the LayerNorm: gradients on, and x, γ or β requires one.</summary>
+    private static bool NeedsGraph(Tensor x, Tensor weight, Tensor bias) =>
+        is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias.requires_grad);
 
     /// <summary>y like x, and per-row mean and 1/σ (fp32, rows).</summary>
     private static (Tensor Y, Tensor Mean, Tensor Rstd) Forward(IKernelLauncher launcher, Tensor x, Tensor weight, Tensor bias, double eps)

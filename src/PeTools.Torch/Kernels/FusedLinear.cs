@@ -67,8 +67,11 @@ public static partial class FusedLinear
         TryApply(x, linear.weight!, linear.bias, use) ?? linear.call(x);
 
     private static Tensor? TryApply(Tensor x, Tensor weight, Tensor? bias, KernelUse use) =>
-        use.Linear && bias is not null && use.LauncherFor(x.device) is { } k && Fits(x, weight, bias, k)
-            ? Apply(x, weight, bias, k, use.AccumulateParameterGradients, use.VectorColumnSums) : null;
+        LauncherIfFits(x, weight, bias, use) is { } k ? Apply(x, weight, bias!, k, use.AccumulateParameterGradients, use.VectorColumnSums) : null;
+
+    /// <summary>The launcher for x's device when <paramref name="use"/> asks for the kernel path and the projection fits it.</summary>
+    private static IKernelLauncher? LauncherIfFits(Tensor x, Tensor weight, Tensor? bias, KernelUse use) =>
+        use.Linear && bias is not null && use.LauncherFor(x.device) is { } k && Fits(x, weight, bias, k) ? k : null;
 
     /// <summary>Σ over rows of g (rows, d), contiguous: fp32 partial sums per chunk of rows, then their sum in g's dtype
     /// (rounded once), each in a kernel. <paramref name="vectorLoads"/>: the partial sums by 16-byte loads where
@@ -98,20 +101,30 @@ public static partial class FusedLinear
     private static Tensor PartialColumnSums(IKernelLauncher launcher, Tensor g, bool vectorLoads)
     {
         long rows = g.shape[0], d = g.shape[1];
-        bool vector = vectorLoads && TakesVectorLoads(launcher, g);
-        long perChunk = Math.Max(vector ? VectorRowsPerChunk : RowsPerChunk, (rows + 65534) / 65535);
+        if (vectorLoads && TakesVectorLoads(launcher, g)) return VectorPartialSums(launcher, KernelName.Of(VectorStem, g.dtype), g, TensorPointer.Of(g));
+        long perChunk = Math.Max(RowsPerChunk, (rows + 65534) / 65535);
         long chunks = Math.Max(1, (rows + perChunk - 1) / perChunk);
         var partial = empty([chunks, d], dtype: ScalarType.Float32, device: g.device);
-        if (vector)
-        {
-            long columnsPerBlock = 32 * (16 / g.ElementSize);
-            launcher.Launch(KernelName.Of(VectorStem, g.dtype), new KernelGrid((uint)((d + columnsPerBlock - 1) / columnsPerBlock), (uint)chunks, 256),
-                [TensorPointer.Of(g), TensorPointer.Of(partial), rows, d, perChunk]);
-            return partial;
-        }
         uint threads = (uint)Math.Min(256, (d + 31) / 32 * 32);
         launcher.Launch(KernelName.Of(Stem, g.dtype), new KernelGrid((uint)((d + threads - 1) / threads), (uint)chunks, threads),
             [TensorPointer.Of(g), TensorPointer.Of(partial), rows, d, perChunk]);
+        return partial;
+    }
+
+    /// <summary>
+    /// fp32 partial sums (chunks, d) of g (rows, d), rows > 0, by a 16-byte kernel of <c>column_sum.cu</c>'s layout (grid
+    /// (⌈d / (32·E)⌉, chunks) of 256 threads, chunks of <see cref="VectorRowsPerChunk"/> rows or more), launched with
+    /// <paramref name="pointers"/> (the kernel's tensors before the partial buffer, g first), then the partial buffer, rows,
+    /// d and rows per chunk.
+    /// </summary>
+    private static Tensor VectorPartialSums(IKernelLauncher launcher, string kernel, Tensor g, params long[] pointers)
+    {
+        long rows = g.shape[0], d = g.shape[1];
+        long perChunk = Math.Max(VectorRowsPerChunk, (rows + 65534) / 65535), chunks = Math.Max(1, (rows + perChunk - 1) / perChunk);
+        var partial = empty([chunks, d], dtype: ScalarType.Float32, device: g.device);
+        long columnsPerBlock = 32 * (16 / g.ElementSize);
+        launcher.Launch(kernel, new KernelGrid((uint)((d + columnsPerBlock - 1) / columnsPerBlock), (uint)chunks, 256),
+            [.. pointers, TensorPointer.Of(partial), rows, d, perChunk]);
         return partial;
     }
 

@@ -22,6 +22,12 @@ public static partial class FusedLinear
     public static Tensor ApplyRelu(Tensor x, Tensor weight, Tensor bias, IKernelLauncher launcher, bool inPlace = false, bool vectorSums = false) =>
         NeedsGraph(x, weight, bias) ? LinearReluFunction.apply(x, weight, bias, new Settings(launcher, inPlace, vectorSums)) : RectifiedProduct(x, weight, bias);
 
+    /// <summary>The module's projection of x and a ReLU as one, where <paramref name="use"/> asks for it
+    /// (<see cref="KernelUse.ReluInProjection"/>) and the projection fits the kernel path; else null.</summary>
+    public static Tensor? TryApplyRelu(TorchSharp.Modules.Linear linear, Tensor x, KernelUse use) =>
+        use.ReluInProjection && LauncherIfFits(x, linear.weight!, linear.bias, use) is { } k
+            ? ApplyRelu(x, linear.weight!, linear.bias!, k, use.AccumulateParameterGradients, use.VectorColumnSums) : null;
+
     /// <summary>relu(x·Wᵀ + b) for x (…, in): the ReLU in the GEMM's epilogue where <see cref="AddmmActivation"/> is bound.</summary>
     public static Tensor RectifiedProduct(Tensor x, Tensor weight, Tensor bias)
     {
@@ -36,17 +42,11 @@ public static partial class FusedLinear
     /// (chunks, out) fp32), or (dh, null) by libtorch's where.</summary>
     private static (Tensor Dh, Tensor? Partial) RectifiedGradient(IKernelLauncher launcher, Tensor g, Tensor a)
     {
-        long rows = g.shape[0], d = g.shape[1];
         var kernel = KernelName.Of(ReluStem, g.dtype);
-        if (rows == 0 || !launcher.Has(kernel) || !TakesVectorLoads(launcher, g) || TensorPointer.Of(a) % 16 != 0 || !CanFinish(launcher, g.dtype))
+        if (g.shape[0] == 0 || !launcher.Has(kernel) || !TakesVectorLoads(launcher, g) || TensorPointer.Of(a) % 16 != 0 || !CanFinish(launcher, g.dtype))
             return (where(a.gt(0), g, zeros_like(g)), null);
         var dh = empty_like(g);
-        long perChunk = Math.Max(VectorRowsPerChunk, (rows + 65534) / 65535), chunks = Math.Max(1, (rows + perChunk - 1) / perChunk);
-        var partial = empty([chunks, d], dtype: ScalarType.Float32, device: g.device);
-        long columnsPerBlock = 32 * (16 / g.ElementSize);
-        launcher.Launch(kernel, new KernelGrid((uint)((d + columnsPerBlock - 1) / columnsPerBlock), (uint)chunks, 256),
-            [TensorPointer.Of(g), TensorPointer.Of(a), TensorPointer.Of(dh), TensorPointer.Of(partial), rows, d, perChunk]);
-        return (dh, partial);
+        return (dh, VectorPartialSums(launcher, kernel, g, TensorPointer.Of(g), TensorPointer.Of(a), TensorPointer.Of(dh)));
     }
 
     internal sealed class LinearReluFunction : SingleTensorFunction<LinearReluFunction>

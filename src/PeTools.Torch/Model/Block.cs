@@ -60,24 +60,13 @@ public sealed class Block : nn.Module
     public Tensor forward(Tensor x, Tensor memory, Tensor? mask, IReadOnlyList<Tensor>? projectedMemory = null)
     {
         x = resid_pre.call(x);                                          // (B, T, D)
-        var (h, stream) = NormAndStream(ln1, x);                        // (B, T, D) each
+        var (h, stream) = FusedLayerNorm.ApplyOrModuleWithResidual(ln1, x, kernels); // (B, T, D) each
         var attended = projectedMemory is not null && keysFromMemory
             ? attn.forward(h, projectedMemory, mask)                    // (B, T, D)
             : attn.forward(h, keysFromMemory ? memory : h, mask);       // (B, T, D)
         x = Residual(stream, attended);                                 // (B, T, D)
-        (h, stream) = NormAndStream(ln2, x);
+        (h, stream) = FusedLayerNorm.ApplyOrModuleWithResidual(ln2, x, kernels);
         return Residual(stream, FeedForward(h));                        // (B, T, D)
-    }
-
-    /// <summary>(LN(x), x for the residual stream): with <see cref="KernelUse.ResidualGradientInNorm"/> where the kernel fits,
-    /// x passed on through the LayerNorm kernel, whose backward then adds the stream's gradient into dx
-    /// (<see cref="FusedLayerNorm.ApplyWithResidual"/>); else (Norm(x), x), and autograd adds the two.</summary>
-    private (Tensor Normed, Tensor Stream) NormAndStream(LayerNorm ln, Tensor x)
-    {
-        if (kernels.LayerNorm && kernels.ResidualGradientInNorm && ln.normalized_shape.Length == 1 && kernels.LauncherFor(x.device) is { } k
-            && FusedLayerNorm.Fits(x, ln.weight, ln.bias, k))
-            return FusedLayerNorm.ApplyWithResidual(x, ln.weight!, ln.bias!, ln.eps, k, kernels.AccumulateParameterGradients);
-        return (Norm(ln, x), x);
     }
 
     /// <summary>x + dropout(branch): in one kernel pass in training where <see cref="Kernels"/> asks for it and it fits
@@ -89,18 +78,14 @@ public sealed class Block : nn.Module
         return x + dropout.call(branch);
     }
 
-    private Tensor Norm(LayerNorm ln, Tensor x) => FusedLayerNorm.ApplyOrModule(ln, x, kernels);
-
     /// <summary>fc2(act(fc1(x))), each projection on the kernel path where <see cref="Kernels"/> asks for it; with
     /// <see cref="KernelUse.ReluInProjection"/>, fc1 and a ReLU as one (<see cref="FusedLinear.ApplyRelu"/>).</summary>
     private Tensor FeedForward(Tensor x)
     {
         if (!kernels.Linear) return ffn.call(x);
         var (fc1, fc2) = (ffnLinears[0], ffnLinears[1]);
-        var hidden = ffnActivation[0] is ReLU && kernels.ReluInProjection && kernels.LauncherFor(x.device) is { } k
-                     && FusedLinear.Fits(x, fc1.weight!, fc1.bias, k)
-            ? FusedLinear.ApplyRelu(x, fc1.weight!, fc1.bias!, k, kernels.AccumulateParameterGradients, kernels.VectorColumnSums)
-            : ffnActivation[0].call(FusedLinear.ApplyOrModule(fc1, x, kernels));
+        var hidden = (ffnActivation[0] is ReLU ? FusedLinear.TryApplyRelu(fc1, x, kernels) : null)
+                     ?? ffnActivation[0].call(FusedLinear.ApplyOrModule(fc1, x, kernels));
         return FusedLinear.ApplyOrModule(fc2, hidden, kernels);
     }
 }

@@ -140,12 +140,12 @@ __device__ __forceinline__ void pe_mma_tile_a(unsigned int* frag, const pe_bf16*
     frag[3] = pe_word(m, (r + g + 8) * stride + c + 2 * t4 + 8);
 }
 
-// The B fragment B[k][n] = cols[(n0 + n)·PE_MMA_COL + k0 + k] of a transposed shared operand: k over 16 keys or
-// queries from k0, n over 8 dims from n0.
-__device__ __forceinline__ void pe_mma_cols_b(unsigned int* frag, const pe_bf16* cols, int n0, int k0, int g, int t4)
+// The B fragment B[k][n] = m[(r + n)·stride + c + k] of a shared operand whose 8 rows r .. r + 7 are the fragment's
+// columns (k over 16 elements from c): q or dz rows (stride PE_MMA_ROW), or transposed operands' dims (PE_MMA_COL).
+__device__ __forceinline__ void pe_mma_block_b(unsigned int* frag, const pe_bf16* m, int stride, int r, int c, int g, int t4)
 {
-    frag[0] = pe_word(cols, (n0 + g) * PE_MMA_COL + k0 + 2 * t4);
-    frag[1] = pe_word(cols, (n0 + g) * PE_MMA_COL + k0 + 2 * t4 + 8);
+    frag[0] = pe_word(m, (r + g) * stride + c + 2 * t4);
+    frag[1] = pe_word(m, (r + g) * stride + c + 2 * t4 + 8);
 }
 
 // A shared bf16 matrix: its pointer, for 32-bit and 16-bit accesses, and its pe_shared_base, for ldmatrix and stmatrix.
@@ -165,7 +165,7 @@ __device__ __forceinline__ pe_mma_smem pe_mma_smem_of(pe_bf16* p)
 }
 
 // The B fragments of two 8-row blocks of a shared bf16 matrix whose rows are `stride` elements apart, 16 columns from c:
-// b[n][·] for rows r + 8n .. r + 8n + 7, B[k][col] = m[(r + 8n + col)·stride + c + k] (pe_mma_cols_b of both
+// b[n][·] for rows r + 8n .. r + 8n + 7, B[k][col] = m[(r + 8n + col)·stride + c + k] (pe_mma_block_b of both
 // blocks). Lane l addresses row (l mod 8) + 8·(l / 16), columns from c + 8·((l / 8) mod 2).
 __device__ __forceinline__ void pe_mma_b_pair(unsigned int (*b)[2], pe_mma_smem m, int stride, int r, int c, int lane)
 {
@@ -177,18 +177,13 @@ __device__ __forceinline__ void pe_mma_b_pair(unsigned int (*b)[2], pe_mma_smem 
     b[1][0] = f[2];
     b[1][1] = f[3];
 #else
-    const int g = lane >> 2, t4 = lane & 3;
     PE_UNROLL
-    for (int n = 0; n < 2; n++)
-    {
-        b[n][0] = pe_word(m.p, (r + 8 * n + g) * stride + c + 2 * t4);
-        b[n][1] = pe_word(m.p, (r + 8 * n + g) * stride + c + 2 * t4 + 8);
-    }
+    for (int n = 0; n < 2; n++) pe_mma_block_b(b[n], m.p, stride, r + 8 * n, c, lane >> 2, lane & 3);
 #endif
 }
 
 // The B fragments of one 8-row block of a shared bf16 matrix over 32 columns from c: b[u][·] for columns c + 16u ..
-// c + 16u + 15, B[k][col] = m[(r + col)·stride + c + 16u + k] (pe_mma_cols_b of two k-steps). Lane l addresses row
+// c + 16u + 15, B[k][col] = m[(r + col)·stride + c + 16u + k] (pe_mma_block_b of two k-steps). Lane l addresses row
 // r + (l mod 8), columns from c + 8·(l / 8).
 __device__ __forceinline__ void pe_mma_b_steps(unsigned int (*b)[2], pe_mma_smem m, int stride, int r, int c, int lane)
 {
@@ -201,7 +196,7 @@ __device__ __forceinline__ void pe_mma_b_steps(unsigned int (*b)[2], pe_mma_smem
     b[1][1] = f[3];
 #else
     PE_UNROLL
-    for (int u = 0; u < 2; u++) pe_mma_cols_b(b[u], m.p, r, c + 16 * u, lane >> 2, lane & 3);
+    for (int u = 0; u < 2; u++) pe_mma_block_b(b[u], m.p, stride, r, c + 16 * u, lane >> 2, lane & 3);
 #endif
 }
 

@@ -20,8 +20,29 @@ public class PeTrainBenchTests
             o.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
+    [Fact]
+    public void Variants_joined_by_plus_add_and_remove_paths_from_the_first()
+    {
+        // Given a tiny model
+        using var w = new Workdir();
+
+        // When the defaults and the defaults with one opt-in added and one path removed are timed
+        var o = w.Run($"pe-train bench --pe rope {Tiny} --fast-paths all,all+inplace-grads+no-flat --config-label t");
+
+        // Then the second row is named by the combination, and its fast paths have the opt-in and lack the removed one
+        Assert.True(o.ExitCode == 0, o.Stderr);
+        var rows = o.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1..];
+        Assert.StartsWith("pe-train,", rows[0]);
+        Assert.StartsWith("pe-train/all+inplace-grads+no-flat,", rows[1]);
+        Assert.Matches(@"fast paths: Default\b", rows[0]);
+        Assert.Matches(@"fast paths: [^;""]*\bParameterGradientsInPlace\b", rows[1]);
+        Assert.DoesNotMatch(@"\bFlat\b", rows[1]);
+        Assert.Matches(@"fast paths: [^;""]*\bCudaGraph\b", rows[1]);
+    }
+
     [Theory]
-    [InlineData("bench --pe rope --fast-paths fast", "option --fast-paths: expected all, none, no-flat")]
+    [InlineData("bench --pe rope --fast-paths fast", "option --fast-paths: expected one of all, none, no-flat")]
+    [InlineData("bench --pe rope --fast-paths all+fast", "option --fast-paths: expected one of all, none, no-flat")]
     [InlineData("bench --pe rope --precision fp32,fp16", "option --precision: expected fp32, bf16 or fp32,bf16, found 'fp32,fp16'")]
     [InlineData("bench --pe rope --profile p.csv -q", "option --profile: expected --device cuda (CUPTI records GPU kernels only), found 'p.csv'")]
     [InlineData("bench --pe rope --profile -", "option --profile: expected a file (stdout takes the benchmark table), found '-'")]

@@ -54,7 +54,8 @@ internal static class BenchCommand
                           "norm-residual (all plus the residual stream's gradient added inside the LayerNorm kernels, not timed on a GPU yet), " +
                           "relu-epilogue (all plus the FFN's ReLU in its first GEMM's epilogue and its backward in the bias kernel, not timed on a GPU yet), " +
                           "cudnn-bias (all plus ALiBi's attention without libtorch's memory-efficient kernel), " +
-                          "explicit-const (all plus attention with a constant bias as the explicit matmul-softmax-matmul, measured slower)",
+                          "explicit-const (all plus attention with a constant bias as the explicit matmul-softmax-matmul, measured slower); " +
+                          "names joined by + combine (all+inplace-grads+vector-sums)",
             DefaultValueFactory = _ => "all",
             HelpName = "LIST",
         };
@@ -86,8 +87,7 @@ internal static class BenchCommand
                 "bf16" => Precision.Bf16,
                 _ => throw UsageError.Option("--precision", "fp32, bf16 or fp32,bf16", parse.GetValue(precision)),
             }).ToList();
-            var chosen = List(parse.GetValue(variants)!).Select(v => FastPathVariants.ByName.ContainsKey(v) ? v
-                : throw UsageError.Option("--fast-paths", string.Join(", ", FastPathVariants.ByName.Keys), v)).ToList();
+            var chosen = List(parse.GetValue(variants)!).Select(v => (Name: v, Paths: FastPathVariants.Parse(v))).ToList();
             var train = new TrainConfig
             {
                 Beta1 = TrainOptions.Probability(parse, o.Beta1),
@@ -119,10 +119,10 @@ internal static class BenchCommand
                     manual_seed(parse.GetValue(o.Seed));
                     using var net = new Transformer(model);
                     net.to(device);
-                    using var step = new TrainStep(net, train with { Precision = p }, device, FastPathVariants.ByName[variant]);
+                    using var step = new TrainStep(net, train with { Precision = p }, device, variant.Paths);
                     net.train();
                     step.Compute.train(); // dropout on, as in training
-                    log.Info($"{pe} / {model.Arch} / {p.ToString().ToLowerInvariant()} / {variant}: " +
+                    log.Info($"{pe} / {model.Arch} / {p.ToString().ToLowerInvariant()} / {variant.Name}: " +
                              $"{net.parameters().Sum(q => q.numel()):N0} parameters, batch {batch} x {t}, {warm} warm-up + {timed} timed steps on {device}");
                     var warmClock = Stopwatch.StartNew();
                     int warmed = 0;
@@ -137,10 +137,10 @@ internal static class BenchCommand
                     Synchronize(device);
                     double stepMs = clock.Elapsed.TotalMilliseconds / timed;
                     double deviceMb = before is { } b0 && CudaDiagnostics.DeviceMemoryUsedMiB() is { } after ? after - b0 : double.NaN;
-                    var note = $"mean of {timed} steps after {warmed} warm-up ({warmClock.Elapsed.TotalSeconds:F1} s); one sync per end; {device}; fast paths: {FastPathVariants.ByName[variant]}" +
+                    var note = $"mean of {timed} steps after {warmed} warm-up ({warmClock.Elapsed.TotalSeconds:F1} s); one sync per end; {device}; fast paths: {variant.Paths}" +
                                (first ? "" : "; device memory not measured (allocator cache shared with the rows before)") +
                                GraphUse(step);
-                    var impl = variant == "all" ? "pe-train" : "pe-train/" + variant;
+                    var impl = variant.Name == "all" ? "pe-train" : "pe-train/" + variant.Name;
                     rows.Add(new Row(impl, p.ToString().ToLowerInvariant(), (double)batch * t / (stepMs / 1000), stepMs, deviceMb, note));
                     log.Info($"  {stepMs:F2} ms/step, {(double)batch * t / (stepMs / 1000):N0} tokens/s" +
                              (double.IsNaN(deviceMb) ? "" : $", {deviceMb:N0} MiB of device memory"));

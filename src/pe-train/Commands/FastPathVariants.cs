@@ -1,3 +1,4 @@
+using PeTools.Core.Errors;
 using PeTools.Torch.Training;
 
 namespace PeTools.Train.Commands;
@@ -5,7 +6,10 @@ namespace PeTools.Train.Commands;
 /// <summary>
 /// The named fast-path variants of <c>--fast-paths</c>, one table for <c>pe-train bench</c> (which times several) and
 /// <c>pe-train</c> itself (which trains with one): <c>all</c> is what pe-train trains with, <c>none</c> every slow
-/// oracle, <c>no-X</c> all but X, the rest all plus an opt-in path.
+/// oracle, <c>no-X</c> all but X, the rest all plus an opt-in path. Names joined by <c>+</c> combine: the first is the
+/// base and each later one adds the paths it adds to <c>all</c> and removes those it removes
+/// (<c>all+inplace-grads+vector-sums</c>, <c>none+flat</c> is not a name but <c>all+no-flat</c> is), so one bundle can
+/// time and train any combination without a rebuild.
 /// </summary>
 internal static class FastPathVariants
 {
@@ -37,4 +41,25 @@ internal static class FastPathVariants
         ["explicit-const"] = FastPaths.Default | FastPaths.ConstantBiasExplicit,
         ["no-bias-4d"] = FastPaths.Default & ~FastPaths.BiasAsFourDims,
     };
+
+    /// <summary>The fast paths of a variant name or of names joined by <c>+</c>; false when any part is unknown.</summary>
+    public static bool TryParse(string name, out FastPaths paths)
+    {
+        paths = default;
+        var parts = name.Split('+');
+        if (!ByName.TryGetValue(parts[0], out var combined))
+            return false;
+        foreach (var part in parts.Skip(1))
+        {
+            if (!ByName.TryGetValue(part, out var other))
+                return false;
+            combined = (combined | (other & ~FastPaths.Default)) & ~(FastPaths.Default & ~other);
+        }
+        paths = combined;
+        return true;
+    }
+
+    /// <summary><see cref="TryParse"/> or a usage error naming the option and the known names.</summary>
+    public static FastPaths Parse(string name) => TryParse(name, out var paths) ? paths
+        : throw UsageError.Option("--fast-paths", "one of " + string.Join(", ", ByName.Keys) + ", or several joined by +", name);
 }

@@ -46,8 +46,7 @@ internal static class TrainCommand
     {
         var log = new StderrLog(context, parse.GetValue(o.Quiet));
         var fastName = parse.GetValue(FastPathsOption)!;
-        var fast = FastPathVariants.ByName.TryGetValue(fastName, out var f) ? f
-            : throw UsageError.Option("--fast-paths", "one of " + string.Join(", ", FastPathVariants.ByName.Keys), fastName);
+        var fast = FastPathVariants.Parse(fastName);
         var model = o.Model(parse);
         model.Validate(); // bad sizes and unknown PEs fail before any data is read
         PeTools.Torch.Positional.PositionalEncodings.Find(model.Pe);

@@ -26,18 +26,19 @@ public class PeTrainBenchTests
         // Given a tiny model
         using var w = new Workdir();
 
-        // When the defaults and the defaults with one opt-in added and one path removed are timed
-        var o = w.Run($"pe-train bench --pe rope {Tiny} --fast-paths all,all+inplace-grads+no-flat --config-label t");
+        // When the defaults and the defaults less one path plus another variant's change are timed
+        var o = w.Run($"pe-train bench --pe rope {Tiny} --fast-paths all,all+no-vector-sums+attn-kernel --config-label t");
 
-        // Then the second row is named by the combination, and its fast paths have the opt-in and lack the removed one
+        // Then the second row is named by the combination, and its fast paths lack the removed ones and have the added one
         Assert.True(o.ExitCode == 0, o.Stderr);
         var rows = o.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1..];
         Assert.StartsWith("pe-train,", rows[0]);
-        Assert.StartsWith("pe-train/all+inplace-grads+no-flat,", rows[1]);
+        Assert.StartsWith("pe-train/all+no-vector-sums+attn-kernel,", rows[1]);
         Assert.Matches(@"fast paths: Default\b", rows[0]);
-        Assert.Matches(@"fast paths: [^;""]*\bParameterGradientsInPlace\b", rows[1]);
-        Assert.DoesNotMatch(@"\bFlat\b", rows[1]);
+        Assert.Matches(@"fast paths: [^;""]*\bAttentionKernel\b", rows[1]);
         Assert.Matches(@"fast paths: [^;""]*\bCudaGraph\b", rows[1]);
+        Assert.DoesNotMatch(@"\bVectorColumnSums\b", rows[1]);
+        Assert.DoesNotMatch(@"\bTensorCoreAttention\b", rows[1]);
     }
 
     [Theory]

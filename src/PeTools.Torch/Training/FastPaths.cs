@@ -125,9 +125,9 @@ public enum FastPaths
     /// zeros, as a training step's does (the tests, on the CPU emulation; on a GPU <c>pe-train check</c>: inplace-grads). The first step, whose .grad are still
     /// undefined, returns its gradients as before; a CUDA graph is captured at a shape's second step, after they are
     /// defined. Only on for the model that steps (<see cref="TrainStep"/>); never under autograd.grad (the probes turn it
-    /// off). Not in <see cref="Default"/> yet: no GPU has timed or checked it (the session that wrote it lost its device
-    /// before the call that would have; the weight GEMM now also reads .grad, which may cost some of what it saves);
-    /// <c>--fast-paths inplace-grads</c> times the step with it, <c>pe-train check</c> compares it (inplace-grads).</summary>
+    /// off). In <see cref="Default"/>: bf16 step at the paper config on an H200, same call (b617c73, BENCHMARKS.md): NoPE
+    /// 9.63 → 9.54 ms, RoPE 10.17 → 10.06, ALiBi 10.77 → 10.64, relative 11.68 → 11.55. <c>--fast-paths no-inplace-grads</c>
+    /// times the step without it, <c>pe-train check</c> compares it (inplace-grads).</summary>
     ParameterGradientsInPlace = 65536,
 
     /// <summary>The tensor-core attention kernels with score loops of their own for ALiBi's bias alone and for the relative
@@ -135,26 +135,30 @@ public enum FastPaths
     /// score whether each term (distance, key mask, table, per-query mask) is there: where the call has one of the two and no
     /// mask (the reference architecture), the same values with fewer instructions a score. On an H200 (bf16, paper config,
     /// 3fa8236) their steps were 11.33 (ALiBi) and 12.76 ms (relative) against NoPE's 10.48, the attention kernels 0.85 and
-    /// 2.2 ms of the difference. Not in <see cref="Default"/> yet: written after the session's device was withdrawn, so
-    /// not timed; the CPU emulation checks it against the composite. <c>--fast-paths bias-kinds</c> times it.</summary>
+    /// 2.2 ms of the difference. In <see cref="Default"/>: bf16 step at the paper config on an H200, same call (b617c73,
+    /// BENCHMARKS.md): ALiBi 10.77 → 9.90 ms, relative 11.68 → 10.56 (NoPE and RoPE unchanged: they have no bias). The
+    /// CPU emulation checks it against the composite, <c>pe-train check</c> too (tc-attn-bias-kinds);
+    /// <c>--fast-paths no-bias-kinds</c> times the step without it.</summary>
     AttentionBiasKinds = 131072,
 
     /// <summary>The bias kernel (<see cref="BiasKernel"/>) sums its partial column sums by 16-byte loads, 8 bf16 columns a
     /// thread and a warp per row (<c>column_sum.cu</c>'s <c>column_sum_partial16</c>, <see cref="Kernels.KernelUse.VectorColumnSums"/>),
     /// where the gradient's row is a multiple of 16 bytes and aligned, instead of a thread per column loading 2 bytes a
     /// row: on an H200 (3fa8236, bf16 NoPE step, paper config) that kernel's 25 launches took 0.48 ms of 10.3, about
-    /// 1.7 TB/s. The same sums in another order (fp32 rounding). Not in <see cref="Default"/> yet: written in a session
-    /// without a GPU, so not timed; the CPU emulation checks it against libtorch's linear.
-    /// <c>--fast-paths vector-sums</c> times it, <c>pe-train check</c> compares it (bias-kernel-16B).</summary>
+    /// 1.7 TB/s. The same sums in another order (fp32 rounding). In <see cref="Default"/>: bf16 step at the paper config on
+    /// an H200, same call (b617c73, BENCHMARKS.md): NoPE 9.63 → 9.48 ms, RoPE 10.17 → 10.00, ALiBi 10.77 → 10.58, relative
+    /// 11.68 → 11.49. <c>--fast-paths no-vector-sums</c> times the step without it, <c>pe-train check</c> compares it
+    /// (bias-kernel-16B).</summary>
     VectorColumnSums = 262144,
 
     /// <summary>Each pre-LN block's LayerNorms (<see cref="LayerNormKernel"/>) pass their input x on for the residual
     /// stream and add that use's gradient into their dx inside the backward kernel (<see cref="Kernels.FusedLayerNorm.ApplyWithResidual"/>,
     /// <see cref="Kernels.KernelUse.ResidualGradientInNorm"/>), instead of autograd adding the gradients of x's two uses
     /// in a kernel of its own: a bf16 add of 3 × 32 MB per LayerNorm at the paper's batch (12 a step, about 20 µs each by
-    /// the bytes), for one more 32 MB read in the LayerNorm kernel. dx rounds once instead of three times. Not in
-    /// <see cref="Default"/> yet: written in a session without a GPU, so not timed; the CPU emulation checks it against
-    /// libtorch's layer_norm. <c>--fast-paths norm-residual</c> times it, <c>pe-train check</c> compares it (ln-residual).</summary>
+    /// the bytes), for one more 32 MB read in the LayerNorm kernel. dx rounds once instead of three times. In
+    /// <see cref="Default"/>: bf16 step at the paper config on an H200, same call (b617c73, BENCHMARKS.md): NoPE 9.63 →
+    /// 9.45 ms, RoPE 10.17 → 9.97, ALiBi 10.77 → 10.54, relative 11.68 → 11.46. <c>--fast-paths no-norm-residual</c> times
+    /// the step without it, <c>pe-train check</c> compares it (ln-residual).</summary>
     ResidualGradientInNorm = 524288,
 
     /// <summary>The reference FFN's fc1 and ReLU as one projection (<see cref="Kernels.FusedLinear.ApplyRelu"/>,
@@ -162,14 +166,17 @@ public enum FastPaths
     /// (libtorch's _addmm_activation, bound by name: cuBLASLt's bias and ReLU epilogue on CUDA), and its backward from the
     /// output in the kernel that sums the bias's gradient, instead of libtorch's ReLU forward and backward kernels, 0.20
     /// and 0.27 ms of a 10.3 ms bf16 NoPE step on an H200 (3fa8236's profile: the TensorCompare and threshold kernels, 6
-    /// calls each). Same values. Not in <see cref="Default"/> yet: written in a session without a GPU, so not timed; the
-    /// CPU emulation checks it against linear then relu. <c>--fast-paths relu-epilogue</c> times it, <c>pe-train check</c>
-    /// compares it (linear-relu).</summary>
+    /// calls each). Same values. In <see cref="Default"/>: bf16 step at the paper config on an H200, same call (b617c73,
+    /// BENCHMARKS.md): NoPE 9.63 → 9.35 ms, RoPE 10.17 → 9.88, ALiBi 10.77 → 10.44, relative 11.68 → 11.37.
+    /// <c>--fast-paths no-relu-epilogue</c> times the step without it, <c>pe-train check</c> compares it (linear-relu).</summary>
     ReluInProjection = 1048576,
 
     /// <summary>What pe-train trains with: every fast path measured faster than its oracle on a GPU.</summary>
+    /// The last five joined on 2026-12-05 (b617c73): all five together took the bf16 step at the paper config on an H200
+    /// from 9.63 to 8.95 ms (NoPE), 10.17 to 9.48 (RoPE), 10.77 to 9.22 (ALiBi) and 11.68 to 9.87 (relative).
     Default = Flat | FusedMemoryProjections | FastRope | RopeKernel | LayerNormKernel | BiasKernel | CudaGraph | LearnedBiasExplicit
-              | BiasAsFourDims | AttentionKernelFp32 | ResidualDropoutKernel | TensorCoreAttention,
+              | BiasAsFourDims | AttentionKernelFp32 | ResidualDropoutKernel | TensorCoreAttention | ParameterGradientsInPlace
+              | AttentionBiasKinds | VectorColumnSums | ResidualGradientInNorm | ReluInProjection,
 
     /// <summary>Every fast path, measured or not: what <c>pe-train check</c> compares with <see cref="None"/>.</summary>
     All = Default | AttentionKernel | RelativeKernel | CudnnBiasAttention | ConstantBiasExplicit | TensorCoreAttention | ParameterGradientsInPlace

@@ -48,14 +48,10 @@ internal static class BenchCommand
                           "attn-kernel (all plus the scalar attention kernel in bf16 too, instead of the tensor-core one, measured slower there), " +
                           "relative-kernel (all plus the relative PE's table in the scalar attention kernel in bf16 too, measured slower), " +
                           "tc-attn (the same as all: bf16 attention for 16-dim heads on the tensor cores is a default), " +
-                          "inplace-grads (all plus parameter gradients added into .grad by the kernels, not timed on a GPU yet), " +
-                          "bias-kinds (all plus the tensor-core attention's own score loops for ALiBi alone and the relative table alone, not timed on a GPU yet), " +
-                          "vector-sums (all plus the bias gradient's column sums by 16-byte loads, not timed on a GPU yet), " +
-                          "norm-residual (all plus the residual stream's gradient added inside the LayerNorm kernels, not timed on a GPU yet), " +
-                          "relu-epilogue (all plus the FFN's ReLU in its first GEMM's epilogue and its backward in the bias kernel, not timed on a GPU yet), " +
+                          "defaults-2026-12-04 (all but the five fast paths that joined the defaults on 2026-12-05), " +
                           "cudnn-bias (all plus ALiBi's attention without libtorch's memory-efficient kernel), " +
                           "explicit-const (all plus attention with a constant bias as the explicit matmul-softmax-matmul, measured slower); " +
-                          "names joined by + combine (all+inplace-grads+vector-sums)",
+                          "names joined by + combine (all+no-flat+no-vector-sums)",
             DefaultValueFactory = _ => "all",
             HelpName = "LIST",
         };

@@ -8,7 +8,7 @@ namespace PeTools.Train.Commands;
 /// <c>pe-train</c> itself (which trains with one): <c>all</c> is what pe-train trains with, <c>none</c> every slow
 /// oracle, <c>no-X</c> all but X, the rest all plus an opt-in path. Names joined by <c>+</c> combine: the first is the
 /// base and each later one adds the paths it adds to <c>all</c> and removes those it removes
-/// (<c>all+inplace-grads+vector-sums</c>, <c>none+flat</c> is not a name but <c>all+no-flat</c> is), so one bundle can
+/// (<c>all+no-flat+no-vector-sums</c>, <c>none+attn-kernel</c>), so one bundle can
 /// time and train any combination without a rebuild.
 /// </summary>
 internal static class FastPathVariants
@@ -28,11 +28,14 @@ internal static class FastPathVariants
         ["attn-kernel"] = (FastPaths.Default | FastPaths.AttentionKernel) & ~FastPaths.TensorCoreAttention,
         ["no-attn-kernel-fp32"] = FastPaths.Default & ~FastPaths.AttentionKernelFp32,
         ["relative-kernel"] = (FastPaths.Default | FastPaths.RelativeKernel) & ~FastPaths.TensorCoreAttention,
-        ["inplace-grads"] = FastPaths.Default | FastPaths.ParameterGradientsInPlace,       // not timed on a GPU yet
-        ["bias-kinds"] = FastPaths.Default | FastPaths.AttentionBiasKinds,                 // not timed on a GPU yet
-        ["vector-sums"] = FastPaths.Default | FastPaths.VectorColumnSums,                  // not timed on a GPU yet
-        ["norm-residual"] = FastPaths.Default | FastPaths.ResidualGradientInNorm,          // not timed on a GPU yet
-        ["relu-epilogue"] = FastPaths.Default | FastPaths.ReluInProjection,                // not timed on a GPU yet
+        ["no-inplace-grads"] = FastPaths.Default & ~FastPaths.ParameterGradientsInPlace,
+        ["no-bias-kinds"] = FastPaths.Default & ~FastPaths.AttentionBiasKinds,
+        ["no-vector-sums"] = FastPaths.Default & ~FastPaths.VectorColumnSums,
+        ["no-norm-residual"] = FastPaths.Default & ~FastPaths.ResidualGradientInNorm,
+        ["no-relu-epilogue"] = FastPaths.Default & ~FastPaths.ReluInProjection,
+        // The defaults before 2026-12-05, when the five above joined them.
+        ["defaults-2026-12-04"] = FastPaths.Default & ~(FastPaths.ParameterGradientsInPlace | FastPaths.AttentionBiasKinds
+            | FastPaths.VectorColumnSums | FastPaths.ResidualGradientInNorm | FastPaths.ReluInProjection),
         ["tc-attn"] = FastPaths.Default | FastPaths.TensorCoreAttention,                  // the default since 2026-12-04
         ["no-tc-attn"] = FastPaths.Default & ~FastPaths.TensorCoreAttention,
         ["no-graph"] = FastPaths.Default & ~FastPaths.CudaGraph,

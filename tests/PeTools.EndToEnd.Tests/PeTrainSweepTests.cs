@@ -92,6 +92,7 @@ public class PeTrainSweepTests
 
     [Theory]
     [InlineData("--gpus 0,1", 0)]
+    [InlineData("--gpus 0 --runs-per-gpu 3", 0)]
     [InlineData("--gpus 1,1", 2)]
     [InlineData("--gpus x", 2)]
     public void Gpu_lists_put_every_child_on_cuda_and_bad_lists_are_usage_errors(string gpus, int exit)
@@ -107,6 +108,23 @@ public class PeTrainSweepTests
         Assert.Equal(exit, o.ExitCode);
         if (exit == 0) Assert.All(o.Stdout.TrimEnd('\n').Split('\n').Skip(1), l => Assert.EndsWith("--device cuda", l));
         else Assert.Equal("pe-train: option --gpus: expected distinct GPU ids like 0,1 or auto, found '" + gpus[7..] + "'", Assert.Single(o.StderrLines));
+    }
+
+    [Theory]
+    [InlineData("--runs-per-gpu 2", "1 without --gpus or with --emit slurm, found 2")]
+    [InlineData("--gpus 0 --runs-per-gpu 0", "a whole number of at least 1, found 0")]
+    public void Runs_per_gpu_needs_gpus_and_a_positive_count(string args, string expected)
+    {
+        // Given a valid grid
+        using var w = WithData();
+        w.Write("g.csv", "pe,data,seed\nrope,d.csv,0\n");
+
+        // When planning it with a bad --runs-per-gpu
+        var o = w.Run($"pe-train sweep --grid g.csv --out-root runs {args} --dry-run");
+
+        // Then one line naming the option, exit 2
+        Assert.Equal(2, o.ExitCode);
+        Assert.Equal("pe-train: option --runs-per-gpu: expected " + expected, Assert.Single(o.StderrLines));
     }
 
     [Fact]

@@ -20,6 +20,13 @@ internal static class SweepCommand
         var outRoot = new Option<string>("--out-root") { Description = "parent of the run directories (one per row, named by the row)", Required = true, HelpName = "DIR" };
         var dataDir = new Option<string?>("--data-dir") { Description = "resolve a bare data name NAME to DIR/NAME.parquet", HelpName = "DIR" };
         var gpus = new Option<string?>("--gpus") { Description = "GPU ids for one worker each (0,1,...), or auto (nvidia-smi); default: sequential on CPU", HelpName = "LIST|auto" };
+        var perGpu = new Option<int>("--runs-per-gpu")
+        {
+            Description = "runs at once on each GPU (needs --gpus). Their kernels share the GPU only under an MPS daemon " +
+                          "(nvidia-cuda-mps-control -d); without one they take turns, no faster than 1",
+            DefaultValueFactory = _ => 1,
+            HelpName = "N",
+        };
         var emit = new Option<string?>("--emit") { Description = "write a job script instead of running: slurm (sbatch job array; needs -o)", HelpName = "slurm" };
         var dryRun = new Option<bool>("--dry-run") { Description = "print the plan (run, resume or skip per row) as a table; run nothing" };
         var output = CommonOptions.Output("summary table (or the plan with --dry-run; the script with --emit), - for stdout");
@@ -27,7 +34,7 @@ internal static class SweepCommand
         var quiet = CommonOptions.Quiet();
 
         var command = new Command("sweep", "Train every row of a grid (PE x data x seed x options), resumably, and summarise the runs.");
-        foreach (var option in new Option[] { grid, outRoot, dataDir, gpus, emit, dryRun, output, format, quiet }) command.Add(option);
+        foreach (var option in new Option[] { grid, outRoot, dataDir, gpus, perGpu, emit, dryRun, output, format, quiet }) command.Add(option);
         command.SetAction(parse =>
         {
             var log = new StderrLog(context, parse.GetValue(quiet));
@@ -40,9 +47,13 @@ internal static class SweepCommand
             if (slurm && outPath == TableFormats.StdStream)
                 throw new UsageError("--emit slurm: give the script's path with -o (a sidecar grid is written beside it)");
             var gpuIds = ParseGpus(parse.GetValue(gpus), log);
+            int runsPerGpu = parse.GetValue(perGpu);
+            if (runsPerGpu < 1) throw UsageError.Option("--runs-per-gpu", "a whole number of at least 1", runsPerGpu);
+            if (runsPerGpu > 1 && (gpuIds.Count == 0 || slurm))
+                throw UsageError.Option("--runs-per-gpu", "1 without --gpus or with --emit slurm", runsPerGpu);
 
             var rows = SweepGrid.Load(gridPath, parse.GetValue(dataDir), fmt, context.Stdin);
-            var runner = new SweepRunner(root, gpuIds, log);
+            var runner = new SweepRunner(root, gpuIds.SelectMany(g => Enumerable.Repeat(g, runsPerGpu)).ToList(), log);
             var (exe, prefix) = SweepRunner.Self();
             if (slurm)
             {
@@ -67,6 +78,8 @@ internal static class SweepCommand
                 "printf 'pe,data,seed,args\\nrope,dist.parquet,0,--epochs 2\\nnope,dist.parquet,0,--epochs 2\\n' > grid.csv && pe-train sweep --grid grid.csv --out-root runs"),
             new Example("the same grid on every GPU of the machine, one run per GPU at a time; rerun to resume",
                 "pe-train sweep --grid grid.csv --out-root runs --gpus auto -o summary.csv"),
+            new Example("three runs at once on GPU 0, sharing it through MPS (as the paper's 3 seeds of a PE)",
+                "nvidia-cuda-mps-control -d && pe-train sweep --grid grid.csv --out-root runs --gpus 0 --runs-per-gpu 3 -o summary.csv"),
             new Example("what would run, resume or be skipped",
                 "pe-train sweep --grid grid.csv --out-root runs --dry-run"),
             new Example("a Slurm job array of the grid (one GPU per task) instead of running it here",

@@ -18,7 +18,8 @@ internal sealed record SweepOutcome(SweepRow Row, string Status, double Seconds)
 
 /// <summary>
 /// Runs every row of a grid as a child <c>pe-train</c> process (the same executable), sequentially on CPU or one
-/// worker per GPU with <c>CUDA_VISIBLE_DEVICES</c> set per child. Resuming and skipping follow the run directory:
+/// worker per entry of <c>gpus</c> with <c>CUDA_VISIBLE_DEVICES</c> set per child (a GPU listed k times
+/// runs k children at once: <c>--runs-per-gpu</c>). Resuming and skipping follow the run directory:
 /// <c>model.safetensors</c> means complete, <c>config.json</c> means started (resume), anything else a fresh run.
 /// </summary>
 internal sealed class SweepRunner(string outRoot, IReadOnlyList<int> gpus, IRunLog log)

@@ -51,28 +51,68 @@ public sealed class CudaKernels : IKernelLauncher
         {
             return (null, $"run-time CUDA kernels unavailable, composite paths instead: {e.Message}");
         }
-        // One module per source: a source that fails to compile costs its own kernels, not the others'.
+        // One module per source: a source that fails to compile costs its own kernels, not the others'. The sources
+        // compile in parallel (NVRTC is thread-safe across programs) or come from the on-disk cache; modules load here.
         var functions = new Dictionary<string, IntPtr>(StringComparer.Ordinal);
         var failures = new List<string>();
         var headers = Headers().ToList();
-        foreach (var (name, source) in Sources())
+        var sources = Sources().ToList();
+        var cache = KernelImageCache.FromEnvironment();
+        var images = new byte[]?[sources.Count];
+        var compileFailures = new string?[sources.Count];
+        Parallel.For(0, sources.Count, i =>
         {
+            var (name, source) = sources[i];
             try
             {
-                var module = CudaDriver.LoadModule(Nvrtc.Compile(source, name, headers, major, minor));
-                foreach (var kernel in KernelNames(source)) functions[kernel] = CudaDriver.Function(module, kernel);
+                images[i] = cache.GetOrCompile(CacheInputs(name, source, headers, major, minor),
+                    () => Nvrtc.Compile(source, name, headers, major, minor));
             }
             catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException)
             {
-                failures.Add($"{name}: {e.Message}");
+                compileFailures[i] = $"{name}: {e.Message}";
+            }
+        });
+        for (int i = 0; i < sources.Count; i++)
+        {
+            if (images[i] is not { } image)
+            {
+                failures.Add(compileFailures[i]!);
+                continue;
+            }
+            try
+            {
+                var module = CudaDriver.LoadModule(image);
+                foreach (var kernel in KernelNames(sources[i].Source)) functions[kernel] = CudaDriver.Function(module, kernel);
+            }
+            catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException)
+            {
+                failures.Add($"{sources[i].Name}: {e.Message}");
             }
         }
         if (functions.Count == 0)
             return (null, "run-time CUDA kernels unavailable, composite paths instead: " + string.Join("; ", failures));
         var status = $"run-time CUDA kernels: {functions.Count} compiled for sm_{major}{minor} by NVRTC {Nvrtc.Describe()}: " +
                      string.Join(", ", functions.Keys.Order(StringComparer.Ordinal)) +
+                     (cache.Hits > 0 ? $" ({cache.Hits} of {sources.Count} sources from the kernel cache, {KernelImageCache.EnvironmentVariable})" : "") +
                      (failures.Count > 0 ? "; NOT compiled (their composite paths run instead): " + string.Join("; ", failures) : "");
         return (new CudaKernels(ordinal, context, functions), status);
+    }
+
+    /// <summary>Everything a source's image depends on, for <see cref="KernelImageCache"/>: the compiler, the target, the
+    /// macro definitions, the source and every header it may include.</summary>
+    private static IEnumerable<string> CacheInputs(string name, string source, IReadOnlyList<(string Name, string Source)> headers, int major, int minor)
+    {
+        yield return "nvrtc " + Nvrtc.Describe();
+        yield return $"sm_{major}{minor}";
+        yield return string.Join(' ', Nvrtc.FixedOptions.Concat(Nvrtc.Defines()));
+        yield return name;
+        yield return source;
+        foreach (var (headerName, headerSource) in headers)
+        {
+            yield return headerName;
+            yield return headerSource;
+        }
     }
 
     /// <summary>True when this device compiled <paramref name="kernel"/> (a source that failed leaves its kernels out).</summary>

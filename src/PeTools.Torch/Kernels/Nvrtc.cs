@@ -18,6 +18,8 @@ internal static unsafe class Nvrtc
     /// tuning constants that default in their sources (e.g. mma_attention.cu's PE_MMA_STEP), so a benchmark can time
     /// other values side by side in one run without a rebuild. Unset in normal use.</summary>
     public const string DefinesVariable = "PE_NVRTC_DEFINES";
+    /// <summary>The options of every compile besides the target and <see cref="DefinesVariable"/>'s.</summary>
+    internal static readonly string[] FixedOptions = ["--std=c++17", "--fmad=true"];
     private static readonly object Gate = new();
     private static Api? _api;
     private static string? _failure;
@@ -85,7 +87,7 @@ internal static unsafe class Nvrtc
         }
         try
         {
-            var options = new[] { arch, "--std=c++17", "--fmad=true" }.Concat(Defines()).Select(Utf8).ToArray();
+            var options = new[] { arch }.Concat(FixedOptions).Concat(Defines()).Select(Utf8).ToArray();
             var handles = options.Select(o => GCHandle.Alloc(o, GCHandleType.Pinned)).ToArray();
             int result;
             try

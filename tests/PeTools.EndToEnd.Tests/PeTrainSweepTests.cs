@@ -170,6 +170,26 @@ public class PeTrainSweepTests
     }
 
     [Fact]
+    public void A_run_stopped_early_by_its_options_is_stopped_not_failed_and_a_rerun_finishes_it()
+    {
+        // Given a grid whose one row stops after 1 of its 2 epochs
+        using var w = WithData();
+        w.Write("g.csv", $"pe,data,seed,args\nrope,d.csv,0,{Tiny} --stop-after-epochs 1\n");
+
+        // When sweeping it, then sweeping it again
+        var first = w.Run("pe-train sweep --grid g.csv --out-root runs");
+        var second = w.Run("pe-train sweep --grid g.csv --out-root runs");
+
+        // Then the first sweep exits 0 with the run stopped after epoch 1, and the second resumes it to the end
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var stopped = first.Stdout.TrimEnd('\n').Split('\n')[1].Split(',');
+        Assert.Equal(("stopped", "1"), (stopped[4], stopped[7]));
+        Assert.True(second.ExitCode == 0, second.Stderr);
+        var done = second.Stdout.TrimEnd('\n').Split('\n')[1].Split(',');
+        Assert.Equal(("done", "2"), (done[4], done[7]));
+    }
+
+    [Fact]
     public void A_failed_run_is_in_the_summary_and_the_sweep_exits_1()
     {
         // Given a grid whose second dataset is malformed (the grid itself is valid)

@@ -57,7 +57,7 @@ public static partial class Schemas
         new(SweepSummaryColumns.Pe, ColumnType.String, "positional encoding"),
         new(SweepSummaryColumns.Data, ColumnType.String, "the grid's data cell"),
         new(SweepSummaryColumns.Seed, ColumnType.Int64, "pe-train --seed"),
-        new(SweepSummaryColumns.Status, ColumnType.String, "done, skipped (complete before this sweep) or failed"),
+        new(SweepSummaryColumns.Status, ColumnType.String, "done, stopped (ended early by its --stop-after-epochs; a rerun resumes it), skipped (complete before this sweep) or failed"),
         new(SweepSummaryColumns.TestAccuracy, ColumnType.Float64, "accuracy of the last test row of metrics (NaN when none)"),
         new(SweepSummaryColumns.TrainAccuracy, ColumnType.Float64, "accuracy of the last train row of metrics (NaN when none)"),
         new(SweepSummaryColumns.Epochs, ColumnType.Float64, "epochs completed, from metrics (0 when none)"),

@@ -87,10 +87,12 @@ internal sealed class SweepRunner(string outRoot, IReadOnlyList<int> gpus, IRunL
             exit = p.ExitCode;
         }
         double seconds = clock.Elapsed.TotalSeconds;
-        bool done = exit == 0 && Decide(dir) == SweepAction.Skip;
-        if (done) log.Info($"{row.Name}: done in {seconds:F1}s");
+        // Exit 0 without the final weights: the row's --stop-after-epochs ended it early, as a grid run in chunks does.
+        var status = exit != 0 ? "failed" : Decide(dir) == SweepAction.Skip ? "done" : "stopped";
+        if (status == "done") log.Info($"{row.Name}: done in {seconds:F1}s");
+        else if (status == "stopped") log.Info($"{row.Name}: stopped early after {seconds:F1}s (its --stop-after-epochs); a rerun of the sweep resumes it");
         else log.Warn($"{row.Name}: failed (exit {exit}); see {Path.Combine(dir, LogFile)}");
-        return new SweepOutcome(row, done ? "done" : "failed", seconds);
+        return new SweepOutcome(row, status, seconds);
     }
 
     /// <summary>This executable: the apphost, or <c>dotnet pe-train.dll</c> when running under the dotnet host.</summary>

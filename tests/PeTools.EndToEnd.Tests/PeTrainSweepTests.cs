@@ -110,6 +110,30 @@ public class PeTrainSweepTests
         else Assert.Equal("pe-train: option --gpus: expected distinct GPU ids like 0,1 or auto, found '" + gpus[7..] + "'", Assert.Single(o.StderrLines));
     }
 
+    [Fact]
+    public void The_issue_grid_plans_36_bf16_runs_three_at_a_time_on_one_gpu()
+    {
+        // Given examples/gpu/paper-grid-bf16.csv (6 PEs x 2 tasks x 3 seeds) and a dataset for each task
+        using var w = new Workdir();
+        w.Write("distance.csv", TinyData.DistanceCsv(50, 10));
+        w.Write("count.csv", TinyData.DistanceCsv(50, 10));
+        var grid = Path.Combine(Workdir.RepoRoot, "examples/gpu/paper-grid-bf16.csv");
+        var text = File.ReadAllText(grid).Replace(",distance,", ",distance.csv,").Replace(",count,", ",count.csv,");
+        w.Write("g.csv", text);
+
+        // When planning it on GPU 0 with three runs at a time
+        var o = w.Run("pe-train sweep --grid g.csv --out-root runs --gpus 0 --runs-per-gpu 3 --dry-run");
+
+        // Then 36 distinct runs, every one in bf16 with bf16 evaluation, on cuda, for the 100-epoch default schedule
+        Assert.True(o.ExitCode == 0, o.Stderr);
+        var plan = o.Stdout.TrimEnd('\n').Split('\n').Skip(1).ToList();
+        Assert.Equal(36, plan.Count);
+        Assert.Equal(36, plan.Select(l => l.Split(',')[0]).Distinct().Count());
+        Assert.All(plan, l => Assert.Contains("--precision bf16 --eval-precision bf16", l));
+        Assert.All(plan, l => Assert.EndsWith("--device cuda", l));
+        Assert.All(plan, l => Assert.DoesNotContain("--epochs", l));
+    }
+
     [Theory]
     [InlineData("--runs-per-gpu 2", "1 without --gpus or with --emit slurm, found 2")]
     [InlineData("--gpus 0 --runs-per-gpu 0", "a whole number of at least 1, found 0")]

@@ -237,7 +237,7 @@ public static class FusedLayerNorm
             var (a, b, c) = Backward(saved.Launcher, grad.contiguous(), saved, addend?.contiguous());
             (dx, dWeight, dBias) = (a.DetachFromDisposeScope(), b?.DetachFromDisposeScope(), c?.DetachFromDisposeScope());
         }
-        return [handOff.Hand(dx), dWeight is null ? null! : handOff.Hand(dWeight), dBias is null ? null! : handOff.Hand(dBias), null!];
+        return handOff.Slots(dx, dWeight, dBias, null); // the settings take no gradient
     }
 
     internal sealed class LayerNormFunction : SingleTensorFunction<LayerNormFunction>

@@ -207,10 +207,6 @@ public static partial class FusedLinear
         return (dx, dWeight, dBias);
     }
 
-    /// <summary>The gradients in autograd's slots, one per forward argument (the settings take none), handed off.</summary>
-    private static List<Tensor> Handed(GradientHandOff handOff, (Tensor Dx, Tensor? DWeight, Tensor? DBias) d) =>
-        [handOff.Hand(d.Dx), d.DWeight is null ? null! : handOff.Hand(d.DWeight), d.DBias is null ? null! : handOff.Hand(d.DBias), null!];
-
     internal sealed class LinearFunction : SingleTensorFunction<LinearFunction>
     {
         private static readonly GradientHandOff HandOff = new();
@@ -228,14 +224,14 @@ public static partial class FusedLinear
         {
             HandOff.ReleasePrevious();
             using var saved = (Saved)ctx.get_data(nameof(Saved));
-            (Tensor, Tensor?, Tensor?) d;
+            (Tensor Dx, Tensor? DWeight, Tensor? DBias) d;
             using (var scope = NewDisposeScope()) // the autograd engine's thread has none of its own
             {
                 var (dx, dWeight, dBias) = Gradients(saved, grad.reshape(-1, saved.Weight.shape[0]).contiguous(), null);
                 d = (dx.DetachFromDisposeScope(), dWeight?.DetachFromDisposeScope(), dBias?.DetachFromDisposeScope());
             }
             grad.Dispose();
-            return Handed(HandOff, d);
+            return HandOff.Slots(d.Dx, d.DWeight, d.DBias, null); // the settings take no gradient
         }
     }
 }

@@ -67,7 +67,7 @@ public static partial class FusedLinear
         {
             HandOff.ReleasePrevious();
             using var saved = (Saved)ctx.get_data(nameof(Saved));
-            (Tensor, Tensor?, Tensor?) d;
+            (Tensor Dx, Tensor? DWeight, Tensor? DBias) d;
             using (var scope = NewDisposeScope()) // the autograd engine's thread has none of its own
             {
                 long outputs = saved.Weight.shape[0];
@@ -77,7 +77,7 @@ public static partial class FusedLinear
                 d = (dx.DetachFromDisposeScope(), dWeight?.DetachFromDisposeScope(), dBias?.DetachFromDisposeScope());
             }
             grad.Dispose();
-            return Handed(HandOff, d);
+            return HandOff.Slots(d.Dx, d.DWeight, d.DBias, null); // the settings take no gradient
         }
     }
 }

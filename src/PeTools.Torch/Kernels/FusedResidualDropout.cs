@@ -96,7 +96,7 @@ public static class FusedResidualDropout
                 dx = g.alias().DetachFromDisposeScope();                                          // the residual path: g itself
             }
             grad.Dispose();
-            return [HandOff.Hand(dx), HandOff.Hand(dy), null!]; // one slot per forward argument: the settings take none
+            return HandOff.Slots(dx, dy, null); // the settings take no gradient
         }
     }
 }

@@ -103,7 +103,7 @@ public static class FusedRotation
                 dx = Launch(tables.Launcher, g, tables.C, tables.S, inverse: true).transpose(1, 2).DetachFromDisposeScope(); // (B, H, T, dh)
             }
             grad.Dispose();
-            return [HandOff.Hand(dx), null!]; // one slot per forward argument: the tables take none
+            return HandOff.Slots(dx, null); // the tables take no gradient
         }
     }
 }

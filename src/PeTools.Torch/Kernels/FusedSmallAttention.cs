@@ -259,9 +259,8 @@ public static class FusedSmallAttention
                 dv = dvOut.transpose(1, 2).DetachFromDisposeScope();
             }
             grad.Dispose();
-            // One slot per forward argument: the table's and the mask's are null without them, the settings take none.
-            Tensor Hand(Tensor? g) => g is null ? null! : HandOff.Hand(g);
-            return [HandOff.Hand(dq), HandOff.Hand(dk), HandOff.Hand(dv), Hand(dRelative), Hand(dMask), null!];
+            // The table's and the mask's are null without them, the settings take none.
+            return HandOff.Slots(dq, dk, dv, dRelative, dMask, null);
         }
     }
 }

@@ -18,6 +18,10 @@ internal sealed class GradientHandOff
         while (_handed.TryDequeue(out var old)) old.Dispose();
     }
 
+    /// <summary>Backward's return list, one slot per forward argument: each gradient handed over (<see cref="Hand"/>),
+    /// null where an argument takes none (settings, an absent input, a parameter whose gradient went into its .grad).</summary>
+    public List<Tensor> Slots(params Tensor?[] gradients) => [.. gradients.Select(g => g is null ? null! : Hand(g))];
+
     /// <summary>Keeps <paramref name="gradient"/> (detached from any dispose scope) until the next <see cref="ReleasePrevious"/>.</summary>
     public Tensor Hand(Tensor gradient)
     {

@@ -63,7 +63,7 @@ public static class FusedLayerNorm
     /// allows.</summary>
     public static Tensor Apply(Tensor x, Tensor weight, Tensor bias, double eps, IKernelLauncher launcher, bool inPlace = false)
     {
-        if (!NeedsGraph(x, weight, bias))
+        if (!AutogradRecording.Needed(x, weight, bias))
         {
             var (y, mean, rstd) = Forward(launcher, x.contiguous(), weight, bias, eps);
             mean.Dispose();
@@ -82,7 +82,7 @@ public static class FusedLayerNorm
     public static (Tensor Normed, Tensor Residual) ApplyWithResidual(Tensor x, Tensor weight, Tensor bias, double eps, IKernelLauncher launcher,
                                                                      bool inPlace = false)
     {
-        if (!NeedsGraph(x, weight, bias)) return (Apply(x, weight, bias, eps, launcher), x);
+        if (!AutogradRecording.Needed(x, weight, bias)) return (Apply(x, weight, bias, eps, launcher), x);
         var outputs = LayerNormResidualFunction.apply(x, weight, bias, new Settings(eps, launcher, inPlace));
         return (outputs[0], outputs[1]);
     }
@@ -107,10 +107,6 @@ public static class FusedLayerNorm
     /// <summary>The launcher for x's device when <paramref name="use"/> asks for the LayerNorm kernel and the module fits it.</summary>
     private static IKernelLauncher? LauncherIfFits(TorchSharp.Modules.LayerNorm ln, Tensor x, KernelUse use) =>
         use.LayerNorm && ln.normalized_shape.Length == 1 && use.LauncherFor(x.device) is { } k && Fits(x, ln.weight, ln.bias, k) ? k : null;
-
-    /// <summary>True when autograd records the LayerNorm: gradients on, and x, γ or β requires one.</summary>
-    private static bool NeedsGraph(Tensor x, Tensor weight, Tensor bias) =>
-        is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias.requires_grad);
 
     /// <summary>y like x, and per-row mean and 1/σ (fp32, rows).</summary>
     private static (Tensor Y, Tensor Mean, Tensor Rstd) Forward(IKernelLauncher launcher, Tensor x, Tensor weight, Tensor bias, double eps)

@@ -41,11 +41,7 @@ public static partial class FusedLinear
     /// <paramref name="vectorSums"/>: the bias gradient's partial sums by 16-byte loads where they fit
     /// (<see cref="ColumnSum"/>).</summary>
     public static Tensor Apply(Tensor x, Tensor weight, Tensor bias, IKernelLauncher launcher, bool inPlace = false, bool vectorSums = false) =>
-        NeedsGraph(x, weight, bias) ? LinearFunction.apply(x, weight, bias, new Settings(launcher, inPlace, vectorSums)) : BiasedProduct(x, weight, bias);
-
-    /// <summary>True when autograd records the projection: gradients on, and x, W or b requires one.</summary>
-    private static bool NeedsGraph(Tensor x, Tensor weight, Tensor bias) =>
-        is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias.requires_grad);
+        AutogradRecording.Needed(x, weight, bias) ? LinearFunction.apply(x, weight, bias, new Settings(launcher, inPlace, vectorSums)) : BiasedProduct(x, weight, bias);
 
     /// <summary>x's shape with its last dim the weight's outputs: (…, out).</summary>
     private static long[] OutputShape(Tensor x, Tensor weight) => [.. x.shape[..^1], weight.shape[0]];

@@ -20,7 +20,7 @@ public static partial class FusedLinear
 
     /// <summary>relu(linear(x, weight, bias)) for x (…, in), differentiable once; the switches as <see cref="Apply"/>.</summary>
     public static Tensor ApplyRelu(Tensor x, Tensor weight, Tensor bias, IKernelLauncher launcher, bool inPlace = false, bool vectorSums = false) =>
-        NeedsGraph(x, weight, bias) ? LinearReluFunction.apply(x, weight, bias, new Settings(launcher, inPlace, vectorSums)) : RectifiedProduct(x, weight, bias);
+        AutogradRecording.Needed(x, weight, bias) ? LinearReluFunction.apply(x, weight, bias, new Settings(launcher, inPlace, vectorSums)) : RectifiedProduct(x, weight, bias);
 
     /// <summary>The module's projection of x and a ReLU as one, where <paramref name="use"/> asks for it
     /// (<see cref="KernelUse.ReluInProjection"/>) and the projection fits the kernel path; else null.</summary>

@@ -33,8 +33,7 @@ public static class FusedResidualDropout
         if (dropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "a probability in [0, 1)");
         seed ??= dropout > 0 ? randint(0, long.MaxValue, [1], dtype: int64, device: x.device) : null;
         var settings = new Settings(seed, dropout, launcher);
-        bool graph = is_grad_enabled() && (x.requires_grad || y.requires_grad);
-        return graph ? ResidualFunction.apply(x, y, settings) : Launch(launcher, x.contiguous(), y.contiguous(), settings);
+        return AutogradRecording.Needed(x, y) ? ResidualFunction.apply(x, y, settings) : Launch(launcher, x.contiguous(), y.contiguous(), settings);
     }
 
     /// <summary>The kernel's keep decisions for n elements with this seed (true: kept), computed on the host: the oracle's mask.</summary>

@@ -105,7 +105,7 @@ public static class FusedSmallAttention
             throw new ArgumentException("maskRows: the mask's shape, dtype and device, contiguous", nameof(maskRows));
         if (scale is <= 0 or double.NaN) throw new ArgumentOutOfRangeException(nameof(scale), scale, "a positive factor on q·k");
         seed ??= dropout > 0 ? randint(0, long.MaxValue, [1], dtype: int64, device: q.device) : null;
-        bool graph = is_grad_enabled() && new[] { q, k, v, relative, mask }.Any(t => t?.requires_grad == true);
+        bool graph = AutogradRecording.Needed(q, k, v, relative, mask);
         bool maskGradient = graph && mask?.requires_grad == true;
         var settings = new Settings(slopes, mask, seed, dropout, scale ?? 1.0 / Math.Sqrt(HeadDim), launcher,
             !maskGradient && tensorCores && FitsTensorCores(q, k, v, launcher), maskRows, biasKinds);

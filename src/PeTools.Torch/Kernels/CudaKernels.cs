@@ -58,26 +58,25 @@ public sealed class CudaKernels : IKernelLauncher
         var headers = Headers().ToList();
         var sources = Sources().ToList();
         var cache = KernelImageCache.FromEnvironment();
-        var images = new byte[]?[sources.Count];
-        var compileFailures = new string?[sources.Count];
+        var compiled = new (byte[]? Image, string? Failure)[sources.Count];
         Parallel.For(0, sources.Count, i =>
         {
             var (name, source) = sources[i];
             try
             {
-                images[i] = cache.GetOrCompile(CacheInputs(name, source, headers, major, minor),
-                    () => Nvrtc.Compile(source, name, headers, major, minor));
+                compiled[i] = (cache.GetOrCompile(CacheInputs(name, source, headers, major, minor),
+                    () => Nvrtc.Compile(source, name, headers, major, minor)), null);
             }
             catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException)
             {
-                compileFailures[i] = $"{name}: {e.Message}";
+                compiled[i] = (null, $"{name}: {e.Message}");
             }
         });
         for (int i = 0; i < sources.Count; i++)
         {
-            if (images[i] is not { } image)
+            if (compiled[i] is not { Image: { } image })
             {
-                failures.Add(compileFailures[i]!);
+                failures.Add(compiled[i].Failure!);
                 continue;
             }
             try

@@ -164,18 +164,26 @@ __device__ __forceinline__ pe_mma_smem pe_mma_smem_of(pe_bf16* p)
     return pe_mma_smem{p, base};
 }
 
+#if PE_MMA_LDMATRIX
+// ldmatrix.x4 into two B fragments: matrices 0 and 1 into b[0], 2 and 3 into b[1].
+__device__ __forceinline__ void pe_ldmatrix_x4_b(unsigned int (*b)[2], pe_shared_base address)
+{
+    unsigned int f[4];
+    pe_ldmatrix_x4(f, address);
+    b[0][0] = f[0];
+    b[0][1] = f[1];
+    b[1][0] = f[2];
+    b[1][1] = f[3];
+}
+#endif
+
 // The B fragments of two 8-row blocks of a shared bf16 matrix whose rows are `stride` elements apart, 16 columns from c:
 // b[n][·] for rows r + 8n .. r + 8n + 7, B[k][col] = m[(r + 8n + col)·stride + c + k] (pe_mma_block_b of both
 // blocks). Lane l addresses row (l mod 8) + 8·(l / 16), columns from c + 8·((l / 8) mod 2).
 __device__ __forceinline__ void pe_mma_b_pair(unsigned int (*b)[2], pe_mma_smem m, int stride, int r, int c, int lane)
 {
 #if PE_MMA_LDMATRIX
-    unsigned int f[4];
-    pe_ldmatrix_x4(f, m.base + 2u * (unsigned int)((r + (lane & 7) + ((lane >> 4) << 3)) * stride + c + ((lane >> 3) & 1) * 8));
-    b[0][0] = f[0];
-    b[0][1] = f[1];
-    b[1][0] = f[2];
-    b[1][1] = f[3];
+    pe_ldmatrix_x4_b(b, m.base + 2u * (unsigned int)((r + (lane & 7) + ((lane >> 4) << 3)) * stride + c + ((lane >> 3) & 1) * 8));
 #else
     PE_UNROLL
     for (int n = 0; n < 2; n++) pe_mma_block_b(b[n], m.p, stride, r + 8 * n, c, lane >> 2, lane & 3);
@@ -188,12 +196,7 @@ __device__ __forceinline__ void pe_mma_b_pair(unsigned int (*b)[2], pe_mma_smem 
 __device__ __forceinline__ void pe_mma_b_steps(unsigned int (*b)[2], pe_mma_smem m, int stride, int r, int c, int lane)
 {
 #if PE_MMA_LDMATRIX
-    unsigned int f[4];
-    pe_ldmatrix_x4(f, m.base + 2u * (unsigned int)((r + (lane & 7)) * stride + c + (lane >> 3) * 8));
-    b[0][0] = f[0];
-    b[0][1] = f[1];
-    b[1][0] = f[2];
-    b[1][1] = f[3];
+    pe_ldmatrix_x4_b(b, m.base + 2u * (unsigned int)((r + (lane & 7)) * stride + c + (lane >> 3) * 8));
 #else
     PE_UNROLL
     for (int u = 0; u < 2; u++) pe_mma_block_b(b[u], m.p, stride, r, c + 16 * u, lane >> 2, lane & 3);

@@ -191,22 +191,10 @@ public class FusedLayerNormTests
         using var scope = NewDisposeScope();
         var tokens = Tiny.Tokens(3, 16, seed: 10);
         var targets = randint(0, 7, [3], generator: new Generator(11), dtype: int64);
-        (string Name, Tensor Value)[] WeightsAfterThreeSteps(bool inNorm)
-        {
-            manual_seed(12);
-            using var model = Tiny.Model(Tiny.Config("alibi", Architecture.Reference), float64: false);
-            model.KernelLauncher = KernelEmulator.Instance;
-            var paths = FastPaths.LayerNormKernel | FastPaths.Flat | FastPaths.ParameterGradientsInPlace |
-                        (inNorm ? FastPaths.ResidualGradientInNorm : FastPaths.None);
-            using var step = new TrainStep(model, new TrainConfig { WeightDecay = 1e-2, IgnoreClass = null }, CPU, paths);
-            Assert.Equal(inNorm, model.Kernels.ResidualGradientInNorm);
-            for (int i = 0; i < 3; i++)
-            {
-                using var s = NewDisposeScope();
-                step.Run(tokens, targets, 1e-3);
-            }
-            return [.. model.named_parameters().Select(p => (p.name, p.parameter.detach().clone()))];
-        }
+        (string Name, Tensor Value)[] WeightsAfterThreeSteps(bool inNorm) => KernelPathComparison.WeightsAfterThreeSteps(
+            Tiny.Config("alibi", Architecture.Reference), FastPaths.LayerNormKernel | FastPaths.Flat | FastPaths.ParameterGradientsInPlace |
+                                                          (inNorm ? FastPaths.ResidualGradientInNorm : FastPaths.None),
+            tokens, targets, model => Assert.Equal(inNorm, model.Kernels.ResidualGradientInNorm));
 
         // When it takes three steps with the switch on and off
         var (inNorm, byAutograd) = (WeightsAfterThreeSteps(inNorm: true), WeightsAfterThreeSteps(inNorm: false));

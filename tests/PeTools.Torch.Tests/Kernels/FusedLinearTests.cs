@@ -226,28 +226,16 @@ public class FusedLinearTests
         using var scope = NewDisposeScope();
         var tokens = Tiny.Tokens(3, 16, seed: 10);
         var targets = randint(0, 7, [3], generator: new Generator(11), dtype: int64);
-        Tensor[] WeightsAfterThreeSteps(bool inPlace)
-        {
-            manual_seed(12);
-            using var model = Tiny.Model(Tiny.Config(pe, arch), float64: false);
-            model.KernelLauncher = KernelEmulator.Instance;
-            var paths = FastPaths.LayerNormKernel | FastPaths.BiasKernel | (flat ? FastPaths.Flat : FastPaths.None) |
-                        (inPlace ? FastPaths.ParameterGradientsInPlace : FastPaths.None);
-            using var step = new TrainStep(model, new TrainConfig { WeightDecay = 1e-2, IgnoreClass = null }, CPU, paths);
-            Assert.Equal(inPlace, model.Kernels.AccumulateParameterGradients);
-            for (int i = 0; i < 3; i++)
-            {
-                using var s = NewDisposeScope();
-                step.Run(tokens, targets, 1e-3);
-            }
-            return [.. model.parameters().Select(p => p.detach().clone())];
-        }
+        (string Name, Tensor Value)[] WeightsAfterThreeSteps(bool inPlace) => KernelPathComparison.WeightsAfterThreeSteps(
+            Tiny.Config(pe, arch), FastPaths.LayerNormKernel | FastPaths.BiasKernel | (flat ? FastPaths.Flat : FastPaths.None) |
+                                   (inPlace ? FastPaths.ParameterGradientsInPlace : FastPaths.None),
+            tokens, targets, model => Assert.Equal(inPlace, model.Kernels.AccumulateParameterGradients));
 
         // When it takes three steps (the first finds .grad undefined; the others add into it) with and without the switch
         var (added, returned) = (WeightsAfterThreeSteps(inPlace: true), WeightsAfterThreeSteps(inPlace: false));
 
         // Then every weight is bit-identical
-        Assert.All(added.Zip(returned), p => Assert.True(InPlaceGradientChecks.Same(p.First, p.Second)));
+        Assert.All(added.Zip(returned), p => Assert.True(InPlaceGradientChecks.Same(p.First.Value, p.Second.Value), p.First.Name));
     }
 
     [Theory]

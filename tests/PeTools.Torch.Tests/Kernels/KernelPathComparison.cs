@@ -1,3 +1,6 @@
+using PeTools.Torch.Model;
+using PeTools.Torch.Testing;
+using PeTools.Torch.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using Transformer = PeTools.Torch.Model.Transformer;
@@ -39,5 +42,26 @@ internal static class KernelPathComparison
         Assert.True(Tiny.MaxAbsDiff(fused.Logits, oracle.Logits) < logitTolerance * (1 + oracle.Logits.abs().max().item<float>()));
         foreach (var (f, o) in fused.Grads.Zip(oracle.Grads))
             Assert.True(Tiny.MaxAbsDiff(f, o) <= 1e-4 * (1 + o.abs().max().item<float>()), $"grad differs by {Tiny.MaxAbsDiff(f, o)}");
+    }
+
+    /// <summary>
+    /// The named weights of a fresh fp32 model of <paramref name="config"/> (seed 12) on the emulated kernels after three
+    /// steps of the train step with <paramref name="paths"/> on (tokens, targets) at lr 1e-3; <paramref name="inspect"/>
+    /// sees the model once the train step has set it up.
+    /// </summary>
+    public static (string Name, Tensor Value)[] WeightsAfterThreeSteps(TransformerConfig config, FastPaths paths, Tensor tokens,
+                                                                       Tensor targets, Action<Transformer> inspect)
+    {
+        manual_seed(12);
+        using var model = Tiny.Model(config, float64: false);
+        model.KernelLauncher = KernelEmulator.Instance;
+        using var step = new TrainStep(model, new TrainConfig { WeightDecay = 1e-2, IgnoreClass = null }, CPU, paths);
+        inspect(model);
+        for (int i = 0; i < 3; i++)
+        {
+            using var scope = NewDisposeScope();
+            step.Run(tokens, targets, 1e-3);
+        }
+        return [.. model.named_parameters().Select(p => (p.name, p.parameter.detach().clone()))];
     }
 }

@@ -19,11 +19,19 @@ import math
 import os
 import re
 import sys
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
 PHASES = re.compile(r"epoch (\d+):.*\[train ([\d.]+) s, eval ([\d.]+) s, save ([\d.]+) s\]")
 WALL = re.compile(r"grid-slice: wall ([\d.]+) s")
 SEED = re.compile(r"-s\d+$")
+
+# One run's steady epoch (mean train, eval and save seconds of the epochs after --skip), its one-off seconds (None
+# without a wall line) and how many epochs were averaged.
+Run = namedtuple("Run", "mean one_off averaged")
+
+
+def steady(run):
+    return sum(run.mean)
 
 
 def read_log(path):
@@ -55,26 +63,25 @@ def main():
             print(f"grid_estimate.py: {path}: no epoch after the first {a.skip} (expected lines '[train X s, eval Y s, save Z s]')",
                   file=sys.stderr)
             return 2
-        mean = [sum(r[k] for r in steady_rows) / len(steady_rows) for k in range(3)]
-        steady = sum(mean)
-        one_off = max(0.0, wall - steady * len(rows)) if wall is not None else None
-        groups.setdefault(SEED.sub("", name), []).append((mean, steady, one_off, len(steady_rows)))
+        run = Run([sum(r[k] for r in steady_rows) / len(steady_rows) for k in range(3)], None, len(steady_rows))
+        if wall is not None:
+            run = run._replace(one_off=max(0.0, wall - steady(run) * len(rows)))
+        groups.setdefault(SEED.sub("", name), []).append(run)
     total = 0.0
     print("| run | at once | epochs averaged | train s | eval s | save s | epoch s | one-off s | grid share (min) |")
     print("|---|---|---|---|---|---|---|---|---|")
     missing_wall = False
     for name, runs in groups.items():
         k = len(runs)
-        mean = [sum(r[0][i] for r in runs) / k for i in range(3)]
-        steady = sum(r[1] for r in runs) / k
-        known = [r[2] for r in runs if r[2] is not None]
+        mean = [sum(r.mean[i] for r in runs) / k for i in range(3)]
+        known = [r.one_off for r in runs if r.one_off is not None]
         missing_wall |= len(known) < k
         one_off = sum(known) / len(known) if known else 0.0
-        group_s = max((r[2] or 0.0) + r[1] * a.epochs for r in runs)
+        group_s = max((r.one_off or 0.0) + steady(r) * a.epochs for r in runs)
         share = group_s * math.ceil(a.seeds / k) / 60
         total += share
         one_off_cell = f"{one_off:.1f}" if known else "-"
-        print(f"| {name} | {k} | {runs[0][3]} | {mean[0]:.3f} | {mean[1]:.3f} | {mean[2]:.3f} | {steady:.3f} | {one_off_cell} | {share:.1f} |")
+        print(f"| {name} | {k} | {runs[0].averaged} | {mean[0]:.3f} | {mean[1]:.3f} | {mean[2]:.3f} | {sum(mean):.3f} | {one_off_cell} | {share:.1f} |")
     print(f"\ngrid: {len(groups)} (task, PE) x {a.seeds} seeds x {a.epochs} epochs = {total:.1f} minutes"
           + (" (some logs had no wall line: their one-off seconds are not counted)" if missing_wall else ""))
     return 0
